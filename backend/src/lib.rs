@@ -1,0 +1,2 @@
+//! muelle's backend: HTTP API, sessions, terminals.
+pub mod provider;

@@ -1,0 +1,96 @@
+//! The seam between sessions and sandboxes: a [`SandboxProvider`] creates networks and nodes and
+//! builds commands that run inside a node. `real` drives the `sandbox` crate; `fake` runs plain
+//! `/bin/sh` on the host for unit tests.
+
+pub mod fake;
+pub mod real;
+
+use std::process::Command;
+
+use serde::{Deserialize, Serialize};
+
+/// A session's private network: one bridge, one /24.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionNet {
+    /// Host bridge name (at most 15 bytes), e.g. `mb-3`.
+    pub bridge: String,
+    /// Which /24 of 10.100.0.0/16 the session owns (0..=255).
+    pub subnet: u8,
+}
+
+impl SessionNet {
+    /// A session network for subnet slot `subnet`.
+    pub fn new(subnet: u8) -> Self {
+        Self { bridge: format!("mb-{subnet}"), subnet }
+    }
+    /// The bridge's own address (the nodes' gateway).
+    pub fn gateway(&self) -> String {
+        format!("10.100.{}.1", self.subnet)
+    }
+    /// Address of node `index` (1-based): node1 → .11, node5 → .15.
+    pub fn node_ip(&self, index: u8) -> String {
+        format!("10.100.{}.{}", self.subnet, 10 + index)
+    }
+}
+
+/// What the provider needs to start one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// Unique on this host, short (used in cgroup, directory and veth names), e.g. `k3f9-1`.
+    pub key: String,
+    /// `node1` … `node5` (the hostname inside).
+    pub name: String,
+    /// 1-based node index inside the session.
+    pub index: u8,
+    /// The session's network.
+    pub net: SessionNet,
+    /// First host uid/gid of the node's 65536-id range (user namespace).
+    pub uid_base: u32,
+}
+
+/// A started node; serializable so the session store can keep it across backend restarts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeHandle {
+    /// Same as [`NodeSpec::key`].
+    pub key: String,
+    /// `node1` … `node5`.
+    pub name: String,
+    /// The node's address.
+    pub ip: String,
+    /// Host pid of the node's init process (0 for the fake provider).
+    pub pid: i32,
+    /// Same as [`NodeSpec::uid_base`].
+    pub uid_base: u32,
+}
+
+/// Failures of the provider; the message is logged, never shown raw to a student.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The sandbox could not be created or did not become ready.
+    #[error("failed to create node {key}: {message}")]
+    Create { key: String, message: String },
+    /// A network could not be set up or torn down.
+    #[error("network {bridge}: {message}")]
+    Network { bridge: String, message: String },
+    /// Destroy left something behind.
+    #[error("failed to destroy node {key}: {message}")]
+    Destroy { key: String, message: String },
+}
+
+/// Creates and destroys sandboxes. Every method may block: call it from `spawn_blocking`.
+pub trait SandboxProvider: Send + Sync + 'static {
+    /// Creates the session's bridge (idempotent).
+    fn create_network(&self, net: &SessionNet) -> Result<(), ProviderError>;
+    /// Removes the session's bridge (idempotent).
+    fn destroy_network(&self, net: &SessionNet) -> Result<(), ProviderError>;
+    /// Starts a node and returns once its Docker engine answers (or fails after a time limit).
+    fn create_node(&self, spec: &NodeSpec) -> Result<NodeHandle, ProviderError>;
+    /// A command that runs `argv` inside the node as root, with cwd `/root`, a login-like
+    /// environment (PATH, HOME, TERM=xterm-256color) and the node's hostname. The caller sets
+    /// stdio (pipes for exec, a PTY for terminals).
+    fn command(&self, node: &NodeHandle, argv: &[String]) -> Command;
+    /// Kills the node and removes every trace of it (idempotent).
+    fn destroy_node(&self, node: &NodeHandle) -> Result<(), ProviderError>;
+    /// Whether the node's init process is still running.
+    fn is_alive(&self, node: &NodeHandle) -> bool;
+}

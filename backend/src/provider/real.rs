@@ -1,0 +1,1 @@
+//! The real provider: nodes are `sandbox` crate sandboxes running dockerd.

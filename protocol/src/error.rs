@@ -1,0 +1,54 @@
+//! The error body every failing `/api` request returns.
+
+use serde::{Deserialize, Serialize};
+
+/// `{"code": "SESSION_NOT_FOUND", "message": "..."}`: `code` is for programs, `message` for people.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// Machine-readable, SCREAMING_SNAKE_CASE, stable across releases.
+    pub code: String,
+    /// Human-readable explanation, safe to show in the UI.
+    pub message: String,
+}
+
+impl ApiError {
+    /// Builds an error from a code and a message.
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
+        Self { code: code.into(), message: message.into() }
+    }
+}
+
+/// Error codes used by the backend, so the frontend can match on them.
+pub mod codes {
+    /// The session does not exist (or never did, or has expired and was removed).
+    pub const SESSION_NOT_FOUND: &str = "SESSION_NOT_FOUND";
+    /// Token missing or wrong.
+    pub const UNAUTHORIZED: &str = "UNAUTHORIZED";
+    /// The node name is not one of the session's nodes.
+    pub const NODE_NOT_FOUND: &str = "NODE_NOT_FOUND";
+    /// The request body or a parameter is malformed.
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    /// The machine holds its configured maximum of live nodes.
+    pub const OUT_OF_CAPACITY: &str = "OUT_OF_CAPACITY";
+    /// The session reached its node limit (5).
+    pub const TOO_MANY_NODES: &str = "TOO_MANY_NODES";
+    /// The node is not running (starting, stopped or failed).
+    pub const NODE_NOT_READY: &str = "NODE_NOT_READY";
+    /// The lesson does not exist or fails lint.
+    pub const LESSON_NOT_FOUND: &str = "LESSON_NOT_FOUND";
+    /// Something went wrong on the server; details are in its log.
+    pub const INTERNAL: &str = "INTERNAL";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn golden_json() {
+        let e = ApiError::new(codes::SESSION_NOT_FOUND, "no such session");
+        let s = serde_json::to_string(&e).unwrap();
+        assert_eq!(s, r#"{"code":"SESSION_NOT_FOUND","message":"no such session"}"#);
+        assert_eq!(serde_json::from_str::<ApiError>(&s).unwrap(), e);
+    }
+}

@@ -1,0 +1,20 @@
+//! muelle's wire contract: the JSON and WebSocket types shared by the backend and the browser.
+//!
+//! serde only, so the crate builds for native targets and for wasm32. Integers are fixed-width
+//! (wasm32 is 32-bit); new fields are added with `#[serde(default)]` so old peers keep working.
+
+pub mod error;
+pub mod lesson;
+pub mod routes;
+pub mod session;
+pub mod terminal;
+
+pub use error::ApiError;
+pub use session::{
+    CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
+    SessionInfo,
+};
+pub use terminal::{ClientControl, ServerEvent};
+
+/// Bumped whenever a change to these types is not backwards compatible.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,40 @@
+//! URL paths of the HTTP API, shared so the frontend never spells them by hand.
+
+/// Liveness probe: `GET` → 200 `ok`.
+pub const HEALTHZ: &str = "/healthz";
+/// `POST` creates a session.
+pub const SESSIONS: &str = "/api/sessions";
+/// The lesson catalog.
+pub const LESSONS: &str = "/api/lessons";
+
+/// `/api/sessions/{id}`
+pub fn session(id: &str) -> String {
+    format!("{SESSIONS}/{id}")
+}
+
+/// `/api/sessions/{id}/nodes`
+pub fn nodes(id: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes")
+}
+
+/// `/api/sessions/{id}/nodes/{node}/exec`
+pub fn exec(id: &str, node: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes/{node}/exec")
+}
+
+/// `/api/sessions/{id}/nodes/{node}/terminal?token={token}` (WebSocket).
+pub fn terminal(id: &str, node: &str, token: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes/{node}/terminal?token={token}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn paths() {
+        assert_eq!(super::exec("a", "node1"), "/api/sessions/a/nodes/node1/exec");
+        assert_eq!(
+            super::terminal("a", "node2", "t"),
+            "/api/sessions/a/nodes/node2/terminal?token=t"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! Sessions and their nodes: create, inspect, exec.
+
+use serde::{Deserialize, Serialize};
+
+/// Lifecycle of one node, as the API reports it.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum NodeStatus {
+    /// The sandbox is being created or its dockerd is not answering yet.
+    Starting,
+    /// dockerd answers; terminals and exec work.
+    Running,
+    /// The node was removed or its session ended.
+    Stopped,
+    /// The sandbox could not be created or died.
+    Failed,
+}
+
+impl NodeStatus {
+    /// Whether a terminal or exec may be attached to a node in this state.
+    pub fn can_attach(self) -> bool {
+        matches!(self, NodeStatus::Running | NodeStatus::Starting)
+    }
+}
+
+/// One node of a session.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// `node1` … `node5`.
+    pub name: String,
+    /// The node's address on its session's bridge.
+    pub ip: String,
+    /// Where the node is in its lifecycle.
+    pub status: NodeStatus,
+}
+
+/// Body of `POST /api/sessions`; every field is optional (an empty body is fine).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct CreateSessionRequest {
+    /// How many nodes to start (1–5, default 1 or the lesson's count).
+    #[serde(default)]
+    pub nodes: Option<u8>,
+    /// A lesson id: the session gets that lesson's nodes and duration.
+    #[serde(default)]
+    pub lesson: Option<String>,
+}
+
+/// What `GET /api/sessions/{id}` returns.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// Opaque session id (URL-safe).
+    pub id: String,
+    /// When the session is destroyed, RFC 3339 in UTC.
+    pub expires_at: String,
+    /// Seconds left when the response was made (clients count down from it, whatever their clock).
+    #[serde(default)]
+    pub expires_in_secs: u64,
+    /// The session's nodes, in order.
+    pub nodes: Vec<NodeInfo>,
+    /// The lesson the session was started for, if any.
+    #[serde(default)]
+    pub lesson: Option<String>,
+}
+
+/// What `POST /api/sessions` returns (201): the session plus the bearer token for it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct CreateSessionResponse {
+    /// The new session.
+    #[serde(flatten)]
+    pub session: SessionInfo,
+    /// Bearer token for every later call on this session; shown only once.
+    pub token: String,
+}
+
+/// Body of `POST /api/sessions/{id}/nodes/{node}/exec`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ExecRequest {
+    /// Run by `/bin/sh -c` inside the node.
+    pub cmd: String,
+    /// Time limit in seconds (default 30, at most 600).
+    #[serde(default)]
+    pub timeout_secs: Option<u32>,
+}
+
+/// Result of an exec.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ExecResponse {
+    /// The command's exit code (124 when it timed out, 128+N when killed by signal N).
+    pub exit_code: i32,
+    /// Standard output, lossily decoded as UTF-8, cut at 1 MiB.
+    pub stdout: String,
+    /// Standard error, lossily decoded as UTF-8, cut at 1 MiB.
+    pub stderr: String,
+    /// True when the time limit killed the command.
+    #[serde(default)]
+    pub timed_out: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_response_golden() {
+        let r = CreateSessionResponse {
+            session: SessionInfo {
+                id: "s1".into(),
+                expires_at: "2026-01-01T00:00:00Z".into(),
+                expires_in_secs: 3600,
+                nodes: vec![NodeInfo {
+                    name: "node1".into(),
+                    ip: "10.100.0.11".into(),
+                    status: NodeStatus::Running,
+                }],
+                lesson: None,
+            },
+            token: "tok".into(),
+        };
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            s,
+            r#"{"id":"s1","expires_at":"2026-01-01T00:00:00Z","expires_in_secs":3600,"nodes":[{"name":"node1","ip":"10.100.0.11","status":"running"}],"lesson":null,"token":"tok"}"#
+        );
+        assert_eq!(serde_json::from_str::<CreateSessionResponse>(&s).unwrap(), r);
+    }
+
+    #[test]
+    fn empty_create_request_is_valid() {
+        let r: CreateSessionRequest = serde_json::from_str("{}").unwrap();
+        assert_eq!(r, CreateSessionRequest::default());
+        let r: CreateSessionRequest = serde_json::from_str(r#"{"nodes":3}"#).unwrap();
+        assert_eq!(r.nodes, Some(3));
+    }
+
+    #[test]
+    fn exec_golden() {
+        let r: ExecRequest = serde_json::from_str(r#"{"cmd":"echo hi"}"#).unwrap();
+        assert_eq!(r.timeout_secs, None);
+        let o = ExecResponse { exit_code: 0, stdout: "hi\n".into(), stderr: String::new(), timed_out: false };
+        assert_eq!(
+            serde_json::to_string(&o).unwrap(),
+            r#"{"exit_code":0,"stdout":"hi\n","stderr":"","timed_out":false}"#
+        );
+    }
+
+    #[test]
+    fn status_attach() {
+        assert!(NodeStatus::Running.can_attach());
+        assert!(!NodeStatus::Failed.can_attach());
+    }
+}

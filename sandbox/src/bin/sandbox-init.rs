@@ -1,0 +1,4 @@
+//! `sandbox-init`: the single-threaded helper that creates and enters sandboxes.
+fn main() {
+    std::process::exit(sandbox::init_main());
+}

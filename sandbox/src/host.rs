@@ -1,0 +1,5 @@
+//! Host-wide settings shared by every sandbox.
+
+/// Host-wide settings.
+#[derive(Debug, Clone)]
+pub struct HostConfig {}

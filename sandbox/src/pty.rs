@@ -1,0 +1,107 @@
+//! Pseudo-terminals for interactive shells: spawn a command with a PTY as its controlling terminal.
+
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+
+use nix::pty::{openpty, Winsize};
+
+nix::ioctl_write_ptr_bad!(set_winsize, libc::TIOCSWINSZ, Winsize);
+
+fn winsize(cols: u16, rows: u16) -> Winsize {
+    Winsize { ws_row: rows.max(1), ws_col: cols.max(1), ws_xpixel: 0, ws_ypixel: 0 }
+}
+
+/// Spawns `cmd` in a new session whose controlling terminal is a fresh PTY of `cols`×`rows`.
+/// Returns the PTY master (non-blocking, close-on-exec) and the child.
+pub fn spawn_with_pty(mut cmd: Command, cols: u16, rows: u16) -> io::Result<(OwnedFd, Child)> {
+    let pty = openpty(Some(&winsize(cols, rows)), None).map_err(io::Error::from)?;
+    let slave = pty.slave;
+    cmd.stdin(Stdio::from(slave.try_clone()?))
+        .stdout(Stdio::from(slave.try_clone()?))
+        .stderr(Stdio::from(slave));
+    // SAFETY: only async-signal-safe calls (setsid, ioctl) between fork and exec (setsid(2),
+    // ioctl_tty(2)); stdin is the PTY slave by then, so TIOCSCTTY makes it the controlling tty.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            if libc::ioctl(0, libc::TIOCSCTTY as _, 0) < 0 {
+                return Err(io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn()?;
+    let master = pty.master;
+    set_nonblocking_cloexec(&master)?;
+    Ok((master, child))
+}
+
+fn set_nonblocking_cloexec(fd: &OwnedFd) -> io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, FdFlag, OFlag};
+    let fl = OFlag::from_bits_truncate(fcntl(fd, FcntlArg::F_GETFL).map_err(io::Error::from)?);
+    fcntl(fd, FcntlArg::F_SETFL(fl | OFlag::O_NONBLOCK)).map_err(io::Error::from)?;
+    fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).map_err(io::Error::from)?;
+    Ok(())
+}
+
+/// Tells the terminal (and so the program in it, by SIGWINCH) its new size.
+pub fn resize(master: &OwnedFd, cols: u16, rows: u16) -> io::Result<()> {
+    let ws = winsize(cols, rows);
+    // SAFETY: TIOCSWINSZ reads one `struct winsize` from the pointer, which outlives the call.
+    unsafe { set_winsize(master.as_raw_fd(), &ws) }.map_err(io::Error::from)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn read_until(master: &OwnedFd, needle: &str) -> String {
+        let mut out = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut buf = [0u8; 4096];
+        while Instant::now() < deadline {
+            match nix::unistd::read(master, &mut buf) {
+                Ok(0) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+                Err(nix::errno::Errno::EAGAIN) => std::thread::sleep(Duration::from_millis(10)),
+                Err(_) => break,
+            }
+            if String::from_utf8_lossy(&out).contains(needle) {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn shell_on_pty_sees_a_tty_and_its_size() {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "tty >/dev/null && echo IS-TTY; stty size; read x; echo got-$x"]);
+        let (master, mut child) = spawn_with_pty(cmd, 100, 30).unwrap();
+        let out = read_until(&master, "30 100");
+        assert!(out.contains("IS-TTY"), "{out}");
+        assert!(out.contains("30 100"), "{out}");
+        nix::unistd::write(&master, b"hello\n").unwrap();
+        let out = read_until(&master, "got-hello");
+        assert!(out.contains("got-hello"), "{out}");
+        assert!(child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn resize_reaches_the_program() {
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "read x; stty size"]);
+        let (master, mut child) = spawn_with_pty(cmd, 80, 24).unwrap();
+        resize(&master, 132, 43).unwrap();
+        nix::unistd::write(&master, b"\n").unwrap();
+        let out = read_until(&master, "43 132");
+        assert!(out.contains("43 132"), "{out}");
+        child.wait().unwrap();
+    }
+}

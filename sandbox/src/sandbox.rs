@@ -1,0 +1,5 @@
+//! A running sandbox.
+
+/// A running sandbox.
+#[derive(Debug, Clone)]
+pub struct Sandbox {}
