@@ -1,2 +1,4 @@
-//! muelle's backend: HTTP API, sessions, terminals.
+//! muelle's backend: HTTP API, sessions, terminals, lessons, images.
+pub mod images;
+pub mod lessons;
 pub mod provider;
