@@ -10,6 +10,7 @@ pub mod session;
 pub mod terminal;
 
 pub use error::ApiError;
+pub use lesson::{BlockKind, Lesson, LessonBlock, LessonPart, LessonStep, LessonSummary};
 pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
     SessionInfo,
