@@ -1,6 +1,80 @@
 //! Lessons: the markdown format, its parser and lint, and the lesson store.
+//!
+//! The format is documented for instructors in `lessons/README.md`.
 
-/// `muelle lessons ...`
-pub fn run_cli(_args: &[String]) -> anyhow::Result<i32> {
-    anyhow::bail!("muelle lessons: not built yet")
+pub mod dir;
+pub mod frontmatter;
+pub mod info;
+pub mod known_images;
+pub mod lint;
+pub mod model;
+pub mod parser;
+pub mod render;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+
+pub use known_images::KnownImages;
+pub use lint::ImageCatalog;
+pub use model::{Action, Block, ParsedLesson, Problem, Step};
+pub use store::LessonStore;
+
+const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)";
+
+/// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
+pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
+    match args.first().map(String::as_str) {
+        Some("lint") => lint_cli(&args[1..]),
+        Some("test") => anyhow::bail!("muelle lessons test: not implemented yet"),
+        Some("-h" | "--help") => {
+            println!("{USAGE}");
+            Ok(0)
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            Ok(2)
+        }
+    }
+}
+
+fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
+    let mut dir = PathBuf::from("lessons");
+    let mut catalog: Option<PathBuf> = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--catalog" => catalog = Some(it.next().ok_or_else(|| anyhow::anyhow!(USAGE))?.into()),
+            s if s.starts_with('-') => anyhow::bail!("unknown option `{s}`\n{USAGE}"),
+            s => dir = s.into(),
+        }
+    }
+    let images = load_images(&dir, catalog.as_deref())?;
+    let (results, cross) = dir::lint_dir(&dir, &images)
+        .map_err(|e| anyhow::anyhow!("cannot read lessons directory {}: {e}", dir.display()))?;
+    let mut problems: Vec<&Problem> = results.iter().flat_map(|r| &r.problems).chain(&cross).collect();
+    problems.sort();
+    for p in &problems {
+        println!("{p}");
+    }
+    let ok = results.iter().filter(|r| dir::servable(r, &cross).is_some()).count();
+    println!(
+        "{} file(s), {ok} lesson(s) ok, {} problem(s)",
+        results.len(),
+        problems.len()
+    );
+    Ok(if problems.is_empty() { 0 } else { 1 })
+}
+
+/// The catalog named by `--catalog`, else `images/catalog.yaml` beside the lessons directory,
+/// else the built-in list (with a note on stderr).
+fn load_images(dir: &Path, explicit: Option<&Path>) -> anyhow::Result<KnownImages> {
+    if let Some(p) = explicit {
+        return KnownImages::load(p);
+    }
+    let beside = dir.parent().unwrap_or(Path::new(".")).join("images/catalog.yaml");
+    if beside.is_file() {
+        return KnownImages::load(&beside);
+    }
+    eprintln!("note: {} not found; known images: {}", beside.display(), known_images::BUILTIN.join(", "));
+    Ok(KnownImages::builtin())
 }

@@ -1,0 +1,299 @@
+//! The YAML front matter between the first two `---` lines, validated key by key.
+
+use std::collections::HashMap;
+
+use serde_yaml::Value;
+
+use super::model::{Diags, FrontMatter};
+
+/// Every key the front matter may have.
+pub const KEYS: [&str; 8] = ["id", "title", "summary", "lang", "duration", "nodes", "images", "tags"];
+
+/// Most nodes a session can have.
+pub const MAX_NODES: u8 = 5;
+
+/// Parses the YAML text whose first line is line `first` of the file (the opening `---` is
+/// `first - 1`). Problems go to `diags`; `None` when a required value is missing or unusable.
+pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
+    let open = first - 1;
+    let map = match serde_yaml::from_str::<Value>(yaml) {
+        Ok(Value::Mapping(m)) => m,
+        Ok(Value::Null) => serde_yaml::Mapping::new(),
+        Ok(_) => {
+            diags.at(open, "front matter must be a YAML mapping of `key: value` lines");
+            return None;
+        }
+        Err(e) => {
+            let line = e.location().map_or(open, |l| first + l.line() as u32 - 1);
+            diags.at(line, format!("bad front matter: {e}"));
+            return None;
+        }
+    };
+    let lines = key_lines(yaml, first);
+    let line_of = |k: &str| lines.get(k).copied().unwrap_or(open);
+    let mut fields: HashMap<String, Value> = HashMap::new();
+    for (k, v) in map {
+        let Some(k) = k.as_str().map(str::to_string) else {
+            diags.at(open, "front matter keys must be strings");
+            continue;
+        };
+        if !KEYS.contains(&k.as_str()) {
+            diags.at(line_of(&k), format!("unknown front matter key `{k}` (known: {})", KEYS.join(", ")));
+        }
+        fields.insert(k, v);
+    }
+    let mut f = Fields { fields, line_of: &line_of, open, diags };
+    let id = f.text("id", true).filter(|id| f.check(is_slug(id), "id", "id must be a slug like `first-containers`"));
+    let title = f.text("title", true);
+    let summary = f.text("summary", true);
+    let lang = f.text("lang", true).filter(|l| f.check(is_lang(l), "lang", "lang must be a two-letter code like `es` or `en`"));
+    let duration = f.duration();
+    let (nodes, node_count) = f.nodes();
+    let images = f.list("images").into_iter().filter_map(|(s, _)| f.image(yaml, first, &s)).collect();
+    let tags = f.list("tags").into_iter().map(|(s, _)| s).collect();
+    Some(FrontMatter {
+        id: id?,
+        title: title?,
+        summary: summary?,
+        lang: lang?,
+        duration_minutes: duration?,
+        nodes,
+        node_count,
+        images,
+        tags,
+        nodes_line: line_of("nodes"),
+        id_line: line_of("id"),
+        lang_line: line_of("lang"),
+    })
+}
+
+/// Line of each top-level key (a line starting in column 0 with `key:`).
+fn key_lines(yaml: &str, first: u32) -> HashMap<String, u32> {
+    let mut out = HashMap::new();
+    for (i, l) in yaml.lines().enumerate() {
+        if l.starts_with([' ', '\t', '#', '-']) {
+            continue;
+        }
+        if let Some((k, _)) = l.split_once(':') {
+            let k = k.trim().trim_matches(|c| c == '"' || c == '\'');
+            out.entry(k.to_string()).or_insert(first + i as u32);
+        }
+    }
+    out
+}
+
+fn is_slug(s: &str) -> bool {
+    !s.is_empty()
+        && s.split('-').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+}
+
+fn is_lang(s: &str) -> bool {
+    s.len() == 2 && s.chars().all(|c| c.is_ascii_lowercase())
+}
+
+/// Parses `45`, `"45m"`, `"1h"`, `"1h30m"` into minutes.
+pub fn parse_duration(s: &str) -> Option<u32> {
+    let s = s.trim();
+    if let Ok(m) = s.parse() {
+        return Some(m);
+    }
+    let (hours, rest) = match s.split_once('h') {
+        Some((h, r)) => (h.trim().parse::<u32>().ok()?, r.trim()),
+        None => (0, s),
+    };
+    let minutes = match rest {
+        "" => 0,
+        r => r.strip_suffix('m').or(r.strip_suffix("min"))?.trim().parse::<u32>().ok()?,
+    };
+    Some(hours.checked_mul(60)?.checked_add(minutes)?)
+}
+
+/// Normalizes `busybox` to `busybox:latest`; `None` if it is not an image reference.
+pub fn normalize_image(s: &str) -> Option<String> {
+    let ok = !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
+        && !s.starts_with(['-', '/', ':']);
+    let last = s.rsplit('/').next()?;
+    match (ok, last.contains(':') || last.contains('@')) {
+        (false, _) => None,
+        (true, true) => Some(s.to_string()),
+        (true, false) => Some(format!("{s}:latest")),
+    }
+}
+
+struct Fields<'a, F: Fn(&str) -> u32> {
+    fields: HashMap<String, Value>,
+    line_of: &'a F,
+    open: u32,
+    diags: &'a mut Diags,
+}
+
+impl<F: Fn(&str) -> u32> Fields<'_, F> {
+    fn check(&mut self, ok: bool, key: &str, msg: &str) -> bool {
+        if !ok {
+            self.diags.at((self.line_of)(key), msg);
+        }
+        ok
+    }
+
+    fn text(&mut self, key: &str, required: bool) -> Option<String> {
+        match self.fields.get(key) {
+            None | Some(Value::Null) if required => {
+                self.diags.at(self.open, format!("front matter is missing `{key}`"));
+                None
+            }
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Some(_) => {
+                self.diags.at((self.line_of)(key), format!("`{key}` must be non-empty text"));
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self) -> Option<u32> {
+        let minutes = match self.fields.get("duration") {
+            None | Some(Value::Null) => {
+                self.diags.at(self.open, "front matter is missing `duration`");
+                return None;
+            }
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(Value::String(s)) => parse_duration(s),
+            Some(_) => None,
+        };
+        match minutes {
+            Some(m) if (5..=480).contains(&m) => Some(m),
+            _ => {
+                let msg = "duration must be minutes from 5 to 480, like `45` or \"1h30m\"";
+                self.diags.at((self.line_of)("duration"), msg);
+                None
+            }
+        }
+    }
+
+    fn nodes(&mut self) -> (Vec<String>, u8) {
+        let line = (self.line_of)("nodes");
+        let names: Vec<String> = match self.fields.get("nodes") {
+            None | Some(Value::Null) => vec!["node1".into()],
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(c @ 1..=5) => (1..=c).map(|i| format!("node{i}")).collect(),
+                _ => {
+                    self.diags.at(line, format!("nodes must be a count from 1 to {MAX_NODES}"));
+                    vec!["node1".into()]
+                }
+            },
+            Some(_) => self.list("nodes").into_iter().map(|(s, _)| s).collect(),
+        };
+        let mut out: Vec<String> = Vec::new();
+        for n in names {
+            let idx = n.strip_prefix("node").and_then(|i| i.parse::<u8>().ok());
+            if !matches!(idx, Some(1..=MAX_NODES)) || n.starts_with("node0") {
+                self.diags.at(line, format!("node `{n}` is not one of node1 … node{MAX_NODES}"));
+            } else if out.contains(&n) {
+                self.diags.at(line, format!("node `{n}` is listed twice"));
+            } else {
+                out.push(n);
+            }
+        }
+        if out.is_empty() {
+            self.diags.at(line, "nodes: the lesson needs at least one node");
+            out.push("node1".into());
+        }
+        let count = out.iter().filter_map(|n| n[4..].parse::<u8>().ok()).max().unwrap_or(1);
+        (out, count)
+    }
+
+    /// A list of strings (a single string is accepted as a list of one).
+    fn list(&mut self, key: &str) -> Vec<(String, u32)> {
+        let line = (self.line_of)(key);
+        let items = match self.fields.get(key) {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::String(s)) => return vec![(s.clone(), line)],
+            Some(Value::Sequence(items)) => items.clone(),
+            Some(_) => {
+                self.diags.at(line, format!("`{key}` must be a list"));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for v in items {
+            match v {
+                Value::String(s) => out.push((s, line)),
+                other => self.diags.at(line, format!("`{key}`: {other:?} is not text")),
+            }
+        }
+        out
+    }
+
+    fn image(&mut self, yaml: &str, first: u32, raw: &str) -> Option<(String, u32)> {
+        let key_line = (self.line_of)("images");
+        // The item's own line: the first line after the key that mentions it.
+        let line = yaml
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (first + i as u32, l))
+            .find(|(n, l)| *n >= key_line && l.contains(raw))
+            .map_or(key_line, |(n, _)| n);
+        match normalize_image(raw) {
+            Some(r) => Some((r, line)),
+            None => {
+                self.diags.at(line, format!("`{raw}` is not an image reference"));
+                None
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("45"), Some(45));
+        assert_eq!(parse_duration("45m"), Some(45));
+        assert_eq!(parse_duration("1h"), Some(60));
+        assert_eq!(parse_duration("1h30m"), Some(90));
+        assert_eq!(parse_duration("soon"), None);
+    }
+
+    #[test]
+    fn images_get_a_tag() {
+        assert_eq!(normalize_image("busybox").as_deref(), Some("busybox:latest"));
+        assert_eq!(normalize_image("debian:bookworm").as_deref(), Some("debian:bookworm"));
+        assert_eq!(normalize_image("localhost:5000/app").as_deref(), Some("localhost:5000/app:latest"));
+        assert_eq!(normalize_image("bad image"), None);
+    }
+
+    #[test]
+    fn full_front_matter() {
+        let yaml = "id: first-containers\ntitle: T\nsummary: S\nlang: en\nduration: 45m\nnodes: [node1, node3]\nimages:\n  - busybox\ntags: [basics]\n";
+        let mut d = Diags::new("f.md");
+        let f = parse(yaml, 2, &mut d).unwrap();
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        assert_eq!(f.duration_minutes, 45);
+        assert_eq!(f.nodes, vec!["node1", "node3"]);
+        assert_eq!(f.node_count, 3);
+        assert_eq!(f.images, vec![("busybox:latest".to_string(), 9)]);
+        assert_eq!(f.nodes_line, 7);
+    }
+
+    #[test]
+    fn errors_carry_key_lines() {
+        let yaml = "id: Bad Id\ntitle: T\nsummary: S\nlang: english\nduration: 2\nnodes: 9\ncolour: red\n";
+        let mut d = Diags::new("f.md");
+        assert!(parse(yaml, 2, &mut d).is_none());
+        let got: Vec<(u32, bool)> = d.list.iter().map(|p| (p.line, !p.message.is_empty())).collect();
+        let lines: Vec<u32> = got.iter().map(|g| g.0).collect();
+        assert_eq!(lines, vec![8, 2, 5, 6, 7], "{:?}", d.list);
+        assert!(d.list[0].message.contains("unknown front matter key `colour`"));
+    }
+
+    #[test]
+    fn yaml_syntax_error_line() {
+        let mut d = Diags::new("f.md");
+        assert!(parse("id: a\ntitle: [unclosed\n", 2, &mut d).is_none());
+        assert_eq!(d.list.len(), 1);
+        assert!(d.list[0].line >= 3, "{:?}", d.list);
+    }
+}
