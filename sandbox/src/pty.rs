@@ -1,8 +1,10 @@
 //! Pseudo-terminals for interactive shells: spawn a command with a PTY as its controlling terminal.
 
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use nix::pty::{openpty, Winsize};
@@ -15,9 +17,42 @@ fn winsize(cols: u16, rows: u16) -> Winsize {
 
 /// Spawns `cmd` in a new session whose controlling terminal is a fresh PTY of `cols`×`rows`.
 /// Returns the PTY master (non-blocking, close-on-exec) and the child.
-pub fn spawn_with_pty(mut cmd: Command, cols: u16, rows: u16) -> io::Result<(OwnedFd, Child)> {
+pub fn spawn_with_pty(cmd: Command, cols: u16, rows: u16) -> io::Result<(OwnedFd, Child)> {
     let pty = openpty(Some(&winsize(cols, rows)), None).map_err(io::Error::from)?;
-    let slave = pty.slave;
+    spawn_on(cmd, pty.master, pty.slave)
+}
+
+/// Like [`spawn_with_pty`], but the PTY comes from the devpts instance whose `ptmx` is given
+/// (a sandbox's `/proc/PID/root/dev/pts/ptmx`), so that inside the sandbox the terminal has a
+/// name (`tty` prints `/dev/pts/N`); the slave is handed to `owner` (the sandbox's root).
+pub fn spawn_with_pty_at(cmd: Command, ptmx: &Path, owner: u32, cols: u16, rows: u16) -> io::Result<(OwnedFd, Child)> {
+    let master: OwnedFd = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
+        .open(ptmx)?
+        .into();
+    let unlock: libc::c_int = 0;
+    // SAFETY: TIOCSPTLCK reads one int; TIOCGPTPEER returns a new descriptor we take ownership of
+    // (ioctl_tty(2), "open the peer without a path lookup", as runc's console handling does).
+    let slave = unsafe {
+        if libc::ioctl(master.as_raw_fd(), libc::TIOCSPTLCK, &unlock) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let fd = libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        OwnedFd::from_raw_fd(fd)
+    };
+    // gid 5 is the tty group inside, as devpts' gid=5 option expects.
+    nix::unistd::fchown(&slave, Some(nix::unistd::Uid::from_raw(owner)), Some(nix::unistd::Gid::from_raw(owner + 5)))
+        .map_err(io::Error::from)?;
+    resize(&master, cols, rows)?;
+    spawn_on(cmd, master, slave)
+}
+
+fn spawn_on(mut cmd: Command, master: OwnedFd, slave: OwnedFd) -> io::Result<(OwnedFd, Child)> {
     cmd.stdin(Stdio::from(slave.try_clone()?))
         .stdout(Stdio::from(slave.try_clone()?))
         .stderr(Stdio::from(slave));
@@ -35,7 +70,6 @@ pub fn spawn_with_pty(mut cmd: Command, cols: u16, rows: u16) -> io::Result<(Own
         });
     }
     let child = cmd.spawn()?;
-    let master = pty.master;
     set_nonblocking_cloexec(&master)?;
     Ok((master, child))
 }

@@ -1,5 +1,274 @@
-//! A running sandbox.
+//! A running sandbox, seen from the host: spawn, enter, readiness, destroy.
 
-/// A running sandbox.
-#[derive(Debug, Clone)]
-pub struct Sandbox {}
+use std::fs;
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::cgroup::SandboxCgroup;
+use crate::error::Error;
+use crate::host::HostConfig;
+use crate::init::{InitResult, InitSpec};
+use crate::net;
+use crate::spec::SandboxSpec;
+
+/// A running sandbox. Cheap to clone; owns nothing that `Drop` would release: the backend decides
+/// when a sandbox ends (it outlives a backend restart) and calls [`Sandbox::destroy`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sandbox {
+    /// The spec's name.
+    pub name: String,
+    /// Host pid of the sandbox's init (tini).
+    pub pid: i32,
+    /// First host uid of the sandbox's id range.
+    pub uid_base: u32,
+    dir: PathBuf,
+    cgroup: SandboxCgroup,
+    veth: String,
+    init_bin: PathBuf,
+}
+
+impl Sandbox {
+    /// Creates the sandbox and starts its Docker engine; returns as soon as its init runs
+    /// (see [`Sandbox::wait_ready`]). On failure nothing of it is left behind.
+    pub fn spawn(spec: &SandboxSpec, host: &HostConfig) -> Result<Sandbox, Error> {
+        spec.validate().map_err(|message| Error::Setup { name: spec.name.clone(), message })?;
+        let mut sb = Sandbox::attach(&spec.name, 0, spec.uid_base, host);
+        sb.veth = spec.veth();
+        let result = sb.prepare_dirs(spec.uid_base).and_then(|()| {
+            sb.cgroup.create(&spec.limits, spec.uid_base)?;
+            sb.run_init(spec, host)
+        });
+        match result {
+            Ok(pid) => {
+                sb.pid = pid;
+                Ok(sb)
+            }
+            Err(e) => {
+                let _ = sb.destroy();
+                Err(e)
+            }
+        }
+    }
+
+    /// The handle of a sandbox created earlier (by this or a previous backend process).
+    pub fn attach(name: &str, pid: i32, uid_base: u32, host: &HostConfig) -> Sandbox {
+        Sandbox {
+            name: name.into(),
+            pid,
+            uid_base,
+            dir: host.state_dir.join(name),
+            cgroup: SandboxCgroup::new(&host.cgroup_root, &host.cgroup_parent, name),
+            veth: format!("vh-{name}"),
+            init_bin: host.init_bin.clone(),
+        }
+    }
+
+    fn prepare_dirs(&self, owner: u32) -> Result<(), Error> {
+        if self.dir.exists() {
+            return Err(Error::Setup { name: self.name.clone(), message: format!("{} already exists", self.dir.display()) });
+        }
+        let id = Some(nix::unistd::Uid::from_raw(owner));
+        let gid = Some(nix::unistd::Gid::from_raw(owner));
+        for sub in ["upper", "work", "merged", "lower", "docker"] {
+            let p = self.dir.join(sub);
+            fs::create_dir_all(&p).map_err(|e| Error::io("mkdir", &p, e))?;
+            if sub != "lower" {
+                nix::unistd::chown(&p, id, gid).map_err(|e| Error::io("chown", &p, e.into()))?;
+            }
+        }
+        // The sandbox's root (host uid `owner`) must traverse to upper/ and work/.
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o711)).map_err(|e| Error::io("chmod", &self.dir, e))
+    }
+
+    fn run_init(&self, spec: &SandboxSpec, host: &HostConfig) -> Result<i32, Error> {
+        let init = InitSpec {
+            name: spec.name.clone(),
+            hostname: spec.hostname.clone(),
+            dir: self.dir.clone(),
+            rootfs: host.rootfs.clone(),
+            uid_base: spec.uid_base,
+            cgroup_dirs: self.cgroup.dirs(),
+            net: spec.net.clone(),
+            veth: spec.veth(),
+            dns: host.dns.clone(),
+            registry: format!("{}:{}", spec.net.gateway, host.registry_port),
+            devnodes: host.devnodes(),
+        };
+        let setup = |message: String| Error::Setup { name: spec.name.clone(), message };
+        let mut child = Command::new(&self.init_bin)
+            .arg("create")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| setup(format!("exec {}: {e}", self.init_bin.display())))?;
+        let json = serde_json::to_vec(&init).map_err(|e| setup(e.to_string()))?;
+        child.stdin.take().expect("piped").write_all(&json).map_err(|e| setup(format!("send spec: {e}")))?;
+        let mut out = String::new();
+        child.stdout.take().expect("piped").read_to_string(&mut out).map_err(|e| setup(e.to_string()))?;
+        let mut err = String::new();
+        let _ = child.stderr.take().expect("piped").read_to_string(&mut err);
+        let _ = child.wait();
+        match serde_json::from_str::<InitResult>(out.trim()) {
+            Ok(InitResult::Started { pid }) => Ok(pid),
+            Ok(InitResult::Failed { message }) => Err(setup(message)),
+            Err(_) => Err(setup(format!("sandbox-init said {:?} {:?}", out.trim(), err.trim()))),
+        }
+    }
+
+    /// A command that runs `argv` inside the sandbox as its root, in /root, with a login-like
+    /// environment plus `env` (`K=V`). The caller sets stdio.
+    pub fn command(&self, argv: &[String], env: &[String]) -> Command {
+        let mut cmd = Command::new(&self.init_bin);
+        cmd.arg("enter").arg(self.pid.to_string());
+        for kv in env {
+            cmd.arg("-e").arg(kv);
+        }
+        cmd.args(self.cgroup.dirs()).arg("--").args(argv);
+        cmd.env_clear();
+        cmd
+    }
+
+    /// The sandbox's own `ptmx`, for terminals that have a name inside (see
+    /// [`crate::pty::spawn_with_pty_at`]).
+    pub fn ptmx(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/root/dev/pts/ptmx", self.pid))
+    }
+
+    /// Waits until dockerd answers `GET /_ping` on its socket (reached from the host through
+    /// /proc/PID/root), or fails with the tail of its log.
+    pub fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
+        let start = Instant::now();
+        let sock = format!("/proc/{}/root/run/docker.sock", self.pid);
+        while start.elapsed() < timeout {
+            if !self.is_alive() {
+                break;
+            }
+            if ping(&sock) {
+                return Ok(());
+            }
+            sleep(Duration::from_millis(20));
+        }
+        Err(Error::NotReady { name: self.name.clone(), secs: timeout.as_secs(), log: self.log_tail() })
+    }
+
+    fn log_tail(&self) -> String {
+        let mut s = String::new();
+        for f in ["upper/var/log/muelle-node.log", "upper/var/log/dockerd.log"] {
+            let text = fs::read_to_string(self.dir.join(f)).unwrap_or_default();
+            let lines: Vec<&str> = text.lines().rev().take(8).collect();
+            s.extend(lines.into_iter().rev().map(|l| format!("{l}\n")));
+        }
+        s
+    }
+
+    /// Whether the sandbox's init still runs (and is really this sandbox's, not a reused pid).
+    pub fn is_alive(&self) -> bool {
+        if self.pid <= 0 {
+            return false;
+        }
+        let cg = fs::read_to_string(format!("/proc/{}/cgroup", self.pid)).unwrap_or_default();
+        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
+        let zombie = stat.rsplit(')').next().map(|s| s.trim_start().starts_with('Z')).unwrap_or(true);
+        !zombie && cg.lines().any(|l| l.ends_with(&format!("/{}", self.name)))
+    }
+
+    /// Memory the sandbox uses now, in bytes.
+    pub fn memory_usage(&self) -> Option<u64> {
+        self.cgroup.memory_usage()
+    }
+
+    /// Kills every process of the sandbox and removes its cgroups, veth and directory.
+    /// Idempotent; every mount and interface inside vanishes with the namespaces.
+    pub fn destroy(&self) -> Result<(), Error> {
+        if self.is_alive() {
+            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
+        }
+        // `enter` helpers live in the sandbox's cgroups but the host's pid namespace.
+        for _ in 0..3 {
+            self.kill_cgroup_members();
+            if !self.wait_gone(Duration::from_secs(5)) {
+                continue;
+            }
+            break;
+        }
+        net::delete_link(&self.veth);
+        self.cgroup.remove(Duration::from_secs(10))?;
+        if self.dir.exists() {
+            fs::remove_dir_all(&self.dir).map_err(|e| Error::io("remove", &self.dir, e))?;
+        }
+        Ok(())
+    }
+
+    fn kill_cgroup_members(&self) {
+        for d in self.cgroup.dirs().iter().filter(|d| d.to_string_lossy().contains("/pids/")) {
+            for pid in cgroup_pids(d) {
+                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            }
+        }
+    }
+
+    /// Reaps the init if it is our child; waits until no process is left in the cgroup.
+    fn wait_gone(&self, timeout: Duration) -> bool {
+        let start = Instant::now();
+        let pids_dir = self.cgroup.dirs().into_iter().find(|d| d.to_string_lossy().contains("/pids/"));
+        while start.elapsed() < timeout {
+            if self.pid > 0 {
+                match waitpid(Pid::from_raw(self.pid), Some(WaitPidFlag::WNOHANG)) {
+                    Ok(WaitStatus::StillAlive) | Err(_) => {}
+                    Ok(_) => {}
+                }
+            }
+            if pids_dir.as_ref().map(|d| cgroup_pids(d).is_empty()).unwrap_or(true) {
+                return true;
+            }
+            sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// The sandbox's directory on the host.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// The sandbox's cgroup directories.
+    pub fn cgroup_dirs(&self) -> Vec<PathBuf> {
+        self.cgroup.dirs()
+    }
+}
+
+/// Every pid in a cgroup directory and its descendants.
+fn cgroup_pids(dir: &std::path::Path) -> Vec<i32> {
+    let mut pids: Vec<i32> = fs::read_to_string(dir.join("cgroup.procs"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten().filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false)) {
+            pids.extend(cgroup_pids(&e.path()));
+        }
+    }
+    pids
+}
+
+/// One `GET /_ping` on dockerd's socket.
+fn ping(sock: &str) -> bool {
+    let Ok(mut s) = UnixStream::connect(sock) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 256];
+    matches!(s.read(&mut buf), Ok(n) if n > 12 && buf[..n].starts_with(b"HTTP/1.0 200") || buf[..n.min(256)].windows(3).any(|w| w == b"200"))
+}

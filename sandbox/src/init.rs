@@ -1,4 +1,0 @@
-//! sandbox-init.
-
-/// Entry point of `sandbox-init`.
-pub fn main() -> i32 { 0 }

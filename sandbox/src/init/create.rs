@@ -1,0 +1,196 @@
+//! `sandbox-init create`: the host side (process A) and the user-namespace side (process B) of
+//! making a sandbox. The sequence follows ENGINE.md's proven recipe:
+//!
+//! 1. A joins the sandbox's cgroups, then forks B.
+//! 2. B unshares the user namespace and waits; A writes B's uid/gid maps (from outside, so B
+//!    keeps its capabilities across exec) and mounts the node image idmapped through B's user
+//!    namespace at `dir/lower` in the host mount namespace.
+//! 3. B becomes root of its namespace, unshares mount/pid/net/uts/ipc/cgroup, makes its mounts
+//!    private and forks C, pid 1 of the new pid namespace; B reports C's pid and exits.
+//! 4. A detaches the host's copy of `dir/lower` (C keeps its private copy), plugs the veth into
+//!    C's net namespace and tells C to go. C builds the root and execs tini (see `node.rs`).
+//! 5. A reads the error pipe until C's exec closes it, and prints the result.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::Duration;
+
+use nix::fcntl::OFlag;
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sched::{unshare, CloneFlags};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::waitpid;
+use nix::unistd::{fork, pipe2, setgroups, setresgid, setresuid, ForkResult, Gid, Pid, Uid};
+
+use super::InitSpec;
+use crate::{cgroup, net, sys};
+
+/// How long the sandbox may take to reach the exec of tini.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+struct Pipes {
+    b2a: (OwnedFd, OwnedFd),
+    a2b: (OwnedFd, OwnedFd),
+    go: (OwnedFd, OwnedFd),
+    err: (OwnedFd, OwnedFd),
+}
+
+fn pipe() -> Result<(OwnedFd, OwnedFd), String> {
+    pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe2: {e}"))
+}
+
+/// Creates the sandbox; returns the host pid of its init.
+pub(super) fn create(spec: &InitSpec) -> Result<i32, String> {
+    sys::close_fds_except(&[]);
+    cgroup::join_dirs(&spec.cgroup_dirs, std::process::id() as i32).map_err(|e| e.to_string())?;
+    let p = Pipes { b2a: pipe()?, a2b: pipe()?, go: pipe()?, err: pipe()? };
+    // SAFETY: this process is single-threaded (sandbox-init never spawns threads), so the child
+    // may call any function (fork(2), "async-signal-safe" only matters for multi-threaded parents).
+    match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
+        ForkResult::Child => {
+            let code = match stage_b(spec, p.b2a.1, p.a2b.0, p.go.0, &p.err.1) {
+                Ok(()) => 0,
+                Err(msg) => report(&p.err.1, &msg),
+            };
+            // SAFETY: _exit(2) skips atexit handlers and stdio flushing that belong to A.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            let Pipes { b2a, a2b, go, err } = p;
+            drop((b2a.1, a2b.0, go.0, err.1));
+            let result = host_side(spec, child, b2a.0, a2b.1, go.1, err.0);
+            let _ = waitpid(child, None);
+            result
+        }
+    }
+}
+
+fn report(err: &OwnedFd, msg: &str) -> i32 {
+    let _ = File::from(err.try_clone().expect("dup")).write_all(msg.as_bytes());
+    1
+}
+
+fn host_side(spec: &InitSpec, b: Pid, b2a: OwnedFd, a2b: OwnedFd, go: OwnedFd, err: OwnedFd) -> Result<i32, String> {
+    let (mut from_b, mut to_b, mut go) = (File::from(b2a), File::from(a2b), File::from(go));
+    let lower = spec.dir.join("lower");
+    let mut byte = [0u8; 1];
+    if from_b.read_exact(&mut byte).is_err() {
+        return Err(read_error(err, "user namespace setup"));
+    }
+    let mapped = map_ids(b, spec.uid_base).and_then(|()| {
+        let userns = File::open(format!("/proc/{b}/ns/user")).map_err(|e| format!("open userns: {e}"))?;
+        sys::idmapped_bind(&spec.rootfs, &lower, &OwnedFd::from(userns))
+            .map_err(|e| format!("idmapped mount of {}: {e}", spec.rootfs.display()))
+    });
+    if let Err(e) = mapped {
+        let _ = kill(b, Signal::SIGKILL);
+        return Err(e);
+    }
+    let _ = to_b.write_all(b"G");
+    let mut pid = [0u8; 4];
+    let got = from_b.read_exact(&mut pid);
+    // C has its own private copy now (or never will): the host's copy goes either way.
+    let _ = umount2(&lower, MntFlags::MNT_DETACH);
+    if got.is_err() {
+        return Err(read_error(err, "namespace setup"));
+    }
+    let c = i32::from_le_bytes(pid);
+    if let Err(e) = net::plug_veth(&spec.veth, c, &spec.net.bridge, spec.net.mtu) {
+        let _ = kill(Pid::from_raw(c), Signal::SIGKILL);
+        return Err(e.to_string());
+    }
+    let _ = go.write_all(b"G");
+    drop(go);
+    let msg = read_error(err, "");
+    if msg.is_empty() {
+        Ok(c)
+    } else {
+        let _ = kill(Pid::from_raw(c), Signal::SIGKILL);
+        Err(msg)
+    }
+}
+
+/// Reads what B or C wrote to the error pipe until every writer closed it (C's exec of tini
+/// closes it empty), with a time limit.
+fn read_error(err: OwnedFd, stage: &str) -> String {
+    let mut msg = Vec::new();
+    let mut f = File::from(err);
+    let deadline = std::time::Instant::now() + SETUP_TIMEOUT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ms = PollTimeout::try_from(left.as_millis().min(60_000) as i32).unwrap_or(PollTimeout::ZERO);
+        let mut fds = [PollFd::new(f.as_fd(), PollFlags::POLLIN)];
+        if left.is_zero() || poll(&mut fds, ms).unwrap_or(0) == 0 {
+            return format!("sandbox setup timed out after {} s", SETUP_TIMEOUT.as_secs());
+        }
+        let mut buf = [0u8; 4096];
+        match f.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => msg.extend_from_slice(&buf[..n]),
+        }
+    }
+    let msg = String::from_utf8_lossy(&msg).into_owned();
+    if msg.is_empty() && !stage.is_empty() {
+        format!("{stage} failed without a message")
+    } else {
+        msg
+    }
+}
+
+fn map_ids(pid: Pid, base: u32) -> Result<(), String> {
+    let map = format!("0 {base} 65536\n");
+    for f in ["uid_map", "gid_map"] {
+        std::fs::write(format!("/proc/{pid}/{f}"), &map).map_err(|e| format!("write {f}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Process B: user namespace first, then (as its root) every other namespace; forks C.
+fn stage_b(spec: &InitSpec, b2a: OwnedFd, a2b: OwnedFd, go: OwnedFd, err: &OwnedFd) -> Result<(), String> {
+    null_stdio()?;
+    let (mut to_a, mut from_a) = (File::from(b2a), File::from(a2b));
+    unshare(CloneFlags::CLONE_NEWUSER).map_err(|e| format!("unshare(user): {e}"))?;
+    to_a.write_all(b"U").map_err(|e| format!("notify host: {e}"))?;
+    let mut byte = [0u8; 1];
+    from_a.read_exact(&mut byte).map_err(|_| "host gave up".to_string())?;
+    setgroups(&[]).map_err(|e| format!("setgroups: {e}"))?;
+    setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0)).map_err(|e| format!("setresgid: {e}"))?;
+    setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0)).map_err(|e| format!("setresuid: {e}"))?;
+    let flags = CloneFlags::CLONE_NEWNS | CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNET
+        | CloneFlags::CLONE_NEWUTS | CloneFlags::CLONE_NEWIPC | CloneFlags::CLONE_NEWCGROUP;
+    unshare(flags).map_err(|e| format!("unshare(mnt,pid,net,uts,ipc,cgroup): {e}"))?;
+    // Before the host detaches its copy of lower/: nothing may propagate into the sandbox.
+    mount(None::<&str>, "/", None::<&str>, MsFlags::MS_REC | MsFlags::MS_PRIVATE, None::<&str>)
+        .map_err(|e| format!("make / private: {e}"))?;
+    // SAFETY: B is single-threaded too (a fork of single-threaded A).
+    match unsafe { fork() }.map_err(|e| format!("fork pid 1: {e}"))? {
+        ForkResult::Child => {
+            drop(to_a);
+            let msg = match super::node::stage_c(spec, go) {
+                Ok(never) => match never {},
+                Err(msg) => msg,
+            };
+            let code = report(err, &msg);
+            // SAFETY: see create().
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            to_a.write_all(&child.as_raw().to_le_bytes()).map_err(|e| format!("report pid: {e}"))?;
+            Ok(())
+        }
+    }
+}
+
+/// stdin/stdout/stderr → /dev/null, so no sandbox process holds the caller's result pipe.
+fn null_stdio() -> Result<(), String> {
+    let null = File::options().read(true).write(true).open("/dev/null").map_err(|e| format!("/dev/null: {e}"))?;
+    for fd in 0..3 {
+        // SAFETY: dup2(2) on a descriptor we own onto the standard ones.
+        if unsafe { libc::dup2(std::os::fd::AsRawFd::as_raw_fd(&null), fd) } < 0 {
+            return Err(format!("dup2: {}", std::io::Error::last_os_error()));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! Real sandboxes on this host (root; needs the node image built by `muelle images build`).
+//! Each test creates its own bridge and sandboxes and checks that destroy leaves nothing.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use sandbox::{net, HostConfig, NetSpec, Sandbox, SandboxSpec};
+use serial_test::serial;
+
+fn host() -> HostConfig {
+    let data = PathBuf::from(std::env::var("MUELLE_DATA_DIR").unwrap_or_else(|_| "/var/lib/muelle".into()));
+    let init = PathBuf::from(env!("CARGO_BIN_EXE_sandbox-init"));
+    let mut h = HostConfig::new(&data, init);
+    h.state_dir = data.join("sandboxes-test");
+    h.cgroup_parent = "muelle-test".into();
+    h.prepare().expect("host prepare (are you root, is the node image built?)");
+    h
+}
+
+fn spec(name: &str, host_no: u8, subnet: u8) -> SandboxSpec {
+    let net = NetSpec {
+        bridge: format!("mbt-{subnet}"),
+        ip: Ipv4Addr::new(10, 100, subnet, 10 + host_no),
+        prefix: 24,
+        gateway: Ipv4Addr::new(10, 100, subnet, 1),
+        mtu: 1400,
+    };
+    SandboxSpec::new(name, &format!("node{host_no}"), 2_000_000 + 65536 * u32::from(host_no), net)
+}
+
+/// Spawns after sweeping whatever a crashed earlier run left under the same name.
+fn spawn(name: &str, host_no: u8, subnet: u8, host: &HostConfig) -> Sandbox {
+    Sandbox::attach(name, 0, 0, host).destroy().expect("sweep leftovers");
+    Sandbox::spawn(&spec(name, host_no, subnet), host).expect("spawn")
+}
+
+fn run(sb: &Sandbox, cmd: &str) -> Output {
+    sb.command(&["/bin/sh".into(), "-c".into(), cmd.into()], &[]).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+#[test]
+#[serial]
+fn node_runs_dockerd_as_an_unprivileged_root_and_leaves_nothing() {
+    let host = host();
+    net::create_bridge("mbt-250", "10.100.250.1", 24).unwrap();
+    let t = Instant::now();
+    let sb = spawn("t-a1", 1, 250, &host);
+    sb.wait_ready(Duration::from_secs(20)).expect("dockerd ready");
+    eprintln!("spawn → docker ping: {:?}", t.elapsed());
+
+    let o = run(&sb, "hostname; hostname -i; id -u; docker info --format '{{.ServerVersion}} {{.Driver}}'");
+    let out = text(&o);
+    assert!(o.status.success(), "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "node1");
+    assert_eq!(lines[1], "10.100.250.11");
+    assert_eq!(lines[2], "0");
+    assert!(lines[3].contains("overlay2"), "{out}");
+
+    // root inside is uid 2_065_536 outside
+    let status = std::fs::read_to_string(format!("/proc/{}/status", sb.pid)).unwrap();
+    let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(uid_line.contains("2065536"), "{uid_line}");
+    // exit codes come back
+    assert_eq!(run(&sb, "exit 7").status.code(), Some(7));
+
+    let dir = sb.dir().to_path_buf();
+    let cgs = sb.cgroup_dirs();
+    sb.destroy().expect("destroy");
+    assert!(!dir.exists(), "sandbox dir left");
+    assert!(cgs.iter().all(|d| !d.exists()), "cgroup dirs left");
+    assert!(!net::link_exists("vh-t-a1"), "veth left");
+    assert!(!std::path::Path::new(&format!("/proc/{}", sb.pid)).exists() || !sb.is_alive());
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains("t-a1"), "mount left");
+    net::delete_bridge("mbt-250").unwrap();
+    assert!(!net::link_exists("mbt-250"));
+}
+
+#[test]
+#[serial]
+fn terminal_command_sees_a_tty() {
+    let host = host();
+    net::create_bridge("mbt-251", "10.100.251.1", 24).unwrap();
+    let sb = spawn("t-b1", 1, 251, &host);
+    let cmd = sb.command(&["/bin/bash".into(), "-c".into(), "tty && stty size".into()], &[]);
+    let (master, mut child) = sandbox::pty::spawn_with_pty_at(cmd, &sb.ptmx(), sb.uid_base, 90, 33).unwrap();
+    let mut out = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut buf = [0u8; 1024];
+    while Instant::now() < deadline && !String::from_utf8_lossy(&out).contains("33 90") {
+        match nix::unistd::read(&master, &mut buf) {
+            Ok(0) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Err(_) => std::thread::sleep(Duration::from_millis(10)),
+        }
+    }
+    let s = String::from_utf8_lossy(&out);
+    assert!(s.contains("/dev/pts/"), "{s}");
+    assert!(s.contains("33 90"), "{s}");
+    assert!(child.wait().unwrap().success());
+    sb.destroy().unwrap();
+    net::delete_bridge("mbt-251").unwrap();
+}
+
+#[test]
+fn spawn_failure_leaves_nothing() {
+    let mut host = host();
+    host.rootfs = PathBuf::from("/nonexistent-rootfs");
+    let err = Sandbox::spawn(&spec("t-c1", 1, 252), &host).unwrap_err();
+    assert!(err.to_string().contains("nonexistent-rootfs") || err.to_string().contains("setup"), "{err}");
+    assert!(!host.state_dir.join("t-c1").exists());
+    let _ = Command::new("true").status();
+}
