@@ -13,6 +13,12 @@ pub trait ImageCatalog {
     fn contains(&self, reference: &str) -> bool;
 }
 
+impl ImageCatalog for crate::images::Catalog {
+    fn contains(&self, reference: &str) -> bool {
+        crate::images::Catalog::contains(self, reference)
+    }
+}
+
 impl<F: Fn(&str) -> bool> ImageCatalog for F {
     fn contains(&self, reference: &str) -> bool {
         self(reference)

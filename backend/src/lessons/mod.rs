@@ -5,7 +5,6 @@
 pub mod dir;
 pub mod frontmatter;
 pub mod info;
-pub mod known_images;
 pub mod lint;
 pub mod model;
 pub mod parser;
@@ -14,7 +13,8 @@ pub mod store;
 
 use std::path::{Path, PathBuf};
 
-pub use known_images::KnownImages;
+use crate::images::Catalog;
+
 pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};
 pub use store::LessonStore;
@@ -65,16 +65,11 @@ fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
     Ok(if problems.is_empty() { 0 } else { 1 })
 }
 
-/// The catalog named by `--catalog`, else `images/catalog.yaml` beside the lessons directory,
-/// else the built-in list (with a note on stderr).
-fn load_images(dir: &Path, explicit: Option<&Path>) -> anyhow::Result<KnownImages> {
-    if let Some(p) = explicit {
-        return KnownImages::load(p);
-    }
-    let beside = dir.parent().unwrap_or(Path::new(".")).join("images/catalog.yaml");
-    if beside.is_file() {
-        return KnownImages::load(&beside);
-    }
-    eprintln!("note: {} not found; known images: {}", beside.display(), known_images::BUILTIN.join(", "));
-    Ok(KnownImages::builtin())
+/// The catalog named by `--catalog`, else `images/catalog.yaml` beside the lessons directory.
+fn load_images(dir: &Path, explicit: Option<&Path>) -> anyhow::Result<Catalog> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => dir.parent().unwrap_or(Path::new(".")).join("images/catalog.yaml"),
+    };
+    Catalog::load(&path)
 }
