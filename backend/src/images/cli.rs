@@ -1,0 +1,180 @@
+//! The `muelle images` subcommands: argument parsing, `build`, `list` and `registry`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+
+use super::builder::{build_node, build_tarball, disk_size, human_size, ImagePaths, Outcome};
+use super::catalog::{Catalog, ImageSpec};
+use super::publish::{is_pushed, push, repository};
+use super::registry::RegistryClient;
+use super::registry_service::{ensure_registry, local_url, run_foreground};
+
+/// Parsed command line.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Options {
+    command: String,
+    data_dir: PathBuf,
+    catalog: Option<PathBuf>,
+    only: Option<String>,
+    no_node: bool,
+    listen: String,
+}
+
+impl Options {
+    /// Parses the words after `muelle images`.
+    pub(super) fn parse(args: &[String]) -> anyhow::Result<Options> {
+        let mut it = args.iter();
+        let command = it.next().context("missing subcommand")?.clone();
+        if !["build", "list", "registry"].contains(&command.as_str()) {
+            bail!("unknown subcommand '{command}'");
+        }
+        let mut o = Options {
+            command,
+            data_dir: super::default_data_dir(),
+            catalog: None,
+            only: None,
+            no_node: false,
+            listen: super::default_listen(),
+        };
+        while let Some(flag) = it.next() {
+            let mut value = || it.next().cloned().with_context(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--data-dir" => o.data_dir = PathBuf::from(value()?),
+                "--catalog" => o.catalog = Some(PathBuf::from(value()?)),
+                "--only" if o.command == "build" => o.only = Some(value()?),
+                "--no-node" if o.command == "build" => o.no_node = true,
+                "--listen" => o.listen = value()?,
+                other => bail!("unknown option '{other}' for '{}'", o.command),
+            }
+        }
+        Ok(o)
+    }
+}
+
+/// Runs one subcommand on a fresh single-threaded runtime.
+pub(super) fn run(o: Options) -> anyhow::Result<i32> {
+    if o.command == "registry" {
+        return run_foreground(&o.data_dir, &o.listen);
+    }
+    let catalog_path = match &o.catalog {
+        Some(path) => path.clone(),
+        None => super::find_catalog()?,
+    };
+    let catalog = Catalog::load(&catalog_path)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    match o.command.as_str() {
+        "build" => runtime.block_on(build(&o, &catalog)),
+        _ => runtime.block_on(list(&o, &catalog)),
+    }
+}
+
+/// Progress lines stamped with the seconds since the command started.
+struct Progress(Instant);
+
+impl Progress {
+    fn step(&self, message: impl std::fmt::Display) {
+        println!("[{:6.1}s] {message}", self.0.elapsed().as_secs_f64());
+    }
+}
+
+fn selected<'a>(o: &Options, catalog: &'a Catalog) -> anyhow::Result<Vec<&'a ImageSpec>> {
+    match o.only.as_deref() {
+        None => Ok(catalog.images.iter().collect()),
+        Some("node") => Ok(Vec::new()),
+        Some(name) => match catalog.get(name) {
+            Some(image) => Ok(vec![image]),
+            None => bail!("--only {name}: no such image in the catalog (or `node`)"),
+        },
+    }
+}
+
+async fn build(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
+    let progress = Progress(Instant::now());
+    let paths = ImagePaths::new(&o.data_dir);
+    let images = selected(o, catalog)?;
+    progress.step(format_args!("data dir {}, catalog {}", o.data_dir.display(), catalog.dir.display()));
+    if !o.no_node && matches!(o.only.as_deref(), None | Some("node")) {
+        progress.step("node rootfs: checking");
+        let outcome = build_node(catalog, &paths)?;
+        report(&progress, "node rootfs", outcome, &paths.node_rootfs);
+    }
+    for image in &images {
+        let tar = paths.tarball(image);
+        let outcome = build_tarball(catalog, image, &paths)?;
+        report(&progress, &format!("{} tarball", image.name), outcome, &tar);
+    }
+    if images.is_empty() {
+        progress.step("done");
+        return Ok(0);
+    }
+    match ensure_registry(&o.data_dir, &o.listen).await? {
+        Some(child) => progress.step(format_args!(
+            "registry: started (pid {}) on {}, log in {}",
+            child.id().unwrap_or(0),
+            o.listen,
+            o.data_dir.join("registry/registry.log").display()
+        )),
+        None => progress.step(format_args!("registry: already answering on {}", o.listen)),
+    }
+    let client = RegistryClient::new(&local_url(&o.listen)?);
+    for image in &images {
+        let tar = paths.tarball(image);
+        let tags = image.references().join(", ");
+        if is_pushed(&client, image, &tar).await? {
+            progress.step(format_args!("{tags}: already in the registry"));
+            continue;
+        }
+        let started = Instant::now();
+        let pushed = push(&client, image, &tar).await?;
+        progress.step(format_args!(
+            "{tags}: pushed as {} in {:.1} s ({} blob(s) uploaded, manifest {})",
+            repository(image),
+            started.elapsed().as_secs_f64(),
+            pushed.uploaded_blobs,
+            &pushed.manifest_digest[..19]
+        ));
+    }
+    progress.step("done");
+    Ok(0)
+}
+
+fn report(progress: &Progress, what: &str, outcome: Outcome, path: &std::path::Path) {
+    let size = human_size(disk_size(path));
+    match outcome {
+        Outcome::Built(took) => {
+            progress.step(format_args!("{what}: built in {:.1} s ({size})", took.as_secs_f64()))
+        }
+        Outcome::UpToDate => progress.step(format_args!("{what}: up to date ({size})")),
+    }
+}
+
+async fn list(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
+    let paths = ImagePaths::new(&o.data_dir);
+    let client = RegistryClient::new(&local_url(&o.listen)?);
+    let registry_up = client.ping().await;
+    println!("{:<34} {:>10}  {:<9} DESCRIPTION", "IMAGE", "TARBALL", "PUSHED");
+    for image in &catalog.images {
+        let tar = paths.tarball(image);
+        let size = if tar.is_file() { human_size(disk_size(&tar)) } else { "-".to_string() };
+        let pushed = match registry_up {
+            false => "?",
+            true if is_pushed(&client, image, &tar).await? => "yes",
+            true => "no",
+        };
+        let names = image.references().join(" ");
+        println!("{names:<34} {size:>10}  {pushed:<9} {}", image.description.en);
+    }
+    let node = &paths.node_rootfs;
+    let node_size = if node.is_dir() { human_size(disk_size(node)) } else { "-".to_string() };
+    println!("{:<34} {node_size:>10}  {:<9} node rootfs ({})", "(node)", "", node.display());
+    if !registry_up {
+        println!("registry not answering at {}: PUSHED unknown", client.base_url());
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+#[path = "cli_tests.rs"]
+mod tests;

@@ -1,0 +1,204 @@
+//! A minimal async client for the Docker Registry HTTP API v2 (plain http): push a one-layer image,
+//! read manifests and blobs back.
+
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use reqwest::{header, Client, Response, StatusCode};
+
+use super::image::{manifest_json, sha256_digest, Layer, MANIFEST_V2};
+
+/// Client for one registry, e.g. `http://127.0.0.1:5000`.
+#[derive(Debug, Clone)]
+pub struct RegistryClient {
+    base: String,
+    http: Client,
+}
+
+/// What a push did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushReport {
+    /// Digest of the manifest now behind every tag.
+    pub manifest_digest: String,
+    /// Blobs actually uploaded (the others were already in the registry).
+    pub uploaded_blobs: usize,
+}
+
+impl RegistryClient {
+    /// A client for the registry at `base_url` (`http://host:port`, no trailing `/v2`).
+    pub fn new(base_url: &str) -> RegistryClient {
+        let http = Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(600))
+            .build()
+            .expect("reqwest client without TLS always builds");
+        RegistryClient { base: base_url.trim_end_matches('/').to_string(), http }
+    }
+
+    /// Base URL this client talks to.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Whether a v2 registry answers `GET /v2/` with 200.
+    pub async fn ping(&self) -> bool {
+        let response = self.http.get(format!("{}/v2/", self.base)).timeout(Duration::from_secs(2));
+        matches!(response.send().await, Ok(r) if r.status() == StatusCode::OK)
+    }
+
+    /// Whether `repo` already holds the blob `digest`.
+    pub async fn blob_exists(&self, repo: &str, digest: &str) -> anyhow::Result<bool> {
+        let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
+        let response = self.http.head(&url).send().await.with_context(|| format!("HEAD {url}"))?;
+        exists(response, &url)
+    }
+
+    /// Uploads a blob (monolithic: POST for an upload URL, then PUT with the digest) unless the
+    /// registry already has it. Returns whether it was uploaded.
+    pub async fn upload_blob(&self, repo: &str, data: Vec<u8>) -> anyhow::Result<bool> {
+        let digest = sha256_digest(&data);
+        if self.blob_exists(repo, &digest).await? {
+            return Ok(false);
+        }
+        let url = format!("{}/v2/{repo}/blobs/uploads/", self.base);
+        let started = check(self.http.post(&url).send().await, &url, StatusCode::ACCEPTED).await?;
+        let location = started
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .with_context(|| format!("POST {url}: no Location header in the answer"))?;
+        let mut put_url = absolute(&self.base, location);
+        put_url.push(if put_url.contains('?') { '&' } else { '?' });
+        put_url.push_str(&format!("digest={}", digest.replace(':', "%3A")));
+        let request = self
+            .http
+            .put(&put_url)
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(data);
+        check(request.send().await, &put_url, StatusCode::CREATED).await?;
+        Ok(true)
+    }
+
+    /// Stores `manifest` under `repo:tag`; returns its digest.
+    pub async fn put_manifest(&self, repo: &str, tag: &str, manifest: &[u8]) -> anyhow::Result<String> {
+        let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
+        let request = self
+            .http
+            .put(&url)
+            .header(header::CONTENT_TYPE, MANIFEST_V2)
+            .body(manifest.to_vec());
+        check(request.send().await, &url, StatusCode::CREATED).await?;
+        Ok(sha256_digest(manifest))
+    }
+
+    /// Digest of the manifest behind `repo:tag`, `None` when the tag does not exist.
+    pub async fn manifest_digest(&self, repo: &str, tag: &str) -> anyhow::Result<Option<String>> {
+        let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
+        let request = self.http.head(&url).header(header::ACCEPT, MANIFEST_V2);
+        let response = request.send().await.with_context(|| format!("HEAD {url}"))?;
+        let digest = response
+            .headers()
+            .get("Docker-Content-Digest")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(if exists(response, &url)? { digest } else { None })
+    }
+
+    /// The manifest bytes behind `repo:reference` (a tag or a digest).
+    pub async fn get_manifest(&self, repo: &str, reference: &str) -> anyhow::Result<Vec<u8>> {
+        let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
+        let request = self.http.get(&url).header(header::ACCEPT, MANIFEST_V2);
+        let response = check(request.send().await, &url, StatusCode::OK).await?;
+        Ok(response.bytes().await.with_context(|| format!("GET {url}"))?.to_vec())
+    }
+
+    /// The bytes of blob `digest` in `repo`.
+    pub async fn get_blob(&self, repo: &str, digest: &str) -> anyhow::Result<Vec<u8>> {
+        let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
+        let response = check(self.http.get(&url).send().await, &url, StatusCode::OK).await?;
+        Ok(response.bytes().await.with_context(|| format!("GET {url}"))?.to_vec())
+    }
+
+    /// Pushes a one-layer image: layer and config blobs (skipped when present), then one manifest
+    /// per tag.
+    pub async fn push_image(
+        &self,
+        repo: &str,
+        tags: &[String],
+        layer: &Layer,
+        config: &[u8],
+    ) -> anyhow::Result<PushReport> {
+        let mut uploaded_blobs = 0;
+        for blob in [layer.blob.clone(), config.to_vec()] {
+            uploaded_blobs += usize::from(self.upload_blob(repo, blob).await?);
+        }
+        let manifest = manifest_json(config, layer);
+        let mut manifest_digest = sha256_digest(&manifest);
+        for tag in tags {
+            manifest_digest = self.put_manifest(repo, tag, &manifest).await?;
+        }
+        Ok(PushReport { manifest_digest, uploaded_blobs })
+    }
+}
+
+/// Turns a Location header (absolute or relative to the registry) into a full URL.
+fn absolute(base: &str, location: &str) -> String {
+    if location.starts_with("http://") || location.starts_with("https://") {
+        location.to_string()
+    } else {
+        format!("{base}/{}", location.trim_start_matches('/'))
+    }
+}
+
+/// 200 → true, 404 → false, anything else is an error.
+fn exists(response: Response, url: &str) -> anyhow::Result<bool> {
+    match response.status() {
+        StatusCode::OK => Ok(true),
+        StatusCode::NOT_FOUND => Ok(false),
+        status => bail!("HEAD {url}: unexpected status {status}"),
+    }
+}
+
+/// Checks that a request was answered with `want`; otherwise an error with the registry's body.
+async fn check(
+    sent: reqwest::Result<Response>,
+    url: &str,
+    want: StatusCode,
+) -> anyhow::Result<Response> {
+    let response = sent.with_context(|| format!("cannot reach the registry at {url}"))?;
+    if response.status() == want {
+        return Ok(response);
+    }
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    bail!("{url}: registry answered {status} (expected {want}): {}", body.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_headers_become_absolute_urls() {
+        let base = "http://127.0.0.1:5000";
+        assert_eq!(
+            absolute(base, "/v2/library/x/blobs/uploads/u1?_state=s"),
+            "http://127.0.0.1:5000/v2/library/x/blobs/uploads/u1?_state=s"
+        );
+        assert_eq!(absolute(base, "http://h:1/v2/u"), "http://h:1/v2/u");
+    }
+
+    #[test]
+    fn base_url_loses_its_trailing_slash() {
+        assert_eq!(RegistryClient::new("http://r:5000/").base_url(), "http://r:5000");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_registry_is_a_clear_error() {
+        // Port 9 (discard) on localhost is closed here: the connection is refused at once.
+        let client = RegistryClient::new("http://127.0.0.1:9");
+        assert!(!client.ping().await);
+        let err = client.get_blob("library/x", "sha256:00").await.unwrap_err();
+        assert!(format!("{err:#}").contains("cannot reach the registry"), "{err:#}");
+    }
+}

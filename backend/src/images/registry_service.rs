@@ -1,0 +1,230 @@
+//! The local Distribution registry (`docker-registry`, Debian package): its config file under
+//! `<data_dir>/registry/`, starting it when nothing answers yet, and running it in the foreground.
+//!
+//! Lifetime choice: a registry started by [`ensure_registry`] runs in its own process group and is
+//! not killed when its `Child` is dropped, so it outlives the `muelle images build` or backend that
+//! started it; the next caller finds it answering and reuses it. Its pid is written to
+//! `<data_dir>/registry/registry.pid` (stop it with `kill $(cat .../registry.pid)`).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde::Serialize;
+
+use super::registry::RegistryClient;
+
+/// Default listen address: every interface, because nodes reach it through their bridge gateway.
+pub const DEFAULT_LISTEN: &str = "0.0.0.0:5000";
+/// How long a freshly started registry may take to answer.
+const START_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// Files of the registry under `<data_dir>/registry/`.
+#[derive(Debug, Clone)]
+pub struct RegistryPaths {
+    /// `<data_dir>/registry`
+    pub dir: PathBuf,
+    /// `config.yml`
+    pub config: PathBuf,
+    /// `data/`: blob and manifest storage.
+    pub data: PathBuf,
+    /// `registry.log`: the process's stdout and stderr.
+    pub log: PathBuf,
+    /// `registry.pid`
+    pub pid: PathBuf,
+}
+
+impl RegistryPaths {
+    /// Paths for a data directory.
+    pub fn new(data_dir: &Path) -> RegistryPaths {
+        let dir = data_dir.join("registry");
+        RegistryPaths {
+            config: dir.join("config.yml"),
+            data: dir.join("data"),
+            log: dir.join("registry.log"),
+            pid: dir.join("registry.pid"),
+            dir,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Config<'a> {
+    version: &'a str,
+    log: Level<'a>,
+    storage: Storage<'a>,
+    http: Http<'a>,
+}
+#[derive(Serialize)]
+struct Level<'a> {
+    level: &'a str,
+}
+#[derive(Serialize)]
+struct Storage<'a> {
+    cache: Cache<'a>,
+    filesystem: Filesystem<'a>,
+    delete: Enabled,
+}
+#[derive(Serialize)]
+struct Cache<'a> {
+    blobdescriptor: &'a str,
+}
+#[derive(Serialize)]
+struct Filesystem<'a> {
+    rootdirectory: &'a Path,
+}
+#[derive(Serialize)]
+struct Enabled {
+    enabled: bool,
+}
+#[derive(Serialize)]
+struct Http<'a> {
+    addr: &'a str,
+}
+
+/// The registry's YAML config: filesystem storage in `data_dir`, deletes enabled, HTTP on `listen`.
+pub fn config_yaml(data_dir: &Path, listen: &str) -> String {
+    let config = Config {
+        version: "0.1",
+        log: Level { level: "info" },
+        storage: Storage {
+            cache: Cache { blobdescriptor: "inmemory" },
+            filesystem: Filesystem { rootdirectory: data_dir },
+            delete: Enabled { enabled: true },
+        },
+        http: Http { addr: listen },
+    };
+    serde_yaml::to_string(&config).expect("registry config serialises")
+}
+
+/// Writes `config.yml` and creates the storage directory; returns the paths.
+pub fn write_config(data_dir: &Path, listen: &str) -> anyhow::Result<RegistryPaths> {
+    let paths = RegistryPaths::new(data_dir);
+    std::fs::create_dir_all(&paths.data)
+        .with_context(|| format!("cannot create {}", paths.data.display()))?;
+    std::fs::write(&paths.config, config_yaml(&paths.data, listen))
+        .with_context(|| format!("cannot write {}", paths.config.display()))?;
+    Ok(paths)
+}
+
+/// URL to reach a registry listening on `listen` from this machine (wildcards become 127.0.0.1).
+pub fn local_url(listen: &str) -> anyhow::Result<String> {
+    let (host, port) = listen
+        .rsplit_once(':')
+        .filter(|(_, p)| p.parse::<u16>().is_ok())
+        .with_context(|| format!("registry listen address '{listen}' is not HOST:PORT"))?;
+    let host = match host {
+        "" | "0.0.0.0" | "[::]" | "::" => "127.0.0.1",
+        h => h,
+    };
+    Ok(format!("http://{host}:{port}"))
+}
+
+/// The registry binary: `$MUELLE_REGISTRY_BIN`, else `docker-registry` from PATH.
+fn registry_bin() -> String {
+    std::env::var("MUELLE_REGISTRY_BIN").unwrap_or_else(|_| "docker-registry".to_string())
+}
+
+/// Makes sure a registry answers for `listen`. Returns `None` when one already did, or the
+/// child it started (which keeps running when dropped; see the module docs).
+pub async fn ensure_registry(
+    data_dir: &Path,
+    listen: &str,
+) -> anyhow::Result<Option<tokio::process::Child>> {
+    let client = RegistryClient::new(&local_url(listen)?);
+    if client.ping().await {
+        return Ok(None);
+    }
+    let paths = write_config(data_dir, listen)?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&paths.log)
+        .with_context(|| format!("cannot open {}", paths.log.display()))?;
+    let mut child = tokio::process::Command::new(registry_bin())
+        .arg("serve")
+        .arg(&paths.config)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .with_context(|| format!("cannot start {} (apt-get install docker-registry)", registry_bin()))?;
+    if let Some(pid) = child.id() {
+        std::fs::write(&paths.pid, format!("{pid}\n")).ok();
+    }
+    let started = Instant::now();
+    while started.elapsed() < START_TIMEOUT {
+        if client.ping().await {
+            return Ok(Some(child));
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the registry exited at start ({status}); {}", log_tail(&paths.log));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.start_kill().ok();
+    bail!("the registry did not answer at {} within {START_TIMEOUT:?}; {}", client.base_url(), log_tail(&paths.log))
+}
+
+/// Runs the registry in the foreground (stdio inherited) until it exits; returns its exit code.
+pub fn run_foreground(data_dir: &Path, listen: &str) -> anyhow::Result<i32> {
+    let paths = write_config(data_dir, listen)?;
+    eprintln!("registry: {} serve {}", registry_bin(), paths.config.display());
+    let status = std::process::Command::new(registry_bin())
+        .arg("serve")
+        .arg(&paths.config)
+        .status()
+        .with_context(|| format!("cannot start {}", registry_bin()))?;
+    Ok(status.code().unwrap_or(1))
+}
+
+/// The last lines of a log file, for error messages.
+fn log_tail(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(8)..].join("\n");
+    format!("last lines of {}:\n{tail}", path.display())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_yaml_golden() {
+        let yaml = config_yaml(Path::new("/var/lib/muelle/registry/data"), "0.0.0.0:5000");
+        let expected = "version: '0.1'\nlog:\n  level: info\nstorage:\n  cache:\n    blobdescriptor: inmemory\n  filesystem:\n    rootdirectory: /var/lib/muelle/registry/data\n  delete:\n    enabled: true\nhttp:\n  addr: 0.0.0.0:5000\n";
+        assert_eq!(yaml, expected);
+    }
+
+    #[test]
+    fn write_config_creates_the_layout() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = write_config(dir.path(), "127.0.0.1:5999").unwrap();
+        assert!(paths.data.is_dir());
+        let text = std::fs::read_to_string(&paths.config).unwrap();
+        assert!(text.contains("addr: 127.0.0.1:5999"), "{text}");
+        assert!(text.contains(&paths.data.display().to_string()));
+    }
+
+    #[test]
+    fn local_url_replaces_wildcards() {
+        assert_eq!(local_url("0.0.0.0:5000").unwrap(), "http://127.0.0.1:5000");
+        assert_eq!(local_url(":5001").unwrap(), "http://127.0.0.1:5001");
+        assert_eq!(local_url("10.100.1.1:5000").unwrap(), "http://10.100.1.1:5000");
+        assert!(local_url("localhost").is_err());
+        assert!(local_url("host:http").is_err());
+    }
+
+    #[test]
+    fn log_tail_keeps_the_last_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.log");
+        let text: String = (1..=20).map(|i| format!("line {i}\n")).collect();
+        std::fs::write(&path, text).unwrap();
+        let tail = log_tail(&path);
+        assert!(tail.contains("line 13") && tail.contains("line 20") && !tail.contains("line 12\n"));
+    }
+}
