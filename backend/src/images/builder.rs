@@ -76,13 +76,16 @@ pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
 
 /// Whether `tar` exists and was built by a recipe with this stamp.
 pub fn tarball_is_current(tar: &Path, stamp: &str) -> bool {
-    tar.is_file()
-        && std::fs::read_to_string(stamp_path(tar)).is_ok_and(|s| s.trim() == stamp)
+    tar.is_file() && std::fs::read_to_string(stamp_path(tar)).is_ok_and(|s| s.trim() == stamp)
 }
 
 /// Builds an image's tarball unless it is current. The recipe's own progress goes to stderr.
 /// A rebuild drops the tarball's push record so the new image gets pushed.
-pub fn build_tarball(catalog: &Catalog, image: &ImageSpec, paths: &ImagePaths) -> anyhow::Result<Outcome> {
+pub fn build_tarball(
+    catalog: &Catalog,
+    image: &ImageSpec,
+    paths: &ImagePaths,
+) -> anyhow::Result<Outcome> {
     let tar = paths.tarball(image);
     let stamp = recipe_stamp(catalog, image)?;
     if tarball_is_current(&tar, &stamp) {
@@ -94,7 +97,11 @@ pub fn build_tarball(catalog: &Catalog, image: &ImageSpec, paths: &ImagePaths) -
     run_script(&catalog.recipe_path(image), &tar)
         .with_context(|| format!("building the {} tarball", image.name))?;
     if !tar.is_file() {
-        bail!("recipe {} exited 0 but wrote no {}", image.recipe, tar.display());
+        bail!(
+            "recipe {} exited 0 but wrote no {}",
+            image.recipe,
+            tar.display()
+        );
     }
     std::fs::remove_file(with_suffix(&tar, ".pushed")).ok();
     std::fs::write(stamp_path(&tar), format!("{stamp}\n"))
@@ -109,7 +116,8 @@ pub fn build_node(catalog: &Catalog, paths: &ImagePaths) -> anyhow::Result<Outco
         return Ok(Outcome::UpToDate);
     }
     let started = Instant::now();
-    run_script(&catalog.dir.join(NODE_SCRIPT), &paths.node_rootfs).context("building the node rootfs")?;
+    run_script(&catalog.dir.join(NODE_SCRIPT), &paths.node_rootfs)
+        .context("building the node rootfs")?;
     Ok(Outcome::Built(started.elapsed()))
 }
 
@@ -124,14 +132,20 @@ fn run_script(script: &Path, output: &Path) -> anyhow::Result<()> {
         .status()
         .with_context(|| format!("cannot run bash {}", script.display()))?;
     if !status.success() {
-        bail!("{} {} failed ({status}); see its output above", script.display(), output.display());
+        bail!(
+            "{} {} failed ({status}); see its output above",
+            script.display(),
+            output.display()
+        );
     }
     Ok(())
 }
 
 /// Size of a file or, recursively, a directory (without following symlinks), in bytes.
 pub fn disk_size(path: &Path) -> u64 {
-    let Ok(meta) = std::fs::symlink_metadata(path) else { return 0 };
+    let Ok(meta) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
     if !meta.is_dir() {
         return meta.len();
     }
@@ -149,7 +163,11 @@ pub fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", units[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", units[unit])
+    }
 }
 
 #[cfg(test)]

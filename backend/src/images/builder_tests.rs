@@ -35,16 +35,31 @@ fn builds_once_then_rebuilds_when_the_recipe_changes() {
     let tar = paths.tarball(image);
     assert_eq!(tar, dir.path().join("data/images/tar/tiny-latest.tar"));
 
-    assert!(matches!(build_tarball(&catalog, image, &paths).unwrap(), Outcome::Built(_)));
+    assert!(matches!(
+        build_tarball(&catalog, image, &paths).unwrap(),
+        Outcome::Built(_)
+    ));
     assert_eq!(std::fs::read_to_string(&tar).unwrap(), "v1\n");
     std::fs::write(with_suffix(&tar, ".pushed"), "{}").unwrap();
-    assert_eq!(build_tarball(&catalog, image, &paths).unwrap(), Outcome::UpToDate);
-    assert!(with_suffix(&tar, ".pushed").exists(), "an up-to-date build keeps the push record");
+    assert_eq!(
+        build_tarball(&catalog, image, &paths).unwrap(),
+        Outcome::UpToDate
+    );
+    assert!(
+        with_suffix(&tar, ".pushed").exists(),
+        "an up-to-date build keeps the push record"
+    );
 
     std::fs::write(catalog.recipe_path(image), "echo v2 > \"$1\"\n").unwrap();
-    assert!(matches!(build_tarball(&catalog, image, &paths).unwrap(), Outcome::Built(_)));
+    assert!(matches!(
+        build_tarball(&catalog, image, &paths).unwrap(),
+        Outcome::Built(_)
+    ));
     assert_eq!(std::fs::read_to_string(&tar).unwrap(), "v2\n");
-    assert!(!with_suffix(&tar, ".pushed").exists(), "a rebuild forgets the old push");
+    assert!(
+        !with_suffix(&tar, ".pushed").exists(),
+        "a rebuild forgets the old push"
+    );
 }
 
 #[test]
@@ -63,7 +78,10 @@ fn failing_or_silent_recipes_are_errors() {
     let paths = ImagePaths::new(dir.path());
     let err = build_tarball(&catalog, catalog.get("bad").unwrap(), &paths).unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.contains("building the bad tarball") && text.contains("exit status: 3"), "{text}");
+    assert!(
+        text.contains("building the bad tarball") && text.contains("exit status: 3"),
+        "{text}"
+    );
     assert!(!stamp_path(&paths.tarball(catalog.get("bad").unwrap())).exists());
     let err = build_tarball(&catalog, catalog.get("silent").unwrap(), &paths).unwrap_err();
     assert!(format!("{err:#}").contains("wrote no"), "{err:#}");
@@ -74,7 +92,10 @@ fn node_rootfs_is_built_once() {
     let (dir, catalog) = fixture(&[("a", "true\n")]);
     let paths = ImagePaths::new(&dir.path().join("data"));
     std::fs::create_dir_all(paths.node_rootfs.parent().unwrap()).unwrap();
-    assert!(matches!(build_node(&catalog, &paths).unwrap(), Outcome::Built(_)));
+    assert!(matches!(
+        build_node(&catalog, &paths).unwrap(),
+        Outcome::Built(_)
+    ));
     assert!(paths.node_rootfs.join(NODE_COMPLETE).is_file());
     assert_eq!(build_node(&catalog, &paths).unwrap(), Outcome::UpToDate);
 }

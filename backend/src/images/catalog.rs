@@ -44,7 +44,10 @@ pub struct ImageSpec {
 impl ImageSpec {
     /// `name:tag` references of this image, one per tag.
     pub fn references(&self) -> Vec<String> {
-        self.tags.iter().map(|t| format!("{}:{t}", self.name)).collect()
+        self.tags
+            .iter()
+            .map(|t| format!("{}:{t}", self.name))
+            .collect()
     }
 
     /// The tarball file name: `<name>-<first tag>.tar`.
@@ -75,7 +78,8 @@ impl Catalog {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the image catalog {}", path.display()))?;
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-        Catalog::parse(&text, dir).with_context(|| format!("invalid image catalog {}", path.display()))
+        Catalog::parse(&text, dir)
+            .with_context(|| format!("invalid image catalog {}", path.display()))
     }
 
     /// Parses and validates catalog YAML; `dir` is where recipe paths are resolved.
@@ -85,9 +89,16 @@ impl Catalog {
         let mut seen = HashSet::new();
         for image in &file.images {
             validate_image(image).with_context(|| format!("image '{}'", image.name))?;
-            ensure!(seen.insert(image.name.clone()), "image '{}' is listed twice", image.name);
+            ensure!(
+                seen.insert(image.name.clone()),
+                "image '{}' is listed twice",
+                image.name
+            );
         }
-        Ok(Catalog { dir, images: file.images })
+        Ok(Catalog {
+            dir,
+            images: file.images,
+        })
     }
 
     /// Whether a reference such as `busybox`, `library/debian:bookworm` or
@@ -99,7 +110,9 @@ impl Catalog {
     /// The entry a reference names, if any (see [`Catalog::contains`]).
     pub fn lookup(&self, reference: &str) -> Option<&ImageSpec> {
         let (name, tag) = normalize_reference(reference)?;
-        self.images.iter().find(|i| i.name == name && i.tags.contains(&tag))
+        self.images
+            .iter()
+            .find(|i| i.name == name && i.tags.contains(&tag))
     }
 
     /// The entry called `name`.
@@ -138,7 +151,10 @@ fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 128
         && name.split(['.', '_', '-']).all(|part| {
-            !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         })
 }
 
@@ -152,7 +168,10 @@ fn valid_tag(tag: &str) -> bool {
 }
 
 fn validate_image(image: &ImageSpec) -> anyhow::Result<()> {
-    ensure!(valid_name(&image.name), "invalid name (use lowercase letters, digits, '.', '_', '-')");
+    ensure!(
+        valid_name(&image.name),
+        "invalid name (use lowercase letters, digits, '.', '_', '-')"
+    );
     ensure!(!image.tags.is_empty(), "no tags");
     let mut tags = HashSet::new();
     for tag in &image.tags {
@@ -161,10 +180,16 @@ fn validate_image(image: &ImageSpec) -> anyhow::Result<()> {
     }
     for (lang, text) in [("es", &image.description.es), ("en", &image.description.en)] {
         ensure!(!text.trim().is_empty(), "empty {lang} description");
-        ensure!(!text.contains('\n'), "the {lang} description must be one line");
+        ensure!(
+            !text.contains('\n'),
+            "the {lang} description must be one line"
+        );
     }
     validate_recipe_path(&image.recipe)?;
-    ensure!(image.cmd.first().is_some_and(|c| !c.is_empty()), "cmd must not be empty");
+    ensure!(
+        image.cmd.first().is_some_and(|c| !c.is_empty()),
+        "cmd must not be empty"
+    );
     for var in &image.env {
         match var.split_once('=') {
             Some((key, _)) if !key.is_empty() && !key.contains(char::is_whitespace) => {}
@@ -184,7 +209,10 @@ fn validate_recipe_path(recipe: &str) -> anyhow::Result<()> {
         !recipe.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_))),
         "recipe '{recipe}' must be a relative path inside images/"
     );
-    ensure!(recipe.ends_with(".sh"), "recipe '{recipe}' must be a .sh script");
+    ensure!(
+        recipe.ends_with(".sh"),
+        "recipe '{recipe}' must be a .sh script"
+    );
     Ok(())
 }
 

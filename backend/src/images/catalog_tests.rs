@@ -40,10 +40,16 @@ fn parses_entries_and_optional_fields() {
     assert_eq!(debian.workdir.as_deref(), Some("/root"));
     assert_eq!(debian.expose, [80]);
     assert_eq!(debian.tar_name(), "debian-bookworm.tar");
-    assert_eq!(debian.references(), ["debian:bookworm", "debian:12", "debian:latest"]);
+    assert_eq!(
+        debian.references(),
+        ["debian:bookworm", "debian:12", "debian:latest"]
+    );
     let busybox = c.get("busybox").unwrap();
     assert!(busybox.env.is_empty() && busybox.workdir.is_none() && busybox.expose.is_empty());
-    assert_eq!(c.recipe_path(busybox), PathBuf::from("/repo/images/recipes/busybox.sh"));
+    assert_eq!(
+        c.recipe_path(busybox),
+        PathBuf::from("/repo/images/recipes/busybox.sh")
+    );
 }
 
 #[test]
@@ -96,8 +102,16 @@ fn rejects_invalid_entries() {
         ("tags: [latest]", "tags: [\"-x\"]", "invalid tag"),
         ("en: \"Static BusyBox\"", "en: \"\"", "empty en description"),
         ("en: \"Static BusyBox\"", "en: \"two\\nlines\"", "one line"),
-        ("recipes/busybox.sh", "../busybox.sh", "relative path inside images"),
-        ("recipes/busybox.sh", "/etc/busybox.sh", "relative path inside images"),
+        (
+            "recipes/busybox.sh",
+            "../busybox.sh",
+            "relative path inside images",
+        ),
+        (
+            "recipes/busybox.sh",
+            "/etc/busybox.sh",
+            "relative path inside images",
+        ),
         ("recipes/busybox.sh", "recipes/busybox", ".sh script"),
         ("cmd: [\"sh\"]", "cmd: []", "cmd must not be empty"),
         ("LANG=C.UTF-8", "LANG", "not KEY=VALUE"),
@@ -105,7 +119,11 @@ fn rejects_invalid_entries() {
         ("expose: [80]", "expose: [0]", "port 0"),
         ("expose: [80]", "expose: [70000]", "expose"),
         ("name: debian", "name: busybox", "listed twice"),
-        ("cmd: [\"sh\"]", "cmd: [\"sh\"]\n    colour: red", "unknown field"),
+        (
+            "cmd: [\"sh\"]",
+            "cmd: [\"sh\"]\n    colour: red",
+            "unknown field",
+        ),
     ];
     for (from, to, expected) in cases {
         let err = error_with(from, to);

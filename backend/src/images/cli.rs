@@ -39,7 +39,11 @@ impl Options {
             listen: super::default_listen(),
         };
         while let Some(flag) = it.next() {
-            let mut value = || it.next().cloned().with_context(|| format!("{flag} needs a value"));
+            let mut value = || {
+                it.next()
+                    .cloned()
+                    .with_context(|| format!("{flag} needs a value"))
+            };
             match flag.as_str() {
                 "--data-dir" => o.data_dir = PathBuf::from(value()?),
                 "--catalog" => o.catalog = Some(PathBuf::from(value()?)),
@@ -63,7 +67,9 @@ pub(super) fn run(o: Options) -> anyhow::Result<i32> {
         None => super::find_catalog()?,
     };
     let catalog = Catalog::load(&catalog_path)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     match o.command.as_str() {
         "build" => runtime.block_on(build(&o, &catalog)),
         _ => runtime.block_on(list(&o, &catalog)),
@@ -94,7 +100,11 @@ async fn build(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
     let progress = Progress(Instant::now());
     let paths = ImagePaths::new(&o.data_dir);
     let images = selected(o, catalog)?;
-    progress.step(format_args!("data dir {}, catalog {}", o.data_dir.display(), catalog.dir.display()));
+    progress.step(format_args!(
+        "data dir {}, catalog {}",
+        o.data_dir.display(),
+        catalog.dir.display()
+    ));
     if !o.no_node && matches!(o.only.as_deref(), None | Some("node")) {
         progress.step("node rootfs: checking");
         let outcome = build_node(catalog, &paths)?;
@@ -143,9 +153,10 @@ async fn build(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
 fn report(progress: &Progress, what: &str, outcome: Outcome, path: &std::path::Path) {
     let size = human_size(disk_size(path));
     match outcome {
-        Outcome::Built(took) => {
-            progress.step(format_args!("{what}: built in {:.1} s ({size})", took.as_secs_f64()))
-        }
+        Outcome::Built(took) => progress.step(format_args!(
+            "{what}: built in {:.1} s ({size})",
+            took.as_secs_f64()
+        )),
         Outcome::UpToDate => progress.step(format_args!("{what}: up to date ({size})")),
     }
 }
@@ -154,23 +165,45 @@ async fn list(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
     let paths = ImagePaths::new(&o.data_dir);
     let client = RegistryClient::new(&local_url(&o.listen)?);
     let registry_up = client.ping().await;
-    println!("{:<34} {:>10}  {:<9} DESCRIPTION", "IMAGE", "TARBALL", "PUSHED");
+    println!(
+        "{:<34} {:>10}  {:<9} DESCRIPTION",
+        "IMAGE", "TARBALL", "PUSHED"
+    );
     for image in &catalog.images {
         let tar = paths.tarball(image);
-        let size = if tar.is_file() { human_size(disk_size(&tar)) } else { "-".to_string() };
+        let size = if tar.is_file() {
+            human_size(disk_size(&tar))
+        } else {
+            "-".to_string()
+        };
         let pushed = match registry_up {
             false => "?",
             true if is_pushed(&client, image, &tar).await? => "yes",
             true => "no",
         };
         let names = image.references().join(" ");
-        println!("{names:<34} {size:>10}  {pushed:<9} {}", image.description.en);
+        println!(
+            "{names:<34} {size:>10}  {pushed:<9} {}",
+            image.description.en
+        );
     }
     let node = &paths.node_rootfs;
-    let node_size = if node.is_dir() { human_size(disk_size(node)) } else { "-".to_string() };
-    println!("{:<34} {node_size:>10}  {:<9} node rootfs ({})", "(node)", "", node.display());
+    let node_size = if node.is_dir() {
+        human_size(disk_size(node))
+    } else {
+        "-".to_string()
+    };
+    println!(
+        "{:<34} {node_size:>10}  {:<9} node rootfs ({})",
+        "(node)",
+        "",
+        node.display()
+    );
     if !registry_up {
-        println!("registry not answering at {}: PUSHED unknown", client.base_url());
+        println!(
+            "registry not answering at {}: PUSHED unknown",
+            client.base_url()
+        );
     }
     Ok(0)
 }

@@ -8,8 +8,10 @@ fn args(words: &str) -> Vec<String> {
 
 #[test]
 fn parses_build_options() {
-    let o = Options::parse(&args("build --data-dir /d --only busybox --no-node --listen 127.0.0.1:5999"))
-        .unwrap();
+    let o = Options::parse(&args(
+        "build --data-dir /d --only busybox --no-node --listen 127.0.0.1:5999",
+    ))
+    .unwrap();
     assert_eq!(o.command, "build");
     assert_eq!(o.data_dir, PathBuf::from("/d"));
     assert_eq!(o.only.as_deref(), Some("busybox"));
@@ -39,10 +41,17 @@ fn only_selects_one_image_or_just_the_node() {
     let catalog = Catalog::load(path).unwrap();
     let with = |only: &str| Options::parse(&args(&format!("build --only {only}"))).unwrap();
     let names = |o: &Options| -> Vec<String> {
-        selected(o, &catalog).unwrap().iter().map(|i| i.name.clone()).collect()
+        selected(o, &catalog)
+            .unwrap()
+            .iter()
+            .map(|i| i.name.clone())
+            .collect()
     };
     assert_eq!(names(&with("busybox")), ["busybox"]);
     assert!(names(&with("node")).is_empty());
-    assert_eq!(names(&Options::parse(&args("build")).unwrap()).len(), catalog.images.len());
+    assert_eq!(
+        names(&Options::parse(&args("build")).unwrap()).len(),
+        catalog.images.len()
+    );
     assert!(selected(&with("alpine"), &catalog).is_err());
 }

@@ -110,7 +110,10 @@ pub fn config_json(spec: &ImageSpec, diff_id: &str, created: &str, created_by: &
     if !env.iter().any(|e| e.starts_with("PATH=")) {
         env.insert(0, DEFAULT_PATH.to_string());
     }
-    let exposed_ports = spec.expose.iter().map(|p| (format!("{p}/tcp"), Default::default()));
+    let exposed_ports = spec
+        .expose
+        .iter()
+        .map(|p| (format!("{p}/tcp"), Default::default()));
     let config = ImageConfig {
         architecture: "amd64",
         os: "linux",
@@ -121,8 +124,15 @@ pub fn config_json(spec: &ImageSpec, diff_id: &str, created: &str, created_by: &
             working_dir: spec.workdir.clone(),
             exposed_ports: exposed_ports.collect(),
         },
-        rootfs: RootFs { kind: "layers", diff_ids: [diff_id] },
-        history: [History { created, created_by, comment: "built by muelle from Debian packages" }],
+        rootfs: RootFs {
+            kind: "layers",
+            diff_ids: [diff_id],
+        },
+        history: [History {
+            created,
+            created_by,
+            comment: "built by muelle from Debian packages",
+        }],
     };
     serde_json::to_vec(&config).expect("image config serialises")
 }
@@ -150,7 +160,11 @@ pub fn manifest_json(config: &[u8], layer: &Layer) -> Vec<u8> {
     let manifest = Manifest {
         schema_version: 2,
         media_type: MANIFEST_V2,
-        config: Descriptor { media_type: CONFIG_V1, size: config.len() as u64, digest: &config_digest },
+        config: Descriptor {
+            media_type: CONFIG_V1,
+            size: config.len() as u64,
+            digest: &config_digest,
+        },
         layers: [Descriptor {
             media_type: LAYER_GZIP,
             size: layer.blob.len() as u64,

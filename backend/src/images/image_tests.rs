@@ -36,7 +36,10 @@ fn spec() -> ImageSpec {
     ImageSpec {
         name: "nginx".into(),
         tags: vec!["latest".into()],
-        description: Description { es: "servidor".into(), en: "server".into() },
+        description: Description {
+            es: "servidor".into(),
+            en: "server".into(),
+        },
         recipe: "recipes/nginx.sh".into(),
         cmd: vec!["nginx".into(), "-g".into(), "daemon off;".into()],
         env: vec!["LANG=C.UTF-8".into()],
@@ -70,13 +73,20 @@ fn layer_digests_of_a_small_tar() {
     assert_eq!(layer.digest, sha256_digest(&layer.blob));
     assert_ne!(layer.digest, layer.diff_id);
     let mut unpacked = Vec::new();
-    GzDecoder::new(layer.blob.as_slice()).read_to_end(&mut unpacked).unwrap();
+    GzDecoder::new(layer.blob.as_slice())
+        .read_to_end(&mut unpacked)
+        .unwrap();
     assert_eq!(unpacked, tar);
 }
 
 #[test]
 fn config_json_golden() {
-    let json = config_json(&spec(), "sha256:abc", "2025-05-20T00:00:00Z", "recipes/nginx.sh");
+    let json = config_json(
+        &spec(),
+        "sha256:abc",
+        "2025-05-20T00:00:00Z",
+        "recipes/nginx.sh",
+    );
     let expected = concat!(
         r#"{"architecture":"amd64","os":"linux","created":"2025-05-20T00:00:00Z","#,
         r#""config":{"Cmd":["nginx","-g","daemon off;"],"#,
@@ -104,7 +114,11 @@ fn config_json_keeps_an_explicit_path_and_omits_empty_fields() {
 
 #[test]
 fn manifest_json_golden() {
-    let layer = Layer { blob: vec![1, 2, 3, 4, 5], digest: "sha256:layer".into(), diff_id: "x".into() };
+    let layer = Layer {
+        blob: vec![1, 2, 3, 4, 5],
+        digest: "sha256:layer".into(),
+        diff_id: "x".into(),
+    };
     let config = b"{}";
     let expected = concat!(
         r#"{"schemaVersion":2,"#,
@@ -114,7 +128,10 @@ fn manifest_json_golden() {
         r#""layers":[{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","#,
         r#""size":5,"digest":"sha256:layer"}]}"#
     );
-    assert_eq!(String::from_utf8(manifest_json(config, &layer)).unwrap(), expected);
+    assert_eq!(
+        String::from_utf8(manifest_json(config, &layer)).unwrap(),
+        expected
+    );
 }
 
 #[test]

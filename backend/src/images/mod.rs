@@ -83,7 +83,9 @@ pub fn find_catalog() -> anyhow::Result<PathBuf> {
         .iter()
         .find(|p| p.is_file())
         .cloned()
-        .ok_or_else(|| anyhow::anyhow!("no images/catalog.yaml found (tried {candidates:?}); use --catalog"))
+        .ok_or_else(|| {
+            anyhow::anyhow!("no images/catalog.yaml found (tried {candidates:?}); use --catalog")
+        })
 }
 
 #[cfg(test)]
@@ -93,7 +95,10 @@ mod tests {
     #[test]
     fn bad_arguments_give_usage_and_exit_code_2() {
         assert_eq!(run_cli(&["frobnicate".to_string()]).unwrap(), 2);
-        assert_eq!(run_cli(&["images".into(), "build".into(), "--only".into()]).unwrap(), 2);
+        assert_eq!(
+            run_cli(&["images".into(), "build".into(), "--only".into()]).unwrap(),
+            2
+        );
     }
 
     #[test]

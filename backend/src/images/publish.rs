@@ -44,8 +44,14 @@ fn read_record(tar: &Path) -> Option<PushRecord> {
 }
 
 /// Whether the registry still serves this exact image under every tag.
-pub async fn is_pushed(client: &RegistryClient, image: &ImageSpec, tar: &Path) -> anyhow::Result<bool> {
-    let Some(record) = read_record(tar) else { return Ok(false) };
+pub async fn is_pushed(
+    client: &RegistryClient,
+    image: &ImageSpec,
+    tar: &Path,
+) -> anyhow::Result<bool> {
+    let Some(record) = read_record(tar) else {
+        return Ok(false);
+    };
     if record.key != push_key(tar, image) {
         return Ok(false);
     }
@@ -59,7 +65,11 @@ pub async fn is_pushed(client: &RegistryClient, image: &ImageSpec, tar: &Path) -
 }
 
 /// Compresses the tarball, pushes it under every tag and records the push.
-pub async fn push(client: &RegistryClient, image: &ImageSpec, tar: &Path) -> anyhow::Result<PushReport> {
+pub async fn push(
+    client: &RegistryClient,
+    image: &ImageSpec,
+    tar: &Path,
+) -> anyhow::Result<PushReport> {
     let owned = tar.to_path_buf();
     let layer = tokio::task::spawn_blocking(move || Layer::from_tar_file(&owned))
         .await
@@ -71,7 +81,10 @@ pub async fn push(client: &RegistryClient, image: &ImageSpec, tar: &Path) -> any
         .push_image(&repository(image), &image.tags, &layer, &config)
         .await
         .with_context(|| format!("pushing {}", repository(image)))?;
-    let record = PushRecord { key: push_key(tar, image), manifest: report.manifest_digest.clone() };
+    let record = PushRecord {
+        key: push_key(tar, image),
+        manifest: report.manifest_digest.clone(),
+    };
     let path = with_suffix(tar, ".pushed");
     std::fs::write(&path, serde_json::to_string(&record)?)
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -87,7 +100,10 @@ mod tests {
         ImageSpec {
             name: "busybox".into(),
             tags: vec!["latest".into()],
-            description: Description { es: "x".into(), en: "x".into() },
+            description: Description {
+                es: "x".into(),
+                en: "x".into(),
+            },
             recipe: "recipes/busybox.sh".into(),
             cmd: vec![cmd.into()],
             env: vec![],
@@ -103,9 +119,17 @@ mod tests {
         std::fs::write(stamp_path(&tar), "aaa\n").unwrap();
         let first = push_key(&tar, &image("sh"));
         assert_eq!(first, push_key(&tar, &image("sh")));
-        assert_ne!(first, push_key(&tar, &image("ash")), "a new cmd must be pushed again");
+        assert_ne!(
+            first,
+            push_key(&tar, &image("ash")),
+            "a new cmd must be pushed again"
+        );
         std::fs::write(stamp_path(&tar), "bbb\n").unwrap();
-        assert_ne!(first, push_key(&tar, &image("sh")), "a rebuilt tarball must be pushed again");
+        assert_ne!(
+            first,
+            push_key(&tar, &image("sh")),
+            "a rebuilt tarball must be pushed again"
+        );
         assert_eq!(repository(&image("sh")), "library/busybox");
     }
 

@@ -32,7 +32,10 @@ impl RegistryClient {
             .timeout(Duration::from_secs(600))
             .build()
             .expect("reqwest client without TLS always builds");
-        RegistryClient { base: base_url.trim_end_matches('/').to_string(), http }
+        RegistryClient {
+            base: base_url.trim_end_matches('/').to_string(),
+            http,
+        }
     }
 
     /// Base URL this client talks to.
@@ -42,14 +45,22 @@ impl RegistryClient {
 
     /// Whether a v2 registry answers `GET /v2/` with 200.
     pub async fn ping(&self) -> bool {
-        let response = self.http.get(format!("{}/v2/", self.base)).timeout(Duration::from_secs(2));
+        let response = self
+            .http
+            .get(format!("{}/v2/", self.base))
+            .timeout(Duration::from_secs(2));
         matches!(response.send().await, Ok(r) if r.status() == StatusCode::OK)
     }
 
     /// Whether `repo` already holds the blob `digest`.
     pub async fn blob_exists(&self, repo: &str, digest: &str) -> anyhow::Result<bool> {
         let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
-        let response = self.http.head(&url).send().await.with_context(|| format!("HEAD {url}"))?;
+        let response = self
+            .http
+            .head(&url)
+            .send()
+            .await
+            .with_context(|| format!("HEAD {url}"))?;
         exists(response, &url)
     }
 
@@ -61,7 +72,12 @@ impl RegistryClient {
             return Ok(false);
         }
         let url = format!("{}/v2/{repo}/blobs/uploads/", self.base);
-        let started = check(self.http.post(&url).send().await, &url, StatusCode::ACCEPTED).await?;
+        let started = check(
+            self.http.post(&url).send().await,
+            &url,
+            StatusCode::ACCEPTED,
+        )
+        .await?;
         let location = started
             .headers()
             .get(header::LOCATION)
@@ -80,7 +96,12 @@ impl RegistryClient {
     }
 
     /// Stores `manifest` under `repo:tag`; returns its digest.
-    pub async fn put_manifest(&self, repo: &str, tag: &str, manifest: &[u8]) -> anyhow::Result<String> {
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        tag: &str,
+        manifest: &[u8],
+    ) -> anyhow::Result<String> {
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
         let request = self
             .http
@@ -95,13 +116,20 @@ impl RegistryClient {
     pub async fn manifest_digest(&self, repo: &str, tag: &str) -> anyhow::Result<Option<String>> {
         let url = format!("{}/v2/{repo}/manifests/{tag}", self.base);
         let request = self.http.head(&url).header(header::ACCEPT, MANIFEST_V2);
-        let response = request.send().await.with_context(|| format!("HEAD {url}"))?;
+        let response = request
+            .send()
+            .await
+            .with_context(|| format!("HEAD {url}"))?;
         let digest = response
             .headers()
             .get("Docker-Content-Digest")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        Ok(if exists(response, &url)? { digest } else { None })
+        Ok(if exists(response, &url)? {
+            digest
+        } else {
+            None
+        })
     }
 
     /// The manifest bytes behind `repo:reference` (a tag or a digest).
@@ -109,14 +137,22 @@ impl RegistryClient {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let request = self.http.get(&url).header(header::ACCEPT, MANIFEST_V2);
         let response = check(request.send().await, &url, StatusCode::OK).await?;
-        Ok(response.bytes().await.with_context(|| format!("GET {url}"))?.to_vec())
+        Ok(response
+            .bytes()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .to_vec())
     }
 
     /// The bytes of blob `digest` in `repo`.
     pub async fn get_blob(&self, repo: &str, digest: &str) -> anyhow::Result<Vec<u8>> {
         let url = format!("{}/v2/{repo}/blobs/{digest}", self.base);
         let response = check(self.http.get(&url).send().await, &url, StatusCode::OK).await?;
-        Ok(response.bytes().await.with_context(|| format!("GET {url}"))?.to_vec())
+        Ok(response
+            .bytes()
+            .await
+            .with_context(|| format!("GET {url}"))?
+            .to_vec())
     }
 
     /// Pushes a one-layer image: layer and config blobs (skipped when present), then one manifest
@@ -137,7 +173,10 @@ impl RegistryClient {
         for tag in tags {
             manifest_digest = self.put_manifest(repo, tag, &manifest).await?;
         }
-        Ok(PushReport { manifest_digest, uploaded_blobs })
+        Ok(PushReport {
+            manifest_digest,
+            uploaded_blobs,
+        })
     }
 }
 
@@ -171,7 +210,10 @@ async fn check(
     }
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
-    bail!("{url}: registry answered {status} (expected {want}): {}", body.trim())
+    bail!(
+        "{url}: registry answered {status} (expected {want}): {}",
+        body.trim()
+    )
 }
 
 #[cfg(test)]
@@ -190,7 +232,10 @@ mod tests {
 
     #[test]
     fn base_url_loses_its_trailing_slash() {
-        assert_eq!(RegistryClient::new("http://r:5000/").base_url(), "http://r:5000");
+        assert_eq!(
+            RegistryClient::new("http://r:5000/").base_url(),
+            "http://r:5000"
+        );
     }
 
     #[tokio::test]
@@ -199,6 +244,9 @@ mod tests {
         let client = RegistryClient::new("http://127.0.0.1:9");
         assert!(!client.ping().await);
         let err = client.get_blob("library/x", "sha256:00").await.unwrap_err();
-        assert!(format!("{err:#}").contains("cannot reach the registry"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("cannot reach the registry"),
+            "{err:#}"
+        );
     }
 }

@@ -89,8 +89,12 @@ pub fn config_yaml(data_dir: &Path, listen: &str) -> String {
         version: "0.1",
         log: Level { level: "info" },
         storage: Storage {
-            cache: Cache { blobdescriptor: "inmemory" },
-            filesystem: Filesystem { rootdirectory: data_dir },
+            cache: Cache {
+                blobdescriptor: "inmemory",
+            },
+            filesystem: Filesystem {
+                rootdirectory: data_dir,
+            },
             delete: Enabled { enabled: true },
         },
         http: Http { addr: listen },
@@ -150,7 +154,12 @@ pub async fn ensure_registry(
         .stderr(log)
         .process_group(0)
         .spawn()
-        .with_context(|| format!("cannot start {} (apt-get install docker-registry)", registry_bin()))?;
+        .with_context(|| {
+            format!(
+                "cannot start {} (apt-get install docker-registry)",
+                registry_bin()
+            )
+        })?;
     if let Some(pid) = child.id() {
         std::fs::write(&paths.pid, format!("{pid}\n")).ok();
     }
@@ -160,18 +169,29 @@ pub async fn ensure_registry(
             return Ok(Some(child));
         }
         if let Some(status) = child.try_wait()? {
-            bail!("the registry exited at start ({status}); {}", log_tail(&paths.log));
+            bail!(
+                "the registry exited at start ({status}); {}",
+                log_tail(&paths.log)
+            );
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     child.start_kill().ok();
-    bail!("the registry did not answer at {} within {START_TIMEOUT:?}; {}", client.base_url(), log_tail(&paths.log))
+    bail!(
+        "the registry did not answer at {} within {START_TIMEOUT:?}; {}",
+        client.base_url(),
+        log_tail(&paths.log)
+    )
 }
 
 /// Runs the registry in the foreground (stdio inherited) until it exits; returns its exit code.
 pub fn run_foreground(data_dir: &Path, listen: &str) -> anyhow::Result<i32> {
     let paths = write_config(data_dir, listen)?;
-    eprintln!("registry: {} serve {}", registry_bin(), paths.config.display());
+    eprintln!(
+        "registry: {} serve {}",
+        registry_bin(),
+        paths.config.display()
+    );
     let status = std::process::Command::new(registry_bin())
         .arg("serve")
         .arg(&paths.config)
@@ -213,7 +233,10 @@ mod tests {
     fn local_url_replaces_wildcards() {
         assert_eq!(local_url("0.0.0.0:5000").unwrap(), "http://127.0.0.1:5000");
         assert_eq!(local_url(":5001").unwrap(), "http://127.0.0.1:5001");
-        assert_eq!(local_url("10.100.1.1:5000").unwrap(), "http://10.100.1.1:5000");
+        assert_eq!(
+            local_url("10.100.1.1:5000").unwrap(),
+            "http://10.100.1.1:5000"
+        );
         assert!(local_url("localhost").is_err());
         assert!(local_url("host:http").is_err());
     }
@@ -225,6 +248,8 @@ mod tests {
         let text: String = (1..=20).map(|i| format!("line {i}\n")).collect();
         std::fs::write(&path, text).unwrap();
         let tail = log_tail(&path);
-        assert!(tail.contains("line 13") && tail.contains("line 20") && !tail.contains("line 12\n"));
+        assert!(
+            tail.contains("line 13") && tail.contains("line 20") && !tail.contains("line 12\n")
+        );
     }
 }
