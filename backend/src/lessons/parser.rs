@@ -59,7 +59,7 @@ fn fence_open(line: &str) -> Option<(char, usize, usize, &str)> {
     let ch = rest.chars().next().filter(|c| *c == '`' || *c == '~')?;
     let len = rest.chars().take_while(|c| *c == ch).count();
     let info = rest[len..].trim();
-    (len >= 3 && !(ch == '`' && info.contains('`'))).then_some((ch, len, indent, info))
+    (len >= 3).then_some((ch, len, indent, info))
 }
 
 fn fence_closes(line: &str, ch: char, len: usize) -> bool {
@@ -98,6 +98,10 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
             }
         } else if let Some((ch, len, indent, info)) = fence_open(line) {
             flush(&mut prose, parts);
+            if ch == '`' && info.contains('`') {
+                // CommonMark would not see a fence here; say so instead of misreading the rest.
+                diags.at(n, "a ``` fence's info string cannot contain backticks (drop them, or fence with ~~~)");
+            }
             open = Some(Open { line: n, ch, len, indent, info: info.to_string(), code: String::new() });
         } else if let Some(title) = line.strip_prefix("##").filter(|r| r.is_empty() || r.starts_with([' ', '\t'])) {
             flush(&mut prose, parts);
