@@ -1,0 +1,167 @@
+//! Integration test: a real `docker-registry` (Debian package) on a free 127.0.0.1 port in a temp
+//! dir; a small busybox-like tarball built here is pushed as a one-layer image, then its manifest
+//! and blobs are read back and every digest is checked.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+use backend::images::catalog::{Description, ImageSpec};
+use backend::images::image::sha256_digest;
+use backend::images::publish::{is_pushed, push};
+use backend::images::{ensure_registry, RegistryClient};
+use flate2::read::GzDecoder;
+
+/// Kills the registry when the test ends, pass or fail (it is not killed on drop by design).
+struct KillOnDrop(tokio::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        self.0.start_kill().ok();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+/// A busybox-like rootfs tarball: the host's static busybox with a few applet links.
+fn busybox_like_tar(dir: &Path) -> std::path::PathBuf {
+    let root = dir.join("root");
+    for sub in ["bin", "etc", "tmp"] {
+        std::fs::create_dir_all(root.join(sub)).unwrap();
+    }
+    let busybox = ["/bin/busybox", "/usr/bin/busybox"]
+        .into_iter()
+        .find(|p| Path::new(p).is_file());
+    match busybox {
+        Some(path) => std::fs::copy(path, root.join("bin/busybox"))
+            .map(drop)
+            .unwrap(),
+        None => std::fs::write(root.join("bin/busybox"), "#!/bin/sh\necho busybox\n").unwrap(),
+    }
+    for applet in ["sh", "ls", "echo"] {
+        std::os::unix::fs::symlink("busybox", root.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    let tar = dir.join("testbox-latest.tar");
+    let status = Command::new("tar")
+        .args(["--numeric-owner", "-C"])
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .expect("tar runs");
+    assert!(status.success(), "tar failed");
+    tar
+}
+
+fn spec() -> ImageSpec {
+    ImageSpec {
+        name: "testbox".into(),
+        tags: vec!["latest".into(), "1.0".into()],
+        description: Description {
+            es: "prueba".into(),
+            en: "test".into(),
+        },
+        recipe: "recipes/testbox.sh".into(),
+        cmd: vec!["sh".into()],
+        env: vec![],
+        workdir: Some("/tmp".into()),
+        expose: vec![8080],
+    }
+}
+
+fn json(bytes: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(bytes).expect("valid JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_then_read_back_from_a_real_registry() {
+    assert!(
+        Command::new("docker-registry")
+            .arg("--version")
+            .output()
+            .is_ok(),
+        "docker-registry is required (apt-get install docker-registry)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let listen = format!("127.0.0.1:{}", free_port());
+    let child = ensure_registry(dir.path(), &listen)
+        .await
+        .expect("registry starts");
+    let _registry = KillOnDrop(child.expect("nothing was listening on the free port"));
+    assert!(
+        ensure_registry(dir.path(), &listen)
+            .await
+            .unwrap()
+            .is_none(),
+        "second call reuses it"
+    );
+    assert!(dir.path().join("registry/config.yml").is_file());
+
+    let client = RegistryClient::new(&format!("http://{listen}"));
+    let tar = busybox_like_tar(dir.path());
+    let image = spec();
+    assert!(!is_pushed(&client, &image, &tar).await.unwrap());
+    let report = push(&client, &image, &tar).await.expect("push succeeds");
+    assert_eq!(report.uploaded_blobs, 2, "layer and config are new");
+    assert!(is_pushed(&client, &image, &tar).await.unwrap());
+
+    let repo = "library/testbox";
+    let manifest = client.get_manifest(repo, "latest").await.unwrap();
+    assert_eq!(sha256_digest(&manifest), report.manifest_digest);
+    assert_eq!(
+        client.get_manifest(repo, "1.0").await.unwrap(),
+        manifest,
+        "both tags, one manifest"
+    );
+    assert_eq!(
+        client
+            .manifest_digest(repo, "1.0")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(report.manifest_digest.as_str())
+    );
+    assert_eq!(client.manifest_digest(repo, "missing").await.unwrap(), None);
+
+    let manifest = json(&manifest);
+    assert_eq!(manifest["schemaVersion"], 2);
+    let config_digest = manifest["config"]["digest"].as_str().unwrap();
+    let layer_digest = manifest["layers"][0]["digest"].as_str().unwrap();
+    let config = client.get_blob(repo, config_digest).await.unwrap();
+    let layer = client.get_blob(repo, layer_digest).await.unwrap();
+    assert_eq!(sha256_digest(&config), config_digest);
+    assert_eq!(sha256_digest(&layer), layer_digest);
+    assert_eq!(manifest["layers"][0]["size"], layer.len() as u64);
+
+    let mut plain = Vec::new();
+    GzDecoder::new(layer.as_slice())
+        .read_to_end(&mut plain)
+        .unwrap();
+    assert_eq!(
+        plain,
+        std::fs::read(&tar).unwrap(),
+        "the layer is the gzipped tarball"
+    );
+    let config = json(&config);
+    assert_eq!(config["rootfs"]["diff_ids"][0], sha256_digest(&plain));
+    assert_eq!(config["config"]["Cmd"], serde_json::json!(["sh"]));
+    assert_eq!(config["config"]["WorkingDir"], "/tmp");
+    assert!(config["config"]["ExposedPorts"]["8080/tcp"].is_object());
+    assert_eq!(
+        (config["architecture"].as_str(), config["os"].as_str()),
+        (Some("amd64"), Some("linux"))
+    );
+
+    // A second push of the same image finds both blobs in place and uploads nothing.
+    let again = push(&client, &image, &tar).await.unwrap();
+    assert_eq!(again.uploaded_blobs, 0);
+    assert_eq!(
+        again.manifest_digest, report.manifest_digest,
+        "same tarball, same digest"
+    );
+}
