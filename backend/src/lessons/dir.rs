@@ -75,6 +75,7 @@ pub fn cross_check(results: &[FileResult]) -> Vec<Problem> {
             let message = format!("lesson `{}` in `{}` is also defined by {first}", f.id, f.lang);
             out.push(Problem { file: r.label.clone(), line: f.id_line, message });
             seen.insert(key, first);
+            continue;
         }
         match nodes.get(f.id.as_str()) {
             Some((other, n)) if *n != f.nodes.as_slice() => out.push(Problem {

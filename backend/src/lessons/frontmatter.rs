@@ -25,7 +25,7 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         }
         Err(e) => {
             let line = e.location().map_or(open, |l| first + l.line() as u32 - 1);
-            diags.at(line, format!("bad front matter: {e}"));
+            diags.at(line, format!("bad front matter: {}", shift_lines(&e.to_string(), first - 1)));
             return None;
         }
     };
@@ -65,6 +65,24 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         id_line: line_of("id"),
         lang_line: line_of("lang"),
     })
+}
+
+/// Rewrites the YAML-relative `line N` in a serde_yaml message into file lines.
+fn shift_lines(msg: &str, offset: u32) -> String {
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find("line ") {
+        out.push_str(&rest[..i + 5]);
+        rest = &rest[i + 5..];
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        match rest[..digits].parse::<u32>() {
+            Ok(n) => out.push_str(&(n + offset).to_string()),
+            Err(_) => out.push_str(&rest[..digits]),
+        }
+        rest = &rest[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Line of each top-level key (a line starting in column 0 with `key:`).
@@ -294,6 +312,8 @@ mod tests {
         let mut d = Diags::new("f.md");
         assert!(parse("id: a\ntitle: [unclosed\n", 2, &mut d).is_none());
         assert_eq!(d.list.len(), 1);
-        assert!(d.list[0].line >= 3, "{:?}", d.list);
+        // The parser notices at the end of the YAML (file line 4) and names where `[` opened.
+        assert_eq!(d.list[0].line, 4, "{:?}", d.list);
+        assert!(d.list[0].message.contains("flow sequence at line 3 column 8"), "{:?}", d.list);
     }
 }
