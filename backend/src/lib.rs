@@ -1,4 +1,17 @@
 //! muelle's backend: HTTP API, sessions, terminals, lessons, images.
+pub mod config;
+pub mod error;
+pub mod exec;
 pub mod images;
 pub mod lessons;
 pub mod provider;
+pub mod routes;
+pub mod server;
+pub mod sessions;
+pub mod store;
+pub mod terminal;
+
+pub use config::Config;
+pub use error::AppError;
+pub use server::{app, make_provider, run, AppState};
+pub use sessions::SessionRegistry;

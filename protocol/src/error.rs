@@ -36,6 +36,8 @@ pub mod codes {
     pub const NODE_NOT_READY: &str = "NODE_NOT_READY";
     /// The lesson does not exist or fails lint.
     pub const LESSON_NOT_FOUND: &str = "LESSON_NOT_FOUND";
+    /// No such API route.
+    pub const NOT_FOUND: &str = "NOT_FOUND";
     /// Something went wrong on the server; details are in its log.
     pub const INTERNAL: &str = "INTERNAL";
 }

@@ -1,0 +1,203 @@
+//! The backend's typed configuration, read once from `MUELLE_*` environment variables.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+
+/// Which [`crate::provider::SandboxProvider`] backs the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SandboxKind {
+    /// Linux-namespace sandboxes running dockerd (production).
+    Real,
+    /// Plain host processes; for development and unit tests only.
+    Fake,
+}
+
+impl FromStr for SandboxKind {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        match s {
+            "real" => Ok(Self::Real),
+            "fake" => Ok(Self::Fake),
+            other => bail!("unknown sandbox kind {other:?} (expected `real` or `fake`)"),
+        }
+    }
+}
+
+/// Server configuration. Build it with [`Config::from_env`]; tests build it literally
+/// (`Config { bind: "127.0.0.1:0".parse()?, data_dir, ..Config::default() }`).
+///
+/// Environment variables (all optional, defaults in brackets):
+/// - `MUELLE_BIND` — listen address [`0.0.0.0:8080`]
+/// - `MUELLE_DATA_DIR` — state directory; holds `muelle.db` [`/var/lib/muelle`]
+/// - `MUELLE_STATIC_DIR` — built frontend, served with an SPA fallback to `index.html` [`frontend/dist`]
+/// - `MUELLE_LESSONS_DIR` — lesson markdown files [`lessons`]
+/// - `MUELLE_SESSION_TTL_SECS` — session lifetime [`3600`]
+/// - `MUELLE_MAX_NODES` — live nodes on this machine, all sessions together [`200`]
+/// - `MUELLE_MAX_NODES_PER_SESSION` — nodes one session may hold [`5`]
+/// - `MUELLE_EXEC_TIMEOUT_SECS` — default time limit of an exec [`30`]
+/// - `MUELLE_EXPIRY_INTERVAL_SECS` — how often expired sessions are looked for [`5`]
+/// - `MUELLE_FLOW_WINDOW_BYTES` — terminal output sent ahead of the client's acks [`1048576`]
+/// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
+/// - `MUELLE_LOG_FORMAT` — `json` for JSON logs (read by `main`) [text]
+/// - `RUST_LOG` — tracing filter [`backend=info,sandbox=info,tower_http=info`]
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// State directory (SQLite database, fake nodes' homes).
+    pub data_dir: PathBuf,
+    /// Directory of the built frontend.
+    pub static_dir: PathBuf,
+    /// Directory of lesson markdown files.
+    pub lessons_dir: PathBuf,
+    /// How long a session lives.
+    pub session_ttl: Duration,
+    /// Live nodes allowed on this machine.
+    pub max_nodes: u32,
+    /// Nodes allowed in one session.
+    pub max_nodes_per_session: u8,
+    /// Default exec time limit.
+    pub exec_timeout: Duration,
+    /// Period of the expiry task.
+    pub expiry_interval: Duration,
+    /// Terminal flow-control window.
+    pub flow_window_bytes: u32,
+    /// Which provider runs the nodes.
+    pub sandbox: SandboxKind,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([0, 0, 0, 0], 8080)),
+            data_dir: PathBuf::from("/var/lib/muelle"),
+            static_dir: PathBuf::from("frontend/dist"),
+            lessons_dir: PathBuf::from("lessons"),
+            session_ttl: Duration::from_secs(3600),
+            max_nodes: 200,
+            max_nodes_per_session: 5,
+            exec_timeout: Duration::from_secs(30),
+            expiry_interval: Duration::from_secs(5),
+            flow_window_bytes: protocol::terminal::FLOW_WINDOW_BYTES,
+            sandbox: SandboxKind::Real,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the `MUELLE_*` variables (see the type's docs); unset ones keep their defaults.
+    pub fn from_env() -> anyhow::Result<Self> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Like [`Config::from_env`] with any variable source (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let d = Self::default();
+        let secs = |key: &str, default: Duration| -> anyhow::Result<Duration> {
+            Ok(parse(&get, key)?.map(Duration::from_secs).unwrap_or(default))
+        };
+        let config = Self {
+            bind: parse(&get, "MUELLE_BIND")?.unwrap_or(d.bind),
+            data_dir: get("MUELLE_DATA_DIR").map(PathBuf::from).unwrap_or(d.data_dir),
+            static_dir: get("MUELLE_STATIC_DIR").map(PathBuf::from).unwrap_or(d.static_dir),
+            lessons_dir: get("MUELLE_LESSONS_DIR").map(PathBuf::from).unwrap_or(d.lessons_dir),
+            session_ttl: secs("MUELLE_SESSION_TTL_SECS", d.session_ttl)?,
+            max_nodes: parse(&get, "MUELLE_MAX_NODES")?.unwrap_or(d.max_nodes),
+            max_nodes_per_session: parse(&get, "MUELLE_MAX_NODES_PER_SESSION")?
+                .unwrap_or(d.max_nodes_per_session),
+            exec_timeout: secs("MUELLE_EXEC_TIMEOUT_SECS", d.exec_timeout)?,
+            expiry_interval: secs("MUELLE_EXPIRY_INTERVAL_SECS", d.expiry_interval)?,
+            flow_window_bytes: parse(&get, "MUELLE_FLOW_WINDOW_BYTES")?
+                .unwrap_or(d.flow_window_bytes),
+            sandbox: parse(&get, "MUELLE_SANDBOX")?.unwrap_or(d.sandbox),
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=5).contains(&self.max_nodes_per_session) {
+            bail!("MUELLE_MAX_NODES_PER_SESSION must be 1..=5");
+        }
+        if self.session_ttl.is_zero() || self.expiry_interval.is_zero() {
+            bail!("MUELLE_SESSION_TTL_SECS and MUELLE_EXPIRY_INTERVAL_SECS must be positive");
+        }
+        if self.flow_window_bytes < 4096 {
+            bail!("MUELLE_FLOW_WINDOW_BYTES must be at least 4096");
+        }
+        Ok(())
+    }
+
+    /// Path of the SQLite database.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("muelle.db")
+    }
+}
+
+fn parse<T>(get: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Option<T>>
+where
+    T: FromStr,
+    T::Err: std::fmt::Display,
+{
+    match get(key) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("invalid {key}={raw:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = from(&[]).unwrap();
+        assert_eq!(c.bind.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.session_ttl, Duration::from_secs(3600));
+        assert_eq!((c.max_nodes, c.max_nodes_per_session), (200, 5));
+        assert_eq!(c.sandbox, SandboxKind::Real);
+        assert_eq!(c.db_path(), PathBuf::from("/var/lib/muelle/muelle.db"));
+    }
+
+    #[test]
+    fn overrides_are_parsed() {
+        let c = from(&[
+            ("MUELLE_BIND", "127.0.0.1:9000"),
+            ("MUELLE_SANDBOX", "fake"),
+            ("MUELLE_MAX_NODES", "7"),
+            ("MUELLE_EXEC_TIMEOUT_SECS", "9"),
+            ("MUELLE_DATA_DIR", "/tmp/x"),
+        ])
+        .unwrap();
+        assert_eq!(c.bind.port(), 9000);
+        assert_eq!(c.sandbox, SandboxKind::Fake);
+        assert_eq!(c.max_nodes, 7);
+        assert_eq!(c.exec_timeout, Duration::from_secs(9));
+        assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let err = from(&[("MUELLE_MAX_NODES", "lots")]).unwrap_err();
+        assert!(format!("{err:#}").contains("MUELLE_MAX_NODES"), "{err:#}");
+        assert!(from(&[("MUELLE_SANDBOX", "docker")]).is_err());
+        assert!(from(&[("MUELLE_MAX_NODES_PER_SESSION", "9")]).is_err());
+    }
+}

@@ -1,0 +1,80 @@
+//! `POST /api/sessions/{id}/nodes`, `DELETE /api/sessions/{id}/nodes/{node}` and
+//! `POST /api/sessions/{id}/nodes/{node}/exec`.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use protocol::{ExecRequest, ExecResponse, NodeInfo};
+
+use super::{bearer, parse_json};
+use crate::error::AppError;
+use crate::server::AppState;
+
+/// Longest time limit a client may ask for.
+pub const MAX_EXEC_TIMEOUT_SECS: u32 = 600;
+
+/// Adds the next free `nodeN` → 201.
+pub async fn add_node(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<(StatusCode, Json<NodeInfo>), AppError> {
+    state.sessions.authorize(&id, bearer(&headers)?)?;
+    let node = state.sessions.add_node(&id).await?;
+    Ok((StatusCode::CREATED, Json(node)))
+}
+
+/// Destroys one node → 204.
+pub async fn remove_node(
+    State(state): State<AppState>,
+    Path((id, node)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, AppError> {
+    state.sessions.authorize(&id, bearer(&headers)?)?;
+    state.sessions.remove_node(&id, &node).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Runs `/bin/sh -c <cmd>` in the node and returns its output.
+pub async fn exec_node(
+    State(state): State<AppState>,
+    Path((id, node)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<ExecResponse>, AppError> {
+    state.sessions.authorize(&id, bearer(&headers)?)?;
+    let req: ExecRequest = parse_json(&body)?;
+    let limit = exec_limit(req.timeout_secs, state.config.exec_timeout)?;
+    let handle = state.sessions.running_node(&id, &node)?;
+    let argv = ["/bin/sh".to_string(), "-c".to_string(), req.cmd];
+    let cmd = state.provider.command(&handle, &argv);
+    tracing::info!(session_id = %id, node = %node, "exec");
+    Ok(Json(crate::exec::run(cmd, limit).await?))
+}
+
+fn exec_limit(requested: Option<u32>, default: Duration) -> Result<Duration, AppError> {
+    match requested {
+        None => Ok(default),
+        Some(secs) if (1..=MAX_EXEC_TIMEOUT_SECS).contains(&secs) => Ok(Duration::from_secs(secs.into())),
+        Some(_) => Err(AppError::BadRequest(format!(
+            "timeout_secs must be between 1 and {MAX_EXEC_TIMEOUT_SECS}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_limits_are_bounded() {
+        let d = Duration::from_secs(30);
+        assert_eq!(exec_limit(None, d).unwrap(), d);
+        assert_eq!(exec_limit(Some(600), d).unwrap(), Duration::from_secs(600));
+        assert!(exec_limit(Some(601), d).is_err());
+        assert!(exec_limit(Some(0), d).is_err());
+    }
+}

@@ -1,0 +1,103 @@
+//! Assembling and running the server: `AppState`, the router, provider choice, startup and
+//! graceful shutdown.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::MatchedPath;
+use axum::http::Request;
+use axum::routing::get;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+
+use crate::config::{Config, SandboxKind};
+use crate::provider::fake::FakeProvider;
+use crate::provider::SandboxProvider;
+use crate::routes;
+use crate::sessions::SessionRegistry;
+
+/// What every handler gets.
+#[derive(Clone)]
+pub struct AppState {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The live sessions.
+    pub sessions: Arc<SessionRegistry>,
+    /// Creates and enters sandboxes.
+    pub provider: Arc<dyn SandboxProvider>,
+}
+
+/// The whole HTTP app: `/healthz`, `/api/...`, and the frontend as fallback.
+pub fn app(state: AppState) -> Router {
+    let statics = routes::statics::router(&state.config.static_dir);
+    Router::new()
+        .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
+        .nest("/api", routes::api())
+        .with_state(state)
+        .merge(statics)
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let matched = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), matched_path = matched)
+        }))
+}
+
+/// Builds the provider `config.sandbox` names.
+pub fn make_provider(config: &Config) -> anyhow::Result<Arc<dyn SandboxProvider>> {
+    match config.sandbox {
+        SandboxKind::Real => Ok(Arc::new(crate::provider::real::RealProvider::new(config)?)),
+        SandboxKind::Fake => {
+            tracing::warn!("MUELLE_SANDBOX=fake: node commands run unisolated on this host");
+            Ok(Arc::new(FakeProvider::new(config.data_dir.join("fake-nodes"))))
+        }
+    }
+}
+
+/// Runs the server until SIGTERM or ctrl-c: binds, re-adopts stored sessions, starts the expiry
+/// task, serves, and on shutdown leaves sessions running for the next process to adopt.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    become_subreaper();
+    let config = Arc::new(config);
+    let provider = make_provider(&config)?;
+    let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
+    sessions.recover().await.context("recovering sessions")?;
+    let expiry = sessions.spawn_expiry_task(config.expiry_interval);
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("binding {}", config.bind))?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    let state = AppState { config, sessions, provider };
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    expiry.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Orphaned sandbox and shell processes get reparented to us (not to pid 1), so they are
+/// reaped by our own waits and cannot escape the backend's accounting.
+fn become_subreaper() {
+    if let Err(err) = nix::sys::prctl::set_child_subreaper(true) {
+        tracing::warn!(?err, "could not become a child subreaper");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::warn!(?err, "ctrl-c handler failed");
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(err) => {
+                tracing::warn!(?err, "SIGTERM handler failed");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

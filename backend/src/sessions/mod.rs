@@ -1,0 +1,161 @@
+//! `SessionRegistry`: the live sessions, their nodes and tokens, mirrored to the SQLite store.
+//!
+//! One std `Mutex` guards the in-memory map (never held across `.await`); each session also has
+//! an async "operation lock" that serializes its slow changes (create, add/remove node, delete),
+//! so a delete waits for a running creation instead of racing it. A session being deleted stays
+//! in the map (marked `closing`) until its sandboxes are gone, so its subnet and uid ranges are
+//! not handed out while still in use.
+
+pub mod alloc;
+mod create;
+mod destroy;
+mod recover;
+
+pub use create::NewSession;
+pub use recover::RecoverReport;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use protocol::{NodeInfo, NodeStatus, SessionInfo};
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::provider::{NodeHandle, SandboxProvider, SessionNet};
+use crate::store::{NodeRow, SessionRow, Store};
+
+/// The live sessions of this machine.
+pub struct SessionRegistry {
+    config: Arc<Config>,
+    provider: Arc<dyn SandboxProvider>,
+    store: Store,
+    state: Mutex<HashMap<String, Session>>,
+}
+
+/// One session as the registry holds it.
+struct Session {
+    row: SessionRow,
+    token_sha256: [u8; 32],
+    net: SessionNet,
+    nodes: Vec<NodeRow>,
+    op_lock: Arc<tokio::sync::Mutex<()>>,
+    closing: bool,
+}
+
+impl Session {
+    fn is_visible(&self, now: i64) -> bool {
+        !self.closing && self.row.expires_at > now
+    }
+
+    fn info(&self, now: i64) -> SessionInfo {
+        SessionInfo {
+            id: self.row.id.clone(),
+            expires_at: rfc3339(self.row.expires_at),
+            expires_in_secs: u64::try_from(self.row.expires_at - now).unwrap_or(0),
+            nodes: self.nodes.iter().map(node_info).collect(),
+            lesson: self.row.lesson.clone(),
+        }
+    }
+}
+
+/// Nodes that hold resources (counted against `MAX_NODES`).
+fn holds_resources(status: NodeStatus) -> bool {
+    matches!(status, NodeStatus::Starting | NodeStatus::Running)
+}
+
+/// The API view of a node.
+pub fn node_info(n: &NodeRow) -> NodeInfo {
+    NodeInfo { name: n.handle.name.clone(), ip: n.handle.ip.clone(), status: n.status }
+}
+
+/// Current time in unix seconds.
+pub fn now_unix() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Unix seconds as RFC 3339 UTC, e.g. `2026-01-01T00:00:00Z`.
+pub fn rfc3339(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+impl SessionRegistry {
+    /// A registry over `store`; call [`SessionRegistry::recover`] before serving.
+    pub fn new(config: Arc<Config>, provider: Arc<dyn SandboxProvider>, store: Store) -> Self {
+        Self { config, provider, store, state: Mutex::new(HashMap::new()) }
+    }
+
+    /// A registry over `<data_dir>/muelle.db`.
+    pub fn open(config: Arc<Config>, provider: Arc<dyn SandboxProvider>) -> anyhow::Result<Self> {
+        let store = Store::open(&config.db_path())?;
+        Ok(Self::new(config, provider, store))
+    }
+
+    /// The underlying store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<String, Session>> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Checks `token` against session `id`: 404 if the session is unknown, 401 if the token is wrong.
+    pub fn authorize(&self, id: &str, token: &str) -> Result<(), AppError> {
+        let state = self.lock();
+        let session = state.get(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
+        if alloc::digests_match(&session.token_sha256, &alloc::token_digest(token)) {
+            Ok(())
+        } else {
+            Err(AppError::Unauthorized)
+        }
+    }
+
+    /// The API view of session `id`.
+    pub fn info(&self, id: &str) -> Result<SessionInfo, AppError> {
+        let now = now_unix();
+        let state = self.lock();
+        let session = state.get(id).filter(|s| s.is_visible(now)).ok_or(AppError::SessionNotFound)?;
+        Ok(session.info(now))
+    }
+
+    /// The handle of a running node, for exec and terminals.
+    pub fn running_node(&self, id: &str, name: &str) -> Result<NodeHandle, AppError> {
+        let state = self.lock();
+        let session = state.get(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
+        let node = session.nodes.iter().find(|n| n.handle.name == name).ok_or(AppError::NodeNotFound)?;
+        match node.status {
+            NodeStatus::Running => Ok(node.handle.clone()),
+            _ => Err(AppError::NodeNotReady),
+        }
+    }
+
+    /// Ids of the sessions currently held (including ones being deleted).
+    pub fn session_ids(&self) -> Vec<String> {
+        self.lock().keys().cloned().collect()
+    }
+
+    /// Nodes holding resources on this machine, over all sessions.
+    pub fn live_nodes(&self) -> u32 {
+        let state = self.lock();
+        live_nodes(&state)
+    }
+}
+
+fn live_nodes(state: &HashMap<String, Session>) -> u32 {
+    let n = state.values().flat_map(|s| &s.nodes).filter(|n| holds_resources(n.status)).count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn used_subnets(state: &HashMap<String, Session>) -> BTreeSet<u8> {
+    state.values().map(|s| s.net.subnet).collect()
+}
+
+fn used_uid_bases(state: &HashMap<String, Session>) -> BTreeSet<u32> {
+    state.values().flat_map(|s| &s.nodes).map(|n| n.handle.uid_base).collect()
+}
+
+#[cfg(test)]
+mod tests;

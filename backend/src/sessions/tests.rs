@@ -1,0 +1,160 @@
+//! Registry tests with the fake provider: allocation, capacity, clean-up, expiry, recovery.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use protocol::NodeStatus;
+
+use super::*;
+use crate::error::AppError;
+use crate::provider::fake::FakeProvider;
+
+fn config(dir: &Path) -> Config {
+    Config { bind: "127.0.0.1:0".parse().unwrap(), data_dir: dir.to_path_buf(), ..Config::default() }
+}
+
+fn registry(config: Config) -> (SessionRegistry, Arc<FakeProvider>) {
+    let provider = Arc::new(FakeProvider::new(config.data_dir.join("nodes")));
+    let reg = SessionRegistry::open(Arc::new(config), provider.clone()).unwrap();
+    (reg, provider)
+}
+
+fn new(nodes: u8) -> NewSession {
+    NewSession { nodes, ..NewSession::default() }
+}
+
+#[tokio::test]
+async fn sessions_get_distinct_subnets_uid_ranges_and_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(config(dir.path()));
+    let (a, token_a) = reg.create(new(2)).await.unwrap();
+    let (b, _) = reg.create(new(1)).await.unwrap();
+    assert_eq!(token_a.len(), 64);
+    assert_eq!(a.nodes.iter().map(|n| n.ip.as_str()).collect::<Vec<_>>(), ["10.100.0.11", "10.100.0.12"]);
+    assert_eq!(b.nodes[0].ip, "10.100.1.11");
+    assert!(a.nodes.iter().all(|n| n.status == NodeStatus::Running));
+    assert_eq!(provider.networks(), ["mb-0", "mb-1"]);
+    let handles: Vec<_> = ["node1", "node2"].iter().map(|n| reg.running_node(&a.id, n).unwrap()).collect();
+    assert_eq!(handles[0].key, format!("{}-1", &a.id[..6]));
+    assert_eq!(handles[1].uid_base, alloc::UID_BASE + alloc::UID_RANGE);
+    assert_eq!(reg.running_node(&b.id, "node1").unwrap().uid_base, alloc::UID_BASE + 2 * alloc::UID_RANGE);
+    assert_eq!(reg.live_nodes(), 3);
+    assert!((3590..=3600).contains(&a.expires_in_secs));
+}
+
+#[tokio::test]
+async fn tokens_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, _) = registry(config(dir.path()));
+    let (s, token) = reg.create(new(1)).await.unwrap();
+    reg.authorize(&s.id, &token).unwrap();
+    assert!(matches!(reg.authorize(&s.id, "nope"), Err(AppError::Unauthorized)));
+    assert!(matches!(reg.authorize("missing", &token), Err(AppError::SessionNotFound)));
+}
+
+#[tokio::test]
+async fn capacity_is_enforced_without_waiting() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, _) = registry(Config { max_nodes: 3, ..config(dir.path()) });
+    reg.create(new(2)).await.unwrap();
+    assert!(matches!(reg.create(new(2)).await, Err(AppError::OutOfCapacity)));
+    reg.create(new(1)).await.unwrap();
+    assert!(matches!(reg.create(new(1)).await, Err(AppError::OutOfCapacity)));
+    assert!(matches!(reg.create(new(0)).await, Err(AppError::BadRequest(_))));
+    assert!(matches!(reg.create(new(6)).await, Err(AppError::BadRequest(_))));
+}
+
+#[tokio::test]
+async fn delete_destroys_everything_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(config(dir.path()));
+    let (s, _) = reg.create(new(2)).await.unwrap();
+    let handle = reg.running_node(&s.id, "node2").unwrap();
+    assert!(provider.home(&handle.key).is_dir());
+    reg.delete(&s.id).await.unwrap();
+    reg.delete(&s.id).await.unwrap();
+    assert!(!provider.home(&handle.key).exists());
+    assert!(provider.networks().is_empty());
+    assert!(matches!(reg.info(&s.id), Err(AppError::SessionNotFound)));
+    assert!(reg.store().load_all().unwrap().is_empty());
+    assert_eq!(reg.live_nodes(), 0);
+}
+
+#[tokio::test]
+async fn a_failed_creation_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(config(dir.path()));
+    provider.fail_next_creates(1);
+    assert!(matches!(reg.create(new(3)).await, Err(AppError::Internal(_))));
+    assert!(reg.session_ids().is_empty());
+    assert!(provider.networks().is_empty());
+    assert!(reg.store().load_all().unwrap().is_empty());
+    assert_eq!(std::fs::read_dir(dir.path().join("nodes")).map(|d| d.count()).unwrap_or(0), 0);
+}
+
+#[tokio::test]
+async fn nodes_are_added_and_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(Config { max_nodes_per_session: 3, ..config(dir.path()) });
+    let (s, _) = reg.create(new(2)).await.unwrap();
+    reg.remove_node(&s.id, "node1").await.unwrap();
+    assert!(matches!(reg.remove_node(&s.id, "node1").await, Err(AppError::NodeNotFound)));
+    assert_eq!(reg.add_node(&s.id).await.unwrap().name, "node1");
+    assert_eq!(reg.add_node(&s.id).await.unwrap().name, "node3");
+    assert!(matches!(reg.add_node(&s.id).await, Err(AppError::TooManyNodes(3))));
+    provider.fail_next_creates(1);
+    reg.remove_node(&s.id, "node3").await.unwrap();
+    assert!(matches!(reg.add_node(&s.id).await, Err(AppError::Internal(_))));
+    let names: Vec<_> = reg.info(&s.id).unwrap().nodes.into_iter().map(|n| n.name).collect();
+    assert_eq!(names, ["node1", "node2"]);
+    assert_eq!(reg.store().load_all().unwrap()[0].1.len(), 2);
+}
+
+#[tokio::test]
+async fn expired_sessions_are_removed_by_the_task() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(config(dir.path()));
+    let reg = Arc::new(reg);
+    let ttl = Some(Duration::from_secs(1));
+    let (s, _) = reg.create(NewSession { nodes: 1, ttl, lesson: None }).await.unwrap();
+    let (keep, _) = reg.create(new(1)).await.unwrap();
+    let task = reg.spawn_expiry_task(Duration::from_millis(100));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while reg.session_ids().contains(&s.id) {
+        assert!(tokio::time::Instant::now() < deadline, "session did not expire");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    task.abort();
+    assert_eq!(reg.session_ids(), [keep.id]);
+    assert_eq!(provider.networks(), ["mb-1"]);
+}
+
+#[tokio::test]
+async fn a_new_registry_recovers_live_sessions_and_clears_expired_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(config(dir.path()));
+    let (live, token) = reg.create(new(2)).await.unwrap();
+    let short = NewSession { nodes: 1, ttl: Some(Duration::from_secs(1)), lesson: Some("01-x".into()) };
+    let (gone, _) = reg.create(short).await.unwrap();
+    let dead = reg.running_node(&live.id, "node2").unwrap();
+    let expired_node = reg.running_node(&gone.id, "node1").unwrap();
+    drop(reg);
+    provider.kill_node(&dead.key);
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    let (reg, provider) = registry(config(dir.path()));
+    let report = reg.recover().await.unwrap();
+    assert_eq!(report, RecoverReport { recovered: 1, expired: 1, failed_nodes: 1 });
+    reg.authorize(&live.id, &token).unwrap();
+    let info = reg.info(&live.id).unwrap();
+    let statuses: Vec<_> = info.nodes.iter().map(|n| n.status).collect();
+    assert_eq!(statuses, [NodeStatus::Running, NodeStatus::Failed]);
+    assert_eq!(info.expires_at, live.expires_at);
+    assert_eq!(reg.store().node_status(&live.id, "node2").unwrap(), Some(NodeStatus::Failed));
+    assert!(matches!(reg.info(&gone.id), Err(AppError::SessionNotFound)));
+    assert!(!provider.home(&expired_node.key).exists());
+    // The live session keeps subnet 0; the expired one freed subnet 1.
+    let (next, _) = reg.create(new(1)).await.unwrap();
+    assert_eq!(next.nodes[0].ip, "10.100.1.11");
+}

@@ -1,0 +1,293 @@
+//! The session store: SQLite (WAL) rows for sessions and their nodes, so a restarted backend can
+//! re-adopt live sandboxes. Calls are short and synchronous under a std `Mutex` that is never
+//! held across an `.await`.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use protocol::NodeStatus;
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::provider::NodeHandle;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS sessions (
+    id            TEXT PRIMARY KEY,
+    token_sha256  TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    lesson        TEXT,
+    subnet        INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    idx         INTEGER NOT NULL,
+    key         TEXT NOT NULL,
+    ip          TEXT NOT NULL,
+    pid         INTEGER NOT NULL,
+    uid_base    INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    PRIMARY KEY (session_id, name)
+);";
+
+/// One persisted session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// Session id.
+    pub id: String,
+    /// Hex sha256 of the bearer token.
+    pub token_sha256: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Lesson id, if any.
+    pub lesson: Option<String>,
+    /// Subnet slot of the session's network.
+    pub subnet: u8,
+}
+
+/// One persisted node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRow {
+    /// 1-based index (`node<index>`).
+    pub index: u8,
+    /// What the provider returned (or the planned handle while starting).
+    pub handle: NodeHandle,
+    /// Lifecycle state.
+    pub status: NodeStatus,
+}
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and its schema.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.execute_batch(SCHEMA).context("creating the schema")?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> anyhow::Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(f(&mut conn)?)
+    }
+
+    /// Inserts a session and its nodes in one transaction.
+    pub fn insert_session(&self, s: &SessionRow, nodes: &[NodeRow]) -> anyhow::Result<()> {
+        self.with(|conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO sessions (id, token_sha256, created_at, expires_at, lesson, subnet)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![s.id, s.token_sha256, s.created_at, s.expires_at, s.lesson, s.subnet],
+            )?;
+            for n in nodes {
+                upsert_node(&tx, &s.id, n)?;
+            }
+            tx.commit()
+        })
+        .with_context(|| format!("storing session {}", s.id))
+    }
+
+    /// Inserts or replaces one node row.
+    pub fn upsert_node(&self, session_id: &str, node: &NodeRow) -> anyhow::Result<()> {
+        self.with(|conn| upsert_node(conn, session_id, node).map(drop))
+            .with_context(|| format!("storing node {}", node.handle.key))
+    }
+
+    /// Deletes one node row.
+    pub fn delete_node(&self, session_id: &str, name: &str) -> anyhow::Result<()> {
+        self.with(|conn| {
+            conn.execute("DELETE FROM nodes WHERE session_id = ?1 AND name = ?2", params![session_id, name])
+        })
+        .map(drop)
+    }
+
+    /// Deletes a session and (by cascade) its nodes.
+    pub fn delete_session(&self, id: &str) -> anyhow::Result<()> {
+        self.with(|conn| conn.execute("DELETE FROM sessions WHERE id = ?1", params![id])).map(drop)
+    }
+
+    /// Every stored session with its nodes (ordered by index).
+    pub fn load_all(&self) -> anyhow::Result<Vec<(SessionRow, Vec<NodeRow>)>> {
+        self.with(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, token_sha256, created_at, expires_at, lesson, subnet FROM sessions",
+            )?;
+            let sessions = stmt
+                .query_map([], |r| {
+                    Ok(SessionRow {
+                        id: r.get(0)?,
+                        token_sha256: r.get(1)?,
+                        created_at: r.get(2)?,
+                        expires_at: r.get(3)?,
+                        lesson: r.get(4)?,
+                        subnet: r.get(5)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::with_capacity(sessions.len());
+            for s in sessions {
+                let nodes = load_nodes(conn, &s.id)?;
+                out.push((s, nodes));
+            }
+            Ok(out)
+        })
+        .context("loading sessions")
+    }
+
+    /// The stored status of one node (for tests and diagnostics).
+    pub fn node_status(&self, session_id: &str, name: &str) -> anyhow::Result<Option<NodeStatus>> {
+        let raw: Option<String> = self.with(|conn| {
+            conn.query_row(
+                "SELECT status FROM nodes WHERE session_id = ?1 AND name = ?2",
+                params![session_id, name],
+                |r| r.get(0),
+            )
+            .optional()
+        })?;
+        Ok(raw.map(|s| parse_status(&s)))
+    }
+}
+
+fn upsert_node(conn: &Connection, session_id: &str, n: &NodeRow) -> rusqlite::Result<usize> {
+    conn.execute(
+        "INSERT OR REPLACE INTO nodes (session_id, name, idx, key, ip, pid, uid_base, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            session_id,
+            n.handle.name,
+            n.index,
+            n.handle.key,
+            n.handle.ip,
+            n.handle.pid,
+            n.handle.uid_base,
+            status_str(n.status)
+        ],
+    )
+}
+
+fn load_nodes(conn: &Connection, session_id: &str) -> rusqlite::Result<Vec<NodeRow>> {
+    let mut stmt = conn.prepare(
+        "SELECT name, idx, key, ip, pid, uid_base, status FROM nodes
+         WHERE session_id = ?1 ORDER BY idx",
+    )?;
+    let rows = stmt.query_map(params![session_id], |r| {
+        let status: String = r.get(6)?;
+        Ok(NodeRow {
+            index: r.get(1)?,
+            handle: NodeHandle {
+                name: r.get(0)?,
+                key: r.get(2)?,
+                ip: r.get(3)?,
+                pid: r.get(4)?,
+                uid_base: r.get(5)?,
+            },
+            status: parse_status(&status),
+        })
+    })?;
+    rows.collect()
+}
+
+fn status_str(s: NodeStatus) -> &'static str {
+    match s {
+        NodeStatus::Starting => "starting",
+        NodeStatus::Running => "running",
+        NodeStatus::Stopped => "stopped",
+        NodeStatus::Failed => "failed",
+    }
+}
+
+/// Unknown strings (from a newer version) read as `Failed`, the safe choice.
+fn parse_status(s: &str) -> NodeStatus {
+    match s {
+        "starting" => NodeStatus::Starting,
+        "running" => NodeStatus::Running,
+        "stopped" => NodeStatus::Stopped,
+        _ => NodeStatus::Failed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str) -> SessionRow {
+        SessionRow {
+            id: id.into(),
+            token_sha256: "ab".repeat(32),
+            created_at: 10,
+            expires_at: 20,
+            lesson: Some("01-hello".into()),
+            subnet: 3,
+        }
+    }
+
+    fn node(index: u8, status: NodeStatus) -> NodeRow {
+        NodeRow {
+            index,
+            handle: NodeHandle {
+                key: format!("abcdef-{index}"),
+                name: format!("node{index}"),
+                ip: format!("10.100.3.{}", 10 + index),
+                pid: 42,
+                uid_base: 1_000_000,
+            },
+            status,
+        }
+    }
+
+    #[test]
+    fn rows_round_trip_through_a_reopened_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/muelle.db");
+        let store = Store::open(&path).unwrap();
+        store.insert_session(&session("s1"), &[node(2, NodeStatus::Starting), node(1, NodeStatus::Running)]).unwrap();
+        store.upsert_node("s1", &node(2, NodeStatus::Failed)).unwrap();
+        drop(store);
+
+        let store = Store::open(&path).unwrap();
+        let all = store.load_all().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].0, session("s1"));
+        assert_eq!(all[0].1, vec![node(1, NodeStatus::Running), node(2, NodeStatus::Failed)]);
+        assert_eq!(store.node_status("s1", "node2").unwrap(), Some(NodeStatus::Failed));
+    }
+
+    #[test]
+    fn deleting_a_session_deletes_its_nodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("muelle.db")).unwrap();
+        store.insert_session(&session("s1"), &[node(1, NodeStatus::Running)]).unwrap();
+        store.insert_session(&session("s2"), &[node(1, NodeStatus::Running)]).unwrap();
+        store.delete_node("s2", "node1").unwrap();
+        store.delete_session("s1").unwrap();
+        let all = store.load_all().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].0.id, "s2");
+        assert!(all[0].1.is_empty());
+        assert_eq!(store.node_status("s1", "node1").unwrap(), None);
+    }
+
+    #[test]
+    fn duplicate_session_ids_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("muelle.db")).unwrap();
+        store.insert_session(&session("s1"), &[]).unwrap();
+        assert!(store.insert_session(&session("s1"), &[]).is_err());
+    }
+}
