@@ -1,0 +1,98 @@
+//! The root component: language context, router and the route table.
+
+use yew::prelude::*;
+use yew_router::prelude::*;
+
+use crate::hooks::{initial_lang, use_lang, LangHandle};
+use crate::i18n::Lang;
+use crate::pages::{HomePage, SessionPage};
+use crate::services::storage;
+
+/// Every page of the app.
+#[derive(Routable, Clone, Debug, PartialEq)]
+pub enum Route {
+    /// Start page.
+    #[at("/")]
+    Home,
+    /// A running session.
+    #[at("/s/:id")]
+    Session {
+        /// Session id.
+        id: String,
+    },
+    /// Anything else.
+    #[not_found]
+    #[at("/404")]
+    NotFound,
+}
+
+fn switch(route: Route) -> Html {
+    match route {
+        Route::Home => html! { <HomePage /> },
+        // Keyed so that moving to a new session remounts the page with fresh state.
+        Route::Session { id } => html! { <SessionPage key={id.clone()} id={id.clone()} /> },
+        Route::NotFound => html! { <NotFound /> },
+    }
+}
+
+/// Mounts everything.
+#[component]
+pub fn App() -> Html {
+    let lang = use_state(initial_lang);
+    {
+        let code = lang.code();
+        use_effect_with(code, |code| set_document_lang(code));
+    }
+    let set = {
+        let lang = lang.clone();
+        Callback::from(move |l: Lang| {
+            storage::save_lang(l);
+            lang.set(l);
+        })
+    };
+    let handle = LangHandle { lang: *lang, set };
+    html! {
+        <ContextProvider<LangHandle> context={handle}>
+            <BrowserRouter>
+                <Switch<Route> render={switch} />
+            </BrowserRouter>
+        </ContextProvider<LangHandle>>
+    }
+}
+
+#[component]
+fn NotFound() -> Html {
+    let s = use_lang().strings();
+    html! {
+        <div class="page notfound">
+            <main class="hero">
+                <h1 class="title">{ "404" }</h1>
+                <p class="pitch">{ s.not_found }</p>
+                <Link<Route> to={Route::Home} classes="start">{ s.back_home }</Link<Route>>
+            </main>
+        </div>
+    }
+}
+
+/// Keeps `<html lang>` in step with the switch, for screen readers and hyphenation.
+fn set_document_lang(code: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+        let _ = root.set_attribute("lang", code);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = code;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_recognise_paths() {
+        assert_eq!(Route::recognize("/"), Some(Route::Home));
+        assert_eq!(Route::recognize("/s/abc123"), Some(Route::Session { id: "abc123".into() }));
+        assert_eq!(Route::recognize("/nope/x"), Some(Route::NotFound));
+        assert_eq!(Route::Session { id: "x".into() }.to_path(), "/s/x");
+    }
+}

@@ -1,0 +1,79 @@
+//! A node's terminal: xterm.js filling the panel, a status line and a reconnect button.
+
+use std::rc::Rc;
+
+use yew::prelude::*;
+
+use crate::hooks::use_lang;
+use crate::services::terminal_proto::socket_url;
+use crate::services::terminal_socket::TerminalSession;
+use crate::services::terminal_state::{Input, Phase};
+
+impl Reducible for Phase {
+    type Action = Input;
+
+    fn reduce(self: Rc<Self>, input: Input) -> Rc<Self> {
+        Rc::new(self.next(input))
+    }
+}
+
+/// Props of [`TerminalView`].
+#[derive(Properties, PartialEq)]
+pub struct TerminalViewProps {
+    /// Session id.
+    pub session_id: AttrValue,
+    /// Bearer token of the session.
+    pub token: AttrValue,
+    /// Node whose shell to attach, e.g. `node1`.
+    pub node: AttrValue,
+}
+
+/// The live terminal of one node.
+#[component]
+pub fn TerminalView(props: &TerminalViewProps) -> Html {
+    let s = use_lang().strings();
+    let phase = use_reducer(|| Phase::Connecting);
+    let container = use_node_ref();
+    let session = use_mut_ref(|| None::<TerminalSession>);
+    {
+        let (container, session, dispatcher) = (container.clone(), session.clone(), phase.dispatcher());
+        let deps = (props.session_id.clone(), props.token.clone(), props.node.clone());
+        use_effect_with(deps, move |(id, token, node)| {
+            if let (Some(el), Some(url)) = (container.cast::<web_sys::HtmlElement>(), page_url(id, node, token)) {
+                dispatcher.dispatch(Input::Reconnect);
+                let notify = Callback::from(move |input| dispatcher.dispatch(input));
+                *session.borrow_mut() = Some(TerminalSession::start(&el, url, notify));
+            }
+            move || drop(session.borrow_mut().take())
+        });
+    }
+    let reconnect = {
+        let (session, phase) = (session.clone(), phase.clone());
+        Callback::from(move |_: MouseEvent| {
+            phase.dispatch(Input::Reconnect);
+            if let Some(live) = &*session.borrow() {
+                live.reconnect();
+            }
+        })
+    };
+    html! {
+        <section class="terminal-panel">
+            <div class="terminal-status">
+                <span class={classes!("dot", phase.css())}></span>
+                <span class="node-name">{ props.node.clone() }</span>
+                <span class="phase" data-phase={phase.css()}>{ phase.label(s) }</span>
+                if phase.can_reconnect() {
+                    <button type="button" class="reconnect" onclick={reconnect}>{ s.reconnect }</button>
+                }
+            </div>
+            <div class="terminal" ref={container}></div>
+        </section>
+    }
+}
+
+/// The socket URL for this page's origin.
+fn page_url(id: &str, node: &str, token: &str) -> Option<String> {
+    let location = web_sys::window()?.location();
+    let (protocol, host) = (location.protocol().ok()?, location.host().ok()?);
+    Some(socket_url(&protocol, &host, id, node, token))
+}

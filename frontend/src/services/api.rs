@@ -1,0 +1,46 @@
+//! The REST calls the front end makes, on same-origin relative URLs.
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use protocol::{routes, CreateSessionRequest, CreateSessionResponse, SessionInfo};
+use serde::de::DeserializeOwned;
+
+use crate::error::Error;
+
+/// `POST /api/sessions` with an empty request (one node, default duration).
+pub async fn create_session() -> Result<CreateSessionResponse, Error> {
+    let req = Request::post(routes::SESSIONS)
+        .json(&CreateSessionRequest::default())
+        .map_err(|e| Error::Decode(e.to_string()))?;
+    json(req.send().await).await
+}
+
+/// `GET /api/sessions/{id}`: time left and nodes.
+pub async fn get_session(id: &str, token: &str) -> Result<SessionInfo, Error> {
+    let req = authorized(Request::get(&routes::session(id)), token);
+    json(req.send().await).await
+}
+
+/// `DELETE /api/sessions/{id}`: ends the session now.
+pub async fn end_session(id: &str, token: &str) -> Result<(), Error> {
+    let req = authorized(Request::delete(&routes::session(id)), token);
+    checked(req.send().await).await.map(drop)
+}
+
+fn authorized(req: RequestBuilder, token: &str) -> RequestBuilder {
+    req.header("Authorization", &format!("Bearer {token}"))
+}
+
+/// Turns transport failures and error statuses into [`Error`].
+async fn checked(sent: Result<Response, gloo_net::Error>) -> Result<Response, Error> {
+    let resp = sent.map_err(|e| Error::Network(e.to_string()))?;
+    if resp.ok() {
+        return Ok(resp);
+    }
+    let body = resp.text().await.unwrap_or_default();
+    Err(Error::from_response(resp.status(), &body))
+}
+
+async fn json<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Error> {
+    let resp = checked(sent).await?;
+    resp.json().await.map_err(|e| Error::Decode(e.to_string()))
+}

@@ -1,0 +1,8 @@
+//! Talking to the backend and the browser: REST, the terminal socket, storage, xterm.js.
+
+pub mod api;
+pub mod storage;
+pub mod terminal_proto;
+pub mod terminal_socket;
+pub mod terminal_state;
+pub mod xterm;

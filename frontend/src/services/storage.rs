@@ -1,0 +1,153 @@
+//! What the browser remembers: the session's credentials (sessionStorage, so a reload of the tab
+//! reconnects) and the chosen language (localStorage).
+
+use protocol::{CreateSessionResponse, SessionInfo};
+use serde::{Deserialize, Serialize};
+
+use crate::i18n::Lang;
+
+const LANG_KEY: &str = "muelle.lang";
+const SESSION_PREFIX: &str = "muelle.session.";
+
+/// A session as this tab knows it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct StoredSession {
+    /// Session id.
+    pub id: String,
+    /// Bearer token for the session.
+    pub token: String,
+    /// Node names, in order.
+    pub nodes: Vec<String>,
+    /// When the session ends, in milliseconds since the Unix epoch by this browser's clock.
+    pub deadline_ms: f64,
+}
+
+impl StoredSession {
+    /// Builds the record from the create response, received at `now_ms`.
+    pub fn from_created(resp: &CreateSessionResponse, now_ms: f64) -> Self {
+        StoredSession {
+            id: resp.session.id.clone(),
+            token: resp.token.clone(),
+            nodes: resp.session.nodes.iter().map(|n| n.name.clone()).collect(),
+            deadline_ms: deadline(now_ms, resp.session.expires_in_secs),
+        }
+    }
+
+    /// Takes the fresher deadline and node list from `GET /api/sessions/{id}`.
+    pub fn refresh(&mut self, info: &SessionInfo, now_ms: f64) {
+        self.deadline_ms = deadline(now_ms, info.expires_in_secs);
+        if !info.nodes.is_empty() {
+            self.nodes = info.nodes.iter().map(|n| n.name.clone()).collect();
+        }
+    }
+
+    /// The node whose terminal is shown first.
+    pub fn first_node(&self) -> &str {
+        self.nodes.first().map(String::as_str).unwrap_or("node1")
+    }
+
+    /// The storage key for a session id.
+    pub fn key(id: &str) -> String {
+        format!("{SESSION_PREFIX}{id}")
+    }
+}
+
+fn deadline(now_ms: f64, expires_in_secs: u64) -> f64 {
+    now_ms + expires_in_secs as f64 * 1000.0
+}
+
+#[cfg(target_arch = "wasm32")]
+fn storage(local: bool) -> Option<web_sys::Storage> {
+    let w = web_sys::window()?;
+    let s = if local { w.local_storage() } else { w.session_storage() };
+    s.ok().flatten()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn storage(_local: bool) -> Option<web_sys::Storage> {
+    None
+}
+
+/// Remembers a session for this tab.
+pub fn save_session(s: &StoredSession) {
+    if let (Some(st), Ok(json)) = (storage(false), serde_json::to_string(s)) {
+        // Storage can be full or disabled; the session then just won't survive a reload.
+        let _ = st.set_item(&StoredSession::key(&s.id), &json);
+    }
+}
+
+/// The session this tab created with `id`, if any.
+pub fn load_session(id: &str) -> Option<StoredSession> {
+    let json = storage(false)?.get_item(&StoredSession::key(id)).ok()??;
+    serde_json::from_str(&json).ok()
+}
+
+/// Forgets a session (ended or deleted).
+pub fn forget_session(id: &str) {
+    if let Some(st) = storage(false) {
+        let _ = st.remove_item(&StoredSession::key(id));
+    }
+}
+
+/// The language chosen with the switch, if any.
+pub fn load_lang() -> Option<Lang> {
+    Lang::parse(&storage(true)?.get_item(LANG_KEY).ok()??)
+}
+
+/// Remembers the language choice across visits.
+pub fn save_lang(lang: Lang) {
+    if let Some(st) = storage(true) {
+        let _ = st.set_item(LANG_KEY, lang.code());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use protocol::{NodeInfo, NodeStatus};
+
+    fn info(secs: u64, nodes: &[&str]) -> SessionInfo {
+        SessionInfo {
+            id: "s1".into(),
+            expires_at: "2026-01-01T00:00:00Z".into(),
+            expires_in_secs: secs,
+            nodes: nodes
+                .iter()
+                .map(|n| NodeInfo { name: (*n).into(), ip: "10.0.0.2".into(), status: NodeStatus::Running })
+                .collect(),
+            lesson: None,
+        }
+    }
+
+    #[test]
+    fn created_session_is_stored_with_deadline() {
+        let resp = CreateSessionResponse { session: info(3600, &["node1"]), token: "t".into() };
+        let s = StoredSession::from_created(&resp, 1_000.0);
+        assert_eq!(s.deadline_ms, 3_601_000.0);
+        assert_eq!(s.first_node(), "node1");
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<StoredSession>(&json).unwrap(), s);
+    }
+
+    #[test]
+    fn refresh_updates_deadline_and_nodes() {
+        let resp = CreateSessionResponse { session: info(60, &["node1"]), token: "t".into() };
+        let mut s = StoredSession::from_created(&resp, 0.0);
+        s.refresh(&info(10, &["node1", "node2"]), 50_000.0);
+        assert_eq!(s.deadline_ms, 60_000.0);
+        assert_eq!(s.nodes, vec!["node1", "node2"]);
+        s.refresh(&info(5, &[]), 0.0);
+        assert_eq!(s.nodes.len(), 2, "an empty list keeps the known nodes");
+    }
+
+    #[test]
+    fn keys_are_namespaced() {
+        assert_eq!(StoredSession::key("abc"), "muelle.session.abc");
+    }
+
+    #[test]
+    fn no_storage_natively() {
+        assert_eq!(load_session("x"), None);
+        assert_eq!(load_lang(), None);
+    }
+}
