@@ -16,13 +16,21 @@ fn known(reference: &str) -> bool {
 /// `(file relative to the corpus, line, message)` for every problem lint reports.
 fn actual() -> Vec<(String, u32, String)> {
     let (results, cross) = lint_dir(&corpus(), &known).expect("corpus dir");
-    assert!(results.iter().all(|r| servable(r, &cross).is_none() || r.label.ends_with("en/12-paired.md")));
+    assert!(results
+        .iter()
+        .all(|r| servable(r, &cross).is_none() || r.label.ends_with("en/12-paired.md")));
     let root = format!("{}/", corpus().display());
     let mut out: Vec<_> = results
         .iter()
         .flat_map(|r| &r.problems)
         .chain(&cross)
-        .map(|p| (p.file.trim_start_matches(&root).to_string(), p.line, p.message.clone()))
+        .map(|p| {
+            (
+                p.file.trim_start_matches(&root).to_string(),
+                p.line,
+                p.message.clone(),
+            )
+        })
         .collect();
     out.sort();
     out
@@ -36,31 +44,48 @@ fn expected() -> Vec<(String, u32, String)> {
         .map(|l| {
             let mut it = l.splitn(3, ':');
             let (file, line, msg) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
-            (file.to_string(), line.parse().expect("line number"), msg.trim().to_string())
+            (
+                file.to_string(),
+                line.parse().expect("line number"),
+                msg.trim().to_string(),
+            )
         })
         .collect()
 }
 
 #[test]
-fn every_broken_file_gives_its_expected_file_and_line() {
+fn lessons_every_broken_file_gives_its_expected_file_and_line() {
     let mut actual = actual();
-    let dump = actual.iter().map(|(f, l, m)| format!("{f}:{l}: {m}")).collect::<Vec<_>>().join("\n");
+    let dump = actual
+        .iter()
+        .map(|(f, l, m)| format!("{f}:{l}: {m}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     for (file, line, fragment) in expected() {
-        let pos = actual.iter().position(|(f, l, m)| *f == file && *l == line && m.contains(&fragment));
-        let pos = pos.unwrap_or_else(|| panic!("missing {file}:{line}: {fragment}\nactual:\n{dump}"));
+        let pos = actual
+            .iter()
+            .position(|(f, l, m)| *f == file && *l == line && m.contains(&fragment));
+        let pos =
+            pos.unwrap_or_else(|| panic!("missing {file}:{line}: {fragment}\nactual:\n{dump}"));
         actual.remove(pos);
     }
-    assert!(actual.is_empty(), "unexpected problems: {actual:?}\nactual:\n{dump}");
+    assert!(
+        actual.is_empty(),
+        "unexpected problems: {actual:?}\nactual:\n{dump}"
+    );
 }
 
 #[test]
-fn every_corpus_file_is_covered() {
+fn lessons_every_corpus_file_is_covered() {
     let expected = expected();
     for sub in ["en", "es"] {
         for entry in std::fs::read_dir(corpus().join(sub)).unwrap() {
             let name = format!("{sub}/{}", entry.unwrap().file_name().to_string_lossy());
             let paired = name == "en/12-paired.md"; // clean itself; its partner is the broken one
-            assert!(paired || expected.iter().any(|(f, _, _)| *f == name), "{name} has no expectation");
+            assert!(
+                paired || expected.iter().any(|(f, _, _)| *f == name),
+                "{name} has no expectation"
+            );
         }
     }
 }

@@ -7,22 +7,35 @@ use backend::images::Catalog;
 use backend::lessons::dir::{lint_dir, servable};
 
 fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("backend/ has a parent")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("backend/ has a parent")
 }
 
 #[test]
 fn shipped_lessons_pass_lint() {
     let catalog = Catalog::load(repo().join("images/catalog.yaml")).expect("image catalog");
     let (results, cross) = lint_dir(&repo().join("lessons"), &catalog).expect("lessons dir");
-    let problems: Vec<String> =
-        results.iter().flat_map(|r| &r.problems).chain(&cross).map(|p| p.to_string()).collect();
-    assert!(problems.is_empty(), "lint problems:\n{}", problems.join("\n"));
-    assert!(results.len() >= 6, "expected at least 3 lessons in 2 languages");
+    let problems: Vec<String> = results
+        .iter()
+        .flat_map(|r| &r.problems)
+        .chain(&cross)
+        .map(|p| p.to_string())
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "lint problems:\n{}",
+        problems.join("\n")
+    );
+    assert!(
+        results.len() >= 6,
+        "expected at least 3 lessons in 2 languages"
+    );
     assert!(results.iter().all(|r| servable(r, &cross).is_some()));
 }
 
 #[test]
-fn every_lesson_has_both_languages_and_5_to_9_steps() {
+fn lessons_every_lesson_has_both_languages_and_5_to_9_steps() {
     let catalog = Catalog::load(repo().join("images/catalog.yaml")).expect("image catalog");
     let (results, _) = lint_dir(&repo().join("lessons"), &catalog).expect("lessons dir");
     let mut by_id: BTreeMap<String, Vec<(String, usize, u32)>> = BTreeMap::new();
@@ -36,6 +49,9 @@ fn every_lesson_has_both_languages_and_5_to_9_steps() {
         assert_eq!(langs, vec!["en", "es"], "{id}");
         let (steps, order) = (versions[0].1, versions[0].2);
         assert!((5..=9).contains(&steps), "{id}: {steps} steps");
-        assert!(versions.iter().all(|v| v.1 == steps && v.2 == order), "{id}: translations differ: {versions:?}");
+        assert!(
+            versions.iter().all(|v| v.1 == steps && v.2 == order),
+            "{id}: translations differ: {versions:?}"
+        );
     }
 }

@@ -18,7 +18,7 @@ fn busybox_only(reference: &str) -> bool {
 }
 
 #[test]
-fn sample_lesson_renders_to_golden_json() {
+fn lessons_sample_renders_to_golden_json() {
     let r = check_file(&fixtures().join("en/01-sample.md"), &busybox_only);
     assert!(r.problems.is_empty(), "{:?}", r.problems);
     let lesson = to_protocol(r.lesson.as_ref().unwrap());
@@ -28,17 +28,28 @@ fn sample_lesson_renders_to_golden_json() {
         std::fs::write(&golden, &json).unwrap();
     }
     let want = std::fs::read_to_string(&golden).expect("golden file (UPDATE_GOLDEN=1 writes it)");
-    assert_eq!(json, want, "rendered lesson differs from {}", golden.display());
+    assert_eq!(
+        json,
+        want,
+        "rendered lesson differs from {}",
+        golden.display()
+    );
 }
 
 #[test]
-fn scripts_stay_on_the_server() {
+fn lessons_scripts_stay_on_the_server() {
     let r = check_file(&fixtures().join("en/01-sample.md"), &busybox_only);
     let parsed = r.lesson.unwrap();
     let json = serde_json::to_string(&to_protocol(&parsed)).unwrap();
     let solve = parsed.steps[1].solve().unwrap();
     assert_eq!(solve.action, Action::Solve);
-    assert!(!json.contains("mkdir -p /root/app"), "solve script leaked: {json}");
-    assert!(!json.contains("docker ps >/dev/null"), "check script leaked: {json}");
+    assert!(
+        !json.contains("mkdir -p /root/app"),
+        "solve script leaked: {json}"
+    );
+    assert!(
+        !json.contains("docker ps >/dev/null"),
+        "check script leaked: {json}"
+    );
     assert_eq!(parsed.steps[0].check().unwrap().timeout_secs, Some(10));
 }

@@ -26,18 +26,37 @@ fn catalog() -> SharedCatalog {
 }
 
 #[test]
-fn loads_serves_and_reloads_changed_files() {
+fn lessons_loads_serves_and_reloads_changed_files() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "en/01-demo.md", &lesson("demo", "en", "Demo", "test -f /tmp/x"));
-    write(tmp.path(), "es/01-demo.md", &lesson("demo", "es", "Demostración", "test -f /tmp/x"));
+    write(
+        tmp.path(),
+        "en/01-demo.md",
+        &lesson("demo", "en", "Demo", "test -f /tmp/x"),
+    );
+    write(
+        tmp.path(),
+        "es/01-demo.md",
+        &lesson("demo", "es", "Demostración", "test -f /tmp/x"),
+    );
     write(tmp.path(), "en/02-broken.md", "---\nid: broken\n---\n");
     let store = LessonStore::load(tmp.path(), catalog()).unwrap();
 
     let list = store.list();
-    assert_eq!(list.iter().map(|s| (s.id.as_str(), s.lang.as_str())).collect::<Vec<_>>(), [("demo", "en"), ("demo", "es")]);
-    assert_eq!((list[0].step_count, list[0].nodes, list[0].order), (2, 2, 1));
+    assert_eq!(
+        list.iter()
+            .map(|s| (s.id.as_str(), s.lang.as_str()))
+            .collect::<Vec<_>>(),
+        [("demo", "en"), ("demo", "es")]
+    );
+    assert_eq!(
+        (list[0].step_count, list[0].nodes, list[0].order),
+        (2, 2, 1)
+    );
     assert!(store.get("broken", "en").is_none());
-    assert!(store.problems().iter().any(|p| p.file.ends_with("02-broken.md")));
+    assert!(store
+        .problems()
+        .iter()
+        .any(|p| p.file.ends_with("02-broken.md")));
 
     let scripts = store.step_scripts("demo", "en", 0).unwrap();
     assert_eq!(scripts.check.unwrap().code, "test -f /tmp/x\n");
@@ -47,19 +66,45 @@ fn loads_serves_and_reloads_changed_files() {
     assert!(store.step_scripts("demo", "en", 1).unwrap().check.is_none());
 
     // Change one file (different length, so the stamp changes even on coarse clocks).
-    write(tmp.path(), "en/01-demo.md", &lesson("demo", "en", "Demo, edited", "test -d /tmp"));
+    write(
+        tmp.path(),
+        "en/01-demo.md",
+        &lesson("demo", "en", "Demo, edited", "test -d /tmp"),
+    );
     assert!(store.refresh().unwrap());
-    assert_eq!(store.get("demo", "en").unwrap().summary.title, "Demo, edited");
-    assert_eq!(store.step_scripts("demo", "en", 0).unwrap().check.unwrap().code, "test -d /tmp\n");
+    assert_eq!(
+        store.get("demo", "en").unwrap().summary.title,
+        "Demo, edited"
+    );
+    assert_eq!(
+        store
+            .step_scripts("demo", "en", 0)
+            .unwrap()
+            .check
+            .unwrap()
+            .code,
+        "test -d /tmp\n"
+    );
     assert!(!store.refresh().unwrap(), "nothing changed the second time");
 
     // Fix the broken one, break the Spanish one: each is served or not on its own.
-    write(tmp.path(), "en/02-broken.md", &lesson("broken", "en", "Fixed", "true"));
-    write(tmp.path(), "es/01-demo.md", &lesson("demo", "es", "Demostración", "true").replace("node=node2", "node=node4"));
+    write(
+        tmp.path(),
+        "en/02-broken.md",
+        &lesson("broken", "en", "Fixed", "true"),
+    );
+    write(
+        tmp.path(),
+        "es/01-demo.md",
+        &lesson("demo", "es", "Demostración", "true").replace("node=node2", "node=node4"),
+    );
     store.refresh().unwrap();
     assert_eq!(store.get("broken", "en").unwrap().summary.title, "Fixed");
     assert!(store.get("demo", "es").is_none());
-    assert!(store.problems().iter().any(|p| p.file.ends_with("es/01-demo.md") && p.message.contains("node4")));
+    assert!(store
+        .problems()
+        .iter()
+        .any(|p| p.file.ends_with("es/01-demo.md") && p.message.contains("node4")));
 
     std::fs::remove_file(tmp.path().join("en/02-broken.md")).unwrap();
     store.refresh().unwrap();
@@ -67,12 +112,20 @@ fn loads_serves_and_reloads_changed_files() {
 }
 
 #[test]
-fn watcher_picks_up_edits() {
+fn lessons_watcher_picks_up_edits() {
     let tmp = tempfile::tempdir().unwrap();
-    write(tmp.path(), "en/01-demo.md", &lesson("demo", "en", "Before", "true"));
+    write(
+        tmp.path(),
+        "en/01-demo.md",
+        &lesson("demo", "en", "Before", "true"),
+    );
     let store = LessonStore::load(tmp.path(), catalog()).unwrap();
     let _watcher = store.watch(Duration::from_millis(50));
-    write(tmp.path(), "en/01-demo.md", &lesson("demo", "en", "After the edit", "true"));
+    write(
+        tmp.path(),
+        "en/01-demo.md",
+        &lesson("demo", "en", "After the edit", "true"),
+    );
     let deadline = Instant::now() + Duration::from_secs(5);
     while store.get("demo", "en").unwrap().summary.title != "After the edit" {
         assert!(Instant::now() < deadline, "watcher did not reload the file");

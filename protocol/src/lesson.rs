@@ -139,7 +139,10 @@ mod tests {
             s,
             r#"{"id":"first-containers","lang":"en","title":"First containers","summary":"Run them.","duration_minutes":45,"nodes":1,"tags":["basics"],"step_count":1,"order":1}"#
         );
-        assert_eq!(serde_json::from_str::<LessonSummary>(&s).unwrap(), summary());
+        assert_eq!(
+            serde_json::from_str::<LessonSummary>(&s).unwrap(),
+            summary()
+        );
     }
 
     #[test]
@@ -161,7 +164,12 @@ mod tests {
             intro: vec![],
             steps: vec![LessonStep {
                 title: "Go".into(),
-                parts: vec![LessonPart::Html { html: "<p>Hi</p>\n".into() }, LessonPart::Block(block)],
+                parts: vec![
+                    LessonPart::Html {
+                        html: "<p>Hi</p>\n".into(),
+                    },
+                    LessonPart::Block(block),
+                ],
                 has_check: true,
                 has_solve: false,
                 hint: Some("Try again".into()),
@@ -186,7 +194,9 @@ mod tests {
     fn optional_fields_default() {
         let s = r#"{"type":"block","id":"0.1","kind":"plain","node":"node1","code":"x"}"#;
         let part: LessonPart = serde_json::from_str(s).unwrap();
-        let LessonPart::Block(b) = part else { panic!("not a block") };
+        let LessonPart::Block(b) = part else {
+            panic!("not a block")
+        };
         assert_eq!(b.kind, BlockKind::Plain);
         assert!(b.lang.is_empty() && b.path.is_none() && !b.interrupt && !b.interactive);
     }

@@ -45,21 +45,45 @@ pub fn check_file(path: &Path, images: &dyn ImageCatalog) -> FileResult {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) => {
-            let problems = vec![Problem { file: label.clone(), line: 1, message: format!("cannot read: {e}") }];
-            return FileResult { path: path.to_path_buf(), label, lesson: None, problems };
+            let problems = vec![Problem {
+                file: label.clone(),
+                line: 1,
+                message: format!("cannot read: {e}"),
+            }];
+            return FileResult {
+                path: path.to_path_buf(),
+                label,
+                lesson: None,
+                problems,
+            };
         }
     };
     let (lesson, mut problems) = parse(&label, &text);
     if let Some(l) = &lesson {
         problems.extend(lint(l, images));
-        let dir_lang = path.parent().and_then(|p| p.file_name()).and_then(|n| n.to_str());
+        let dir_lang = path
+            .parent()
+            .and_then(|p| p.file_name())
+            .and_then(|n| n.to_str());
         if let Some(d) = dir_lang.filter(|d| d.len() == 2 && *d != l.front.lang) {
-            let message = format!("lang is `{}` but the file is in the `{d}/` directory", l.front.lang);
-            problems.push(Problem { file: label.clone(), line: l.front.lang_line, message });
+            let message = format!(
+                "lang is `{}` but the file is in the `{d}/` directory",
+                l.front.lang
+            );
+            problems.push(Problem {
+                file: label.clone(),
+                line: l.front.lang_line,
+                message,
+            });
         }
     }
     problems.sort();
-    FileResult { path: path.to_path_buf(), label, lesson, problems }
+    FileResult {
+        path: path.to_path_buf(),
+        label,
+        lesson,
+        problems,
+    }
 }
 
 /// Rules across files: one file per (id, lang); translations of an id agree on their nodes.
@@ -72,8 +96,15 @@ pub fn cross_check(results: &[FileResult]) -> Vec<Problem> {
         let f = &l.front;
         let key = (f.id.as_str(), f.lang.as_str());
         if let Some(first) = seen.insert(key, &r.label) {
-            let message = format!("lesson `{}` in `{}` is also defined by {first}", f.id, f.lang);
-            out.push(Problem { file: r.label.clone(), line: f.id_line, message });
+            let message = format!(
+                "lesson `{}` in `{}` is also defined by {first}",
+                f.id, f.lang
+            );
+            out.push(Problem {
+                file: r.label.clone(),
+                line: f.id_line,
+                message,
+            });
             seen.insert(key, first);
             continue;
         }
@@ -81,7 +112,10 @@ pub fn cross_check(results: &[FileResult]) -> Vec<Problem> {
             Some((other, n)) if *n != f.nodes.as_slice() => out.push(Problem {
                 file: r.label.clone(),
                 line: f.nodes_line,
-                message: format!("nodes differ from the translation in {other}: {:?} vs {:?}", f.nodes, n),
+                message: format!(
+                    "nodes differ from the translation in {other}: {:?} vs {:?}",
+                    f.nodes, n
+                ),
             }),
             Some(_) => {}
             None => {
@@ -99,8 +133,14 @@ pub fn servable<'a>(r: &'a FileResult, cross: &[Problem]) -> Option<&'a ParsedLe
 }
 
 /// Lints every lesson file under `dir`; returns the results and the cross-file problems.
-pub fn lint_dir(dir: &Path, images: &dyn ImageCatalog) -> std::io::Result<(Vec<FileResult>, Vec<Problem>)> {
-    let results: Vec<FileResult> = lesson_files(dir)?.iter().map(|p| check_file(p, images)).collect();
+pub fn lint_dir(
+    dir: &Path,
+    images: &dyn ImageCatalog,
+) -> std::io::Result<(Vec<FileResult>, Vec<Problem>)> {
+    let results: Vec<FileResult> = lesson_files(dir)?
+        .iter()
+        .map(|p| check_file(p, images))
+        .collect();
     let cross = cross_check(&results);
     Ok((results, cross))
 }

@@ -4,10 +4,13 @@ use std::collections::HashMap;
 
 use serde_yaml::Value;
 
+use super::fields::Fields;
 use super::model::{Diags, FrontMatter};
 
 /// Every key the front matter may have.
-pub const KEYS: [&str; 8] = ["id", "title", "summary", "lang", "duration", "nodes", "images", "tags"];
+pub const KEYS: [&str; 8] = [
+    "id", "title", "summary", "lang", "duration", "nodes", "images", "tags",
+];
 
 /// Most nodes a session can have.
 pub const MAX_NODES: u8 = 5;
@@ -20,12 +23,21 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         Ok(Value::Mapping(m)) => m,
         Ok(Value::Null) => serde_yaml::Mapping::new(),
         Ok(_) => {
-            diags.at(open, "front matter must be a YAML mapping of `key: value` lines");
+            diags.at(
+                open,
+                "front matter must be a YAML mapping of `key: value` lines",
+            );
             return None;
         }
         Err(e) => {
             let line = e.location().map_or(open, |l| first + l.line() as u32 - 1);
-            diags.at(line, format!("bad front matter: {}", shift_lines(&e.to_string(), first - 1)));
+            diags.at(
+                line,
+                format!(
+                    "bad front matter: {}",
+                    shift_lines(&e.to_string(), first - 1)
+                ),
+            );
             return None;
         }
     };
@@ -38,18 +50,45 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
             continue;
         };
         if !KEYS.contains(&k.as_str()) {
-            diags.at(line_of(&k), format!("unknown front matter key `{k}` (known: {})", KEYS.join(", ")));
+            diags.at(
+                line_of(&k),
+                format!(
+                    "unknown front matter key `{k}` (known: {})",
+                    KEYS.join(", ")
+                ),
+            );
         }
         fields.insert(k, v);
     }
-    let mut f = Fields { fields, line_of: &line_of, open, diags };
-    let id = f.text("id", true).filter(|id| f.check(is_slug(id), "id", "id must be a slug like `first-containers`"));
+    let mut f = Fields {
+        fields,
+        line_of: &line_of,
+        open,
+        diags,
+    };
+    let id = f.text("id", true).filter(|id| {
+        f.check(
+            is_slug(id),
+            "id",
+            "id must be a slug like `first-containers`",
+        )
+    });
     let title = f.text("title", true);
     let summary = f.text("summary", true);
-    let lang = f.text("lang", true).filter(|l| f.check(is_lang(l), "lang", "lang must be a two-letter code like `es` or `en`"));
+    let lang = f.text("lang", true).filter(|l| {
+        f.check(
+            is_lang(l),
+            "lang",
+            "lang must be a two-letter code like `es` or `en`",
+        )
+    });
     let duration = f.duration();
     let (nodes, node_count) = f.nodes();
-    let images = f.list("images").into_iter().filter_map(|(s, _)| f.image(yaml, first, &s)).collect();
+    let images = f
+        .list("images")
+        .into_iter()
+        .filter_map(|(s, _)| f.image(yaml, first, &s))
+        .collect();
     let tags = f.list("tags").into_iter().map(|(s, _)| s).collect();
     Some(FrontMatter {
         id: id?,
@@ -102,7 +141,11 @@ fn key_lines(yaml: &str, first: u32) -> HashMap<String, u32> {
 
 fn is_slug(s: &str) -> bool {
     !s.is_empty()
-        && s.split('-').all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && s.split('-').all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
 }
 
 fn is_lang(s: &str) -> bool {
@@ -121,144 +164,27 @@ pub fn parse_duration(s: &str) -> Option<u32> {
     };
     let minutes = match rest {
         "" => 0,
-        r => r.strip_suffix('m').or(r.strip_suffix("min"))?.trim().parse::<u32>().ok()?,
+        r => r
+            .strip_suffix('m')
+            .or(r.strip_suffix("min"))?
+            .trim()
+            .parse::<u32>()
+            .ok()?,
     };
-    Some(hours.checked_mul(60)?.checked_add(minutes)?)
+    hours.checked_mul(60)?.checked_add(minutes)
 }
 
 /// Normalizes `busybox` to `busybox:latest`; `None` if it is not an image reference.
 pub fn normalize_image(s: &str) -> Option<String> {
     let ok = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
         && !s.starts_with(['-', '/', ':']);
     let last = s.rsplit('/').next()?;
     match (ok, last.contains(':') || last.contains('@')) {
         (false, _) => None,
         (true, true) => Some(s.to_string()),
         (true, false) => Some(format!("{s}:latest")),
-    }
-}
-
-struct Fields<'a, F: Fn(&str) -> u32> {
-    fields: HashMap<String, Value>,
-    line_of: &'a F,
-    open: u32,
-    diags: &'a mut Diags,
-}
-
-impl<F: Fn(&str) -> u32> Fields<'_, F> {
-    fn check(&mut self, ok: bool, key: &str, msg: &str) -> bool {
-        if !ok {
-            self.diags.at((self.line_of)(key), msg);
-        }
-        ok
-    }
-
-    fn text(&mut self, key: &str, required: bool) -> Option<String> {
-        match self.fields.get(key) {
-            None | Some(Value::Null) if required => {
-                self.diags.at(self.open, format!("front matter is missing `{key}`"));
-                None
-            }
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
-            Some(_) => {
-                self.diags.at((self.line_of)(key), format!("`{key}` must be non-empty text"));
-                None
-            }
-        }
-    }
-
-    fn duration(&mut self) -> Option<u32> {
-        let minutes = match self.fields.get("duration") {
-            None | Some(Value::Null) => {
-                self.diags.at(self.open, "front matter is missing `duration`");
-                return None;
-            }
-            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-            Some(Value::String(s)) => parse_duration(s),
-            Some(_) => None,
-        };
-        match minutes {
-            Some(m) if (5..=480).contains(&m) => Some(m),
-            _ => {
-                let msg = "duration must be minutes from 5 to 480, like `45` or \"1h30m\"";
-                self.diags.at((self.line_of)("duration"), msg);
-                None
-            }
-        }
-    }
-
-    fn nodes(&mut self) -> (Vec<String>, u8) {
-        let line = (self.line_of)("nodes");
-        let names: Vec<String> = match self.fields.get("nodes") {
-            None | Some(Value::Null) => vec!["node1".into()],
-            Some(Value::Number(n)) => match n.as_u64() {
-                Some(c @ 1..=5) => (1..=c).map(|i| format!("node{i}")).collect(),
-                _ => {
-                    self.diags.at(line, format!("nodes must be a count from 1 to {MAX_NODES}"));
-                    vec!["node1".into()]
-                }
-            },
-            Some(_) => self.list("nodes").into_iter().map(|(s, _)| s).collect(),
-        };
-        let mut out: Vec<String> = Vec::new();
-        for n in names {
-            let idx = n.strip_prefix("node").and_then(|i| i.parse::<u8>().ok());
-            if !matches!(idx, Some(1..=MAX_NODES)) || n.starts_with("node0") {
-                self.diags.at(line, format!("node `{n}` is not one of node1 … node{MAX_NODES}"));
-            } else if out.contains(&n) {
-                self.diags.at(line, format!("node `{n}` is listed twice"));
-            } else {
-                out.push(n);
-            }
-        }
-        if out.is_empty() {
-            self.diags.at(line, "nodes: the lesson needs at least one node");
-            out.push("node1".into());
-        }
-        let count = out.iter().filter_map(|n| n[4..].parse::<u8>().ok()).max().unwrap_or(1);
-        (out, count)
-    }
-
-    /// A list of strings (a single string is accepted as a list of one).
-    fn list(&mut self, key: &str) -> Vec<(String, u32)> {
-        let line = (self.line_of)(key);
-        let items = match self.fields.get(key) {
-            None | Some(Value::Null) => return Vec::new(),
-            Some(Value::String(s)) => return vec![(s.clone(), line)],
-            Some(Value::Sequence(items)) => items.clone(),
-            Some(_) => {
-                self.diags.at(line, format!("`{key}` must be a list"));
-                return Vec::new();
-            }
-        };
-        let mut out = Vec::new();
-        for v in items {
-            match v {
-                Value::String(s) => out.push((s, line)),
-                other => self.diags.at(line, format!("`{key}`: {other:?} is not text")),
-            }
-        }
-        out
-    }
-
-    fn image(&mut self, yaml: &str, first: u32, raw: &str) -> Option<(String, u32)> {
-        let key_line = (self.line_of)("images");
-        // The item's own line: the first line after the key that mentions it.
-        let line = yaml
-            .lines()
-            .enumerate()
-            .map(|(i, l)| (first + i as u32, l))
-            .find(|(n, l)| *n >= key_line && l.contains(raw))
-            .map_or(key_line, |(n, _)| n);
-        match normalize_image(raw) {
-            Some(r) => Some((r, line)),
-            None => {
-                self.diags.at(line, format!("`{raw}` is not an image reference"));
-                None
-            }
-        }
     }
 }
 
@@ -277,9 +203,18 @@ mod tests {
 
     #[test]
     fn images_get_a_tag() {
-        assert_eq!(normalize_image("busybox").as_deref(), Some("busybox:latest"));
-        assert_eq!(normalize_image("debian:bookworm").as_deref(), Some("debian:bookworm"));
-        assert_eq!(normalize_image("localhost:5000/app").as_deref(), Some("localhost:5000/app:latest"));
+        assert_eq!(
+            normalize_image("busybox").as_deref(),
+            Some("busybox:latest")
+        );
+        assert_eq!(
+            normalize_image("debian:bookworm").as_deref(),
+            Some("debian:bookworm")
+        );
+        assert_eq!(
+            normalize_image("localhost:5000/app").as_deref(),
+            Some("localhost:5000/app:latest")
+        );
         assert_eq!(normalize_image("bad image"), None);
     }
 
@@ -298,13 +233,20 @@ mod tests {
 
     #[test]
     fn errors_carry_key_lines() {
-        let yaml = "id: Bad Id\ntitle: T\nsummary: S\nlang: english\nduration: 2\nnodes: 9\ncolour: red\n";
+        let yaml =
+            "id: Bad Id\ntitle: T\nsummary: S\nlang: english\nduration: 2\nnodes: 9\ncolour: red\n";
         let mut d = Diags::new("f.md");
         assert!(parse(yaml, 2, &mut d).is_none());
-        let got: Vec<(u32, bool)> = d.list.iter().map(|p| (p.line, !p.message.is_empty())).collect();
+        let got: Vec<(u32, bool)> = d
+            .list
+            .iter()
+            .map(|p| (p.line, !p.message.is_empty()))
+            .collect();
         let lines: Vec<u32> = got.iter().map(|g| g.0).collect();
         assert_eq!(lines, vec![8, 2, 5, 6, 7], "{:?}", d.list);
-        assert!(d.list[0].message.contains("unknown front matter key `colour`"));
+        assert!(d.list[0]
+            .message
+            .contains("unknown front matter key `colour`"));
     }
 
     #[test]
@@ -314,6 +256,12 @@ mod tests {
         assert_eq!(d.list.len(), 1);
         // The parser notices at the end of the YAML (file line 4) and names where `[` opened.
         assert_eq!(d.list[0].line, 4, "{:?}", d.list);
-        assert!(d.list[0].message.contains("flow sequence at line 3 column 8"), "{:?}", d.list);
+        assert!(
+            d.list[0]
+                .message
+                .contains("flow sequence at line 3 column 8"),
+            "{:?}",
+            d.list
+        );
     }
 }

@@ -115,11 +115,15 @@ fn near(word: &str, action: &str) -> bool {
     let start = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let (ra, rb) = (&a[start..], &b[start..]);
     let tail = |i: usize, j: usize| ra.get(i..) == rb.get(j..);
-    tail(1, 1) || tail(1, 0) || tail(0, 1) || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && tail(2, 2))
+    tail(1, 1)
+        || tail(1, 0)
+        || tail(0, 1)
+        || (ra.len() >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && tail(2, 2))
 }
 
 fn is_lang(w: &str) -> bool {
-    w.chars().all(|c| c.is_ascii_alphanumeric() || "+-_.#".contains(c))
+    w.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "+-_.#".contains(c))
 }
 
 fn set_key(info: &mut Info, key: &str, value: &str, errs: &mut Vec<String>) {
@@ -181,7 +185,10 @@ mod tests {
     #[test]
     fn tokenizes_quotes_and_escapes() {
         let w = tokenize(r#"check hint="Run \"docker ps\" first" timeout=5"#).unwrap();
-        assert_eq!(w, vec!["check", r#"hint=Run "docker ps" first"#, "timeout=5"]);
+        assert_eq!(
+            w,
+            vec!["check", r#"hint=Run "docker ps" first"#, "timeout=5"]
+        );
         assert!(tokenize(r#"check hint="open"#).is_err());
     }
 
@@ -199,7 +206,10 @@ mod tests {
     fn file_block_language_first() {
         let (i, e) = parse("dockerfile file path=/root/app/Dockerfile");
         assert!(e.is_empty(), "{e:?}");
-        assert_eq!((i.lang.as_str(), i.action), ("dockerfile", Some(Action::File)));
+        assert_eq!(
+            (i.lang.as_str(), i.action),
+            ("dockerfile", Some(Action::File))
+        );
         assert_eq!(i.path.as_deref(), Some("/root/app/Dockerfile"));
     }
 

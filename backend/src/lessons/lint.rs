@@ -30,7 +30,10 @@ pub fn lint(l: &ParsedLesson, images: &dyn ImageCatalog) -> Vec<Problem> {
     let mut d = Diags::new(l.file.clone());
     for (reference, line) in &l.front.images {
         if !images.contains(reference) {
-            d.at(*line, format!("image `{reference}` is not in the image catalog"));
+            d.at(
+                *line,
+                format!("image `{reference}` is not in the image catalog"),
+            );
         }
     }
     if l.steps.is_empty() {
@@ -41,7 +44,10 @@ pub fn lint(l: &ParsedLesson, images: &dyn ImageCatalog) -> Vec<Problem> {
         _ => None,
     }) {
         if matches!(b.action, Action::Check | Action::Solve) {
-            d.at(b.line, "`check` and `solve` blocks belong to a step: put them after a `## ` heading");
+            d.at(
+                b.line,
+                "`check` and `solve` blocks belong to a step: put them after a `## ` heading",
+            );
         }
     }
     let all_blocks = l.intro.iter().chain(l.steps.iter().flat_map(|s| &s.parts));
@@ -52,7 +58,10 @@ pub fn lint(l: &ParsedLesson, images: &dyn ImageCatalog) -> Vec<Problem> {
         if let Some(n) = &b.node {
             if !l.front.nodes.contains(n) {
                 let declared = l.front.nodes.join(", ");
-                d.at(b.line, format!("node `{n}` is not declared by the lesson (nodes: {declared})"));
+                d.at(
+                    b.line,
+                    format!("node `{n}` is not declared by the lesson (nodes: {declared})"),
+                );
             }
         }
         if b.code.trim().is_empty() && b.action != Action::File {
@@ -68,18 +77,31 @@ pub fn lint(l: &ParsedLesson, images: &dyn ImageCatalog) -> Vec<Problem> {
 fn lint_step(s: &Step, d: &mut Diags) {
     for action in [Action::Check, Action::Solve] {
         if let Some(extra) = s.blocks_of(action).nth(1) {
-            d.at(extra.line, format!("a step has at most one `{action:?}` block", action = lower(action)));
+            d.at(
+                extra.line,
+                format!(
+                    "a step has at most one `{action:?}` block",
+                    action = lower(action)
+                ),
+            );
         }
     }
-    let runs: Vec<_> = s.blocks().filter(|b| matches!(b.action, Action::Run | Action::File)).collect();
+    let runs: Vec<_> = s
+        .blocks()
+        .filter(|b| matches!(b.action, Action::Run | Action::File))
+        .collect();
     let interactive = runs.iter().find(|b| b.interactive);
     match (s.check(), s.solve()) {
-        (None, Some(solve)) => {
-            d.at(solve.line, "`solve` without a `check`: nothing would confirm the step is done")
-        }
+        (None, Some(solve)) => d.at(
+            solve.line,
+            "`solve` without a `check`: nothing would confirm the step is done",
+        ),
         (Some(_), None) if runs.is_empty() => d.at(
             s.line,
-            format!("step `{}` has a check but no way to finish: add run or file blocks, or a solve", s.title),
+            format!(
+                "step `{}` has a check but no way to finish: add run or file blocks, or a solve",
+                s.title
+            ),
         ),
         (Some(_), None) => {
             if let Some(b) = interactive {
@@ -90,7 +112,10 @@ fn lint_step(s: &Step, d: &mut Diags) {
     }
     if s.check().is_none() {
         if let Some(b) = interactive {
-            d.at(b.line, "an `interactive` run block needs a `check` and a `solve` in its step");
+            d.at(
+                b.line,
+                "an `interactive` run block needs a `check` and a `solve` in its step",
+            );
         }
     }
 }
@@ -109,12 +134,17 @@ mod tests {
         let (l, p) = parse("01-t.md", &text);
         assert!(p.is_empty(), "{p:?}");
         let known = |r: &str| r == "busybox:latest";
-        lint(&l.unwrap(), &known).into_iter().map(|p| (p.line, p.message)).collect()
+        lint(&l.unwrap(), &known)
+            .into_iter()
+            .map(|p| (p.line, p.message))
+            .collect()
     }
 
     #[test]
     fn good_steps_pass_but_unknown_image_does_not() {
-        let p = lint_text("## Read\nJust text.\n## Do\n```sh run node=node2\nls\n```\n```check\ntrue\n```\n");
+        let p = lint_text(
+            "## Read\nJust text.\n## Do\n```sh run node=node2\nls\n```\n```check\ntrue\n```\n",
+        );
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].0, 8);
         assert!(p[0].1.contains("nginx:latest"));
@@ -123,7 +153,11 @@ mod tests {
     #[test]
     fn finish_rules() {
         let body = "## A\n```check\ntrue\n```\n## B\n```sh run interactive\nsh\n```\n```check\ntrue\n```\n## C\n```solve\ntrue\n```\n## D\n```sh run node=node4\nls\n```\n";
-        let p: Vec<u32> = lint_text(body).into_iter().map(|p| p.0).filter(|l| *l != 8).collect();
+        let p: Vec<u32> = lint_text(body)
+            .into_iter()
+            .map(|p| p.0)
+            .filter(|l| *l != 8)
+            .collect();
         // A: line 10 (no way to finish); B: interactive run at 15; C: solve at 22; D: node4 at 26.
         assert_eq!(p, vec![26, 10, 15, 22]);
     }
@@ -131,6 +165,10 @@ mod tests {
     #[test]
     fn check_in_intro_is_an_error() {
         let p = lint_text("```check\ntrue\n```\n## A\ntext\n");
-        assert!(p.iter().any(|(l, m)| *l == 10 && m.contains("belong to a step")), "{p:?}");
+        assert!(
+            p.iter()
+                .any(|(l, m)| *l == 10 && m.contains("belong to a step")),
+            "{p:?}"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! The format is documented for instructors in `lessons/README.md`.
 
 pub mod dir;
+mod fields;
 pub mod frontmatter;
 pub mod info;
 pub mod lint;
@@ -19,7 +20,8 @@ pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};
 pub use store::LessonStore;
 
-const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)";
+const USAGE: &str =
+    "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)";
 
 /// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
 pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
@@ -51,12 +53,19 @@ fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
     let images = load_images(&dir, catalog.as_deref())?;
     let (results, cross) = dir::lint_dir(&dir, &images)
         .map_err(|e| anyhow::anyhow!("cannot read lessons directory {}: {e}", dir.display()))?;
-    let mut problems: Vec<&Problem> = results.iter().flat_map(|r| &r.problems).chain(&cross).collect();
+    let mut problems: Vec<&Problem> = results
+        .iter()
+        .flat_map(|r| &r.problems)
+        .chain(&cross)
+        .collect();
     problems.sort();
     for p in &problems {
         println!("{p}");
     }
-    let ok = results.iter().filter(|r| dir::servable(r, &cross).is_some()).count();
+    let ok = results
+        .iter()
+        .filter(|r| dir::servable(r, &cross).is_some())
+        .count();
     println!(
         "{} file(s), {ok} lesson(s) ok, {} problem(s)",
         results.len(),
@@ -69,7 +78,10 @@ fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
 fn load_images(dir: &Path, explicit: Option<&Path>) -> anyhow::Result<Catalog> {
     let path = match explicit {
         Some(p) => p.to_path_buf(),
-        None => dir.parent().unwrap_or(Path::new(".")).join("images/catalog.yaml"),
+        None => dir
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("images/catalog.yaml"),
     };
     Catalog::load(&path)
 }

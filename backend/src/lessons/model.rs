@@ -30,12 +30,19 @@ pub struct Diags {
 impl Diags {
     /// An empty collector for `file`.
     pub fn new(file: impl Into<String>) -> Self {
-        Self { file: file.into(), list: Vec::new() }
+        Self {
+            file: file.into(),
+            list: Vec::new(),
+        }
     }
 
     /// Records a problem at `line`.
     pub fn at(&mut self, line: u32, message: impl Into<String>) {
-        self.list.push(Problem { file: self.file.clone(), line, message: message.into() });
+        self.list.push(Problem {
+            file: self.file.clone(),
+            line,
+            message: message.into(),
+        });
     }
 
     /// The file these problems are about.

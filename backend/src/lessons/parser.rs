@@ -5,7 +5,7 @@
 
 use super::frontmatter;
 use super::info;
-use super::model::{Action, Block, Diags, Part, ParsedLesson, Step};
+use super::model::{Action, Block, Diags, ParsedLesson, Part, Step};
 
 /// Parses a lesson file. `file` is the name used in problems; the order comes from its `NN-`
 /// prefix. Returns the lesson when it could be built at all, plus every problem found.
@@ -19,7 +19,13 @@ pub fn parse(file: &str, text: &str) -> (Option<ParsedLesson>, Vec<crate::lesson
     let yaml = lines[1..yaml_end].join("\n");
     let front = frontmatter::parse(&yaml, 2, &mut diags);
     let (intro, steps) = scan_body(&lines, body_start, &mut diags);
-    let lesson = front.map(|front| ParsedLesson { file: file.to_string(), order, front, intro, steps });
+    let lesson = front.map(|front| ParsedLesson {
+        file: file.to_string(),
+        order,
+        front,
+        intro,
+        steps,
+    });
     (lesson, diags.list)
 }
 
@@ -29,10 +35,17 @@ fn order_from_name(file: &str, diags: &mut Diags) -> u32 {
     let parsed = name
         .strip_suffix(".md")
         .and_then(|stem| stem.split_once('-'))
-        .filter(|(nn, slug)| !slug.is_empty() && nn.len() >= 2 && nn.chars().all(|c| c.is_ascii_digit()))
+        .filter(|(nn, slug)| {
+            !slug.is_empty() && nn.len() >= 2 && nn.chars().all(|c| c.is_ascii_digit())
+        })
         .and_then(|(nn, _)| nn.parse().ok());
     parsed.unwrap_or_else(|| {
-        diags.at(1, format!("file name `{name}` must look like `NN-slug.md`, e.g. `01-first-containers.md`"));
+        diags.at(
+            1,
+            format!(
+                "file name `{name}` must look like `NN-slug.md`, e.g. `01-first-containers.md`"
+            ),
+        );
         0
     })
 }
@@ -40,7 +53,10 @@ fn order_from_name(file: &str, diags: &mut Diags) -> u32 {
 /// Index of the closing `---` and of the first body line.
 fn front_matter_bounds(lines: &[&str], diags: &mut Diags) -> Option<(usize, usize)> {
     if lines.first().map(|l| l.trim_end()) != Some("---") {
-        diags.at(1, "the file must start with front matter: a `---` line, YAML, and another `---`");
+        diags.at(
+            1,
+            "the file must start with front matter: a `---` line, YAML, and another `---`",
+        );
         return None;
     }
     match lines.iter().skip(1).position(|l| l.trim_end() == "---") {
@@ -89,7 +105,10 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
         if let Some(o) = open.as_mut() {
             if fence_closes(line, o.ch, o.len) {
                 let o = open.take().expect("checked above");
-                let ordinal = parts.iter().filter(|p| matches!(p, Part::Block(b) if !b.id.is_empty())).count();
+                let ordinal = parts
+                    .iter()
+                    .filter(|p| matches!(p, Part::Block(b) if !b.id.is_empty()))
+                    .count();
                 parts.push(Part::Block(make_block(o, step_no, ordinal, diags)));
             } else {
                 let strip = line.len() - line.trim_start_matches(' ').len();
@@ -102,14 +121,28 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
                 // CommonMark would not see a fence here; say so instead of misreading the rest.
                 diags.at(n, "a ``` fence's info string cannot contain backticks (drop them, or fence with ~~~)");
             }
-            open = Some(Open { line: n, ch, len, indent, info: info.to_string(), code: String::new() });
-        } else if let Some(title) = line.strip_prefix("##").filter(|r| r.is_empty() || r.starts_with([' ', '\t'])) {
+            open = Some(Open {
+                line: n,
+                ch,
+                len,
+                indent,
+                info: info.to_string(),
+                code: String::new(),
+            });
+        } else if let Some(title) = line
+            .strip_prefix("##")
+            .filter(|r| r.is_empty() || r.starts_with([' ', '\t']))
+        {
             flush(&mut prose, parts);
             let title = title.trim().trim_end_matches('#').trim().to_string();
             if title.is_empty() {
                 diags.at(n, "step heading `##` has no title");
             }
-            steps.push(Step { title, line: n, parts: Vec::new() });
+            steps.push(Step {
+                title,
+                line: n,
+                parts: Vec::new(),
+            });
         } else {
             prose.push_str(line);
             prose.push('\n');
@@ -118,7 +151,10 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
     if let Some(o) = open {
         diags.at(o.line, "code block is never closed (missing closing fence)");
     }
-    flush(&mut prose, steps.last_mut().map_or(&mut intro, |s| &mut s.parts));
+    flush(
+        &mut prose,
+        steps.last_mut().map_or(&mut intro, |s| &mut s.parts),
+    );
     (intro, steps)
 }
 
@@ -172,12 +208,21 @@ mod tests {
         assert_eq!(l.steps.len(), 2);
         assert_eq!((l.steps[0].title.as_str(), l.steps[0].line), ("One", 10));
         let run = l.steps[0].blocks_of(Action::Run).next().unwrap();
-        assert_eq!((run.id.as_str(), run.line, run.code.as_str()), ("1.1", 12, "docker ps\n"));
+        assert_eq!(
+            (run.id.as_str(), run.line, run.code.as_str()),
+            ("1.1", 12, "docker ps\n")
+        );
         let check = l.steps[0].check().unwrap();
-        assert_eq!((check.hint.as_deref(), check.id.as_str()), (Some("do it"), ""));
+        assert_eq!(
+            (check.hint.as_deref(), check.id.as_str()),
+            (Some("do it"), "")
+        );
         assert_eq!(l.steps[1].title, "Two");
         let plain = l.steps[1].blocks().next().unwrap();
-        assert_eq!((plain.action, plain.code.as_str()), (Action::Plain, "```\nnested\n```\n"));
+        assert_eq!(
+            (plain.action, plain.code.as_str()),
+            (Action::Plain, "```\nnested\n```\n")
+        );
     }
 
     #[test]
@@ -186,7 +231,11 @@ mod tests {
         assert_eq!(p[0].line, 1);
         let text = GOOD.replace("~~~~\n```\nnested\n```\n~~~~\n", "```sh\nopen\n");
         let (_, p) = parse("01-demo.md", &text);
-        assert_eq!(p.iter().map(|p| p.line).collect::<Vec<_>>(), vec![19], "{p:?}");
+        assert_eq!(
+            p.iter().map(|p| p.line).collect::<Vec<_>>(),
+            vec![19],
+            "{p:?}"
+        );
     }
 
     #[test]

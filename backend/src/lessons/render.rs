@@ -2,7 +2,7 @@
 
 use pulldown_cmark::{html, Event, Options, Parser};
 
-use super::model::{Action, Part, ParsedLesson, Step};
+use super::model::{Action, ParsedLesson, Part, Step};
 
 /// Renders markdown to an HTML fragment. Raw HTML in the source is escaped, not passed through:
 /// lesson files should not be able to run script in a learner's browser.
@@ -58,7 +58,9 @@ fn parts(l: &ParsedLesson, parts: &[Part]) -> Vec<protocol::LessonPart> {
     parts
         .iter()
         .filter_map(|p| match p {
-            Part::Markdown(md) => Some(protocol::LessonPart::Html { html: markdown_to_html(md) }),
+            Part::Markdown(md) => Some(protocol::LessonPart::Html {
+                html: markdown_to_html(md),
+            }),
             Part::Block(b) => {
                 let kind = match b.action {
                     Action::Run => protocol::BlockKind::Run,

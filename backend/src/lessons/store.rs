@@ -66,7 +66,11 @@ pub struct Script {
 impl LessonStore {
     /// Loads every lesson under `dir` (`<dir>/<lang>/*.md`).
     pub fn load(dir: impl Into<PathBuf>, images: SharedCatalog) -> std::io::Result<Self> {
-        let shared = Shared { dir: dir.into(), images, state: RwLock::new(State::default()) };
+        let shared = Shared {
+            dir: dir.into(),
+            images,
+            state: RwLock::new(State::default()),
+        };
         let store = Self(Arc::new(shared));
         store.refresh()?;
         Ok(store)
@@ -114,7 +118,12 @@ impl LessonStore {
 
     /// The catalog: every servable lesson, by order, id, then language.
     pub fn list(&self) -> Vec<protocol::LessonSummary> {
-        let mut out: Vec<_> = self.read().served.values().map(|s| s.wire.summary.clone()).collect();
+        let mut out: Vec<_> = self
+            .read()
+            .served
+            .values()
+            .map(|s| s.wire.summary.clone())
+            .collect();
         out.sort_by(|a, b| (a.order, &a.id, &a.lang).cmp(&(b.order, &b.id, &b.lang)));
         out
     }
@@ -133,11 +142,19 @@ impl LessonStore {
     pub fn step_scripts(&self, id: &str, lang: &str, step: usize) -> Option<StepScripts> {
         let l = self.parsed(id, lang)?;
         let s = l.steps.get(step)?;
-        let script = |b: &Block| Script { node: l.node_of(b).to_string(), code: b.code.clone(), timeout_secs: b.timeout_secs };
+        let script = |b: &Block| Script {
+            node: l.node_of(b).to_string(),
+            code: b.code.clone(),
+            timeout_secs: b.timeout_secs,
+        };
         Some(StepScripts {
             check: s.check().map(script),
             solve: s.solve().map(script),
-            replay: s.blocks().filter(|b| matches!(b.action, Action::Run | Action::File)).cloned().collect(),
+            replay: s
+                .blocks()
+                .filter(|b| matches!(b.action, Action::Run | Action::File))
+                .cloned()
+                .collect(),
         })
     }
 
@@ -146,7 +163,9 @@ impl LessonStore {
         let l = self.parsed(id, lang)?;
         let mut all = l.intro.iter().chain(l.steps.iter().flat_map(|s| &s.parts));
         all.find_map(|p| match p {
-            super::model::Part::Block(b) if b.id == block_id => Some((l.node_of(b).to_string(), b.clone())),
+            super::model::Part::Block(b) if b.id == block_id => {
+                Some((l.node_of(b).to_string(), b.clone()))
+            }
             _ => None,
         })
     }
@@ -154,7 +173,11 @@ impl LessonStore {
     /// Every current lint problem, sorted.
     pub fn problems(&self) -> Vec<Problem> {
         let st = self.read();
-        let mut out: Vec<Problem> = st.files.values().flat_map(|(_, r)| r.problems.clone()).collect();
+        let mut out: Vec<Problem> = st
+            .files
+            .values()
+            .flat_map(|(_, r)| r.problems.clone())
+            .collect();
         out.extend(st.cross.iter().cloned());
         out.sort();
         out
@@ -166,7 +189,10 @@ impl LessonStore {
     }
 
     fn served(&self, id: &str, lang: &str) -> Option<Served> {
-        self.read().served.get(&(id.to_string(), lang.to_string())).cloned()
+        self.read()
+            .served
+            .get(&(id.to_string(), lang.to_string()))
+            .cloned()
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, State> {
@@ -185,8 +211,12 @@ fn rebuild(st: &mut State) {
     st.served.clear();
     for r in &results {
         if let Some(l) = servable(r, &st.cross) {
-            let served = Served { parsed: Arc::new(l.clone()), wire: Arc::new(to_protocol(l)) };
-            st.served.insert((l.front.id.clone(), l.front.lang.clone()), served);
+            let served = Served {
+                parsed: Arc::new(l.clone()),
+                wire: Arc::new(to_protocol(l)),
+            };
+            st.served
+                .insert((l.front.id.clone(), l.front.lang.clone()), served);
         }
     }
     for p in &st.cross {

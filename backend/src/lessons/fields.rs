@@ -1,0 +1,149 @@
+//! Typed access to the front matter's values, each problem reported at its key's line.
+
+use std::collections::HashMap;
+
+use serde_yaml::Value;
+
+use super::frontmatter::{normalize_image, parse_duration, MAX_NODES};
+use super::model::Diags;
+
+/// The front matter's key/value pairs plus where to report problems.
+pub(super) struct Fields<'a, F: Fn(&str) -> u32> {
+    pub(super) fields: HashMap<String, Value>,
+    pub(super) line_of: &'a F,
+    pub(super) open: u32,
+    pub(super) diags: &'a mut Diags,
+}
+
+impl<F: Fn(&str) -> u32> Fields<'_, F> {
+    pub(super) fn check(&mut self, ok: bool, key: &str, msg: &str) -> bool {
+        if !ok {
+            self.diags.at((self.line_of)(key), msg);
+        }
+        ok
+    }
+
+    pub(super) fn text(&mut self, key: &str, required: bool) -> Option<String> {
+        match self.fields.get(key) {
+            None | Some(Value::Null) if required => {
+                self.diags
+                    .at(self.open, format!("front matter is missing `{key}`"));
+                None
+            }
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Some(_) => {
+                self.diags.at(
+                    (self.line_of)(key),
+                    format!("`{key}` must be non-empty text"),
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn duration(&mut self) -> Option<u32> {
+        let minutes = match self.fields.get("duration") {
+            None | Some(Value::Null) => {
+                self.diags
+                    .at(self.open, "front matter is missing `duration`");
+                return None;
+            }
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(Value::String(s)) => parse_duration(s),
+            Some(_) => None,
+        };
+        match minutes {
+            Some(m) if (5..=480).contains(&m) => Some(m),
+            _ => {
+                let msg = "duration must be minutes from 5 to 480, like `45` or \"1h30m\"";
+                self.diags.at((self.line_of)("duration"), msg);
+                None
+            }
+        }
+    }
+
+    pub(super) fn nodes(&mut self) -> (Vec<String>, u8) {
+        let line = (self.line_of)("nodes");
+        let names: Vec<String> = match self.fields.get("nodes") {
+            None | Some(Value::Null) => vec!["node1".into()],
+            Some(Value::Number(n)) => match n.as_u64() {
+                Some(c @ 1..=5) => (1..=c).map(|i| format!("node{i}")).collect(),
+                _ => {
+                    self.diags
+                        .at(line, format!("nodes must be a count from 1 to {MAX_NODES}"));
+                    vec!["node1".into()]
+                }
+            },
+            Some(_) => self.list("nodes").into_iter().map(|(s, _)| s).collect(),
+        };
+        let mut out: Vec<String> = Vec::new();
+        for n in names {
+            let idx = n.strip_prefix("node").and_then(|i| i.parse::<u8>().ok());
+            if !matches!(idx, Some(1..=MAX_NODES)) || n.starts_with("node0") {
+                self.diags.at(
+                    line,
+                    format!("node `{n}` is not one of node1 … node{MAX_NODES}"),
+                );
+            } else if out.contains(&n) {
+                self.diags.at(line, format!("node `{n}` is listed twice"));
+            } else {
+                out.push(n);
+            }
+        }
+        if out.is_empty() {
+            self.diags
+                .at(line, "nodes: the lesson needs at least one node");
+            out.push("node1".into());
+        }
+        let count = out
+            .iter()
+            .filter_map(|n| n[4..].parse::<u8>().ok())
+            .max()
+            .unwrap_or(1);
+        (out, count)
+    }
+
+    /// A list of strings (a single string is accepted as a list of one).
+    pub(super) fn list(&mut self, key: &str) -> Vec<(String, u32)> {
+        let line = (self.line_of)(key);
+        let items = match self.fields.get(key) {
+            None | Some(Value::Null) => return Vec::new(),
+            Some(Value::String(s)) => return vec![(s.clone(), line)],
+            Some(Value::Sequence(items)) => items.clone(),
+            Some(_) => {
+                self.diags.at(line, format!("`{key}` must be a list"));
+                return Vec::new();
+            }
+        };
+        let mut out = Vec::new();
+        for v in items {
+            match v {
+                Value::String(s) => out.push((s, line)),
+                other => self
+                    .diags
+                    .at(line, format!("`{key}`: {other:?} is not text")),
+            }
+        }
+        out
+    }
+
+    pub(super) fn image(&mut self, yaml: &str, first: u32, raw: &str) -> Option<(String, u32)> {
+        let key_line = (self.line_of)("images");
+        // The item's own line: the first line after the key that mentions it.
+        let line = yaml
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (first + i as u32, l))
+            .find(|(n, l)| *n >= key_line && l.contains(raw))
+            .map_or(key_line, |(n, _)| n);
+        match normalize_image(raw) {
+            Some(r) => Some((r, line)),
+            None => {
+                self.diags
+                    .at(line, format!("`{raw}` is not an image reference"));
+                None
+            }
+        }
+    }
+}
