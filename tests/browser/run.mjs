@@ -1,0 +1,137 @@
+// muelle's browser test: drives the real front end in headless Chromium against a running backend.
+//
+//   BASE_URL=http://localhost:8080 node run.mjs
+//
+// Prints one line per check and a final "N passed, M failed"; exits non-zero on any failure.
+// Screenshots go to ./screenshots/. Uses the system Chromium; playwright-core never downloads one.
+
+import { mkdirSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const BASE_URL = (process.env.BASE_URL || "http://localhost:8080").replace(/\/$/, "");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
+const TIMEOUT = Number(process.env.CHECK_TIMEOUT_MS || 30000);
+
+const results = [];
+const pageErrors = [];
+
+async function check(name, fn) {
+  try {
+    await fn();
+    results.push(true);
+    console.log(`ok   - ${name}`);
+  } catch (err) {
+    results.push(false);
+    console.log(`FAIL - ${name}: ${String(err && err.message ? err.message : err).split("\n")[0]}`);
+    for (const e of pageErrors.splice(0)) console.log(`       page: ${e}`);
+  }
+}
+
+function expect(cond, what) {
+  if (!cond) throw new Error(what);
+}
+
+/** The terminal's visible text (xterm's DOM renderer), with non-breaking spaces normalised. */
+async function screenText(page) {
+  return page.$$eval(".xterm-rows > div", (rows) =>
+    rows.map((r) => r.textContent.replace(/\u00a0/g, " ").trimEnd()).join("\n"),
+  );
+}
+
+async function waitForScreen(page, pred, what) {
+  const deadline = Date.now() + TIMEOUT;
+  let text = "";
+  while (Date.now() < deadline) {
+    text = await screenText(page).catch(() => "");
+    if (pred(text)) return text;
+    await page.waitForTimeout(200);
+  }
+  throw new Error(`timed out waiting for ${what}; screen was:\n${text}`);
+}
+
+/** Waits for the shell, then types a command into the terminal and waits for its output. */
+async function runInTerminal(page, command, expected) {
+  await page.waitForSelector(".dot.ready", { timeout: TIMEOUT });
+  await waitForScreen(page, (t) => /[$#>%] ?$/m.test(t), "the shell prompt");
+  await page.click(".terminal");
+  await page.keyboard.type(command);
+  await page.keyboard.press("Enter");
+  const outputLine = new RegExp(`^${expected}$`, "m");
+  await waitForScreen(page, (t) => outputLine.test(t), `"${expected}" on the screen`);
+}
+
+async function main() {
+  mkdirSync(SHOTS, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync", "--disable-quic",
+    ],
+  });
+  // A fresh context is a fresh, temporary profile: no stored language or session.
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US" });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  page.on("console", (m) => m.type() === "error" && pageErrors.push(m.text()));
+
+  await check("start page shows muelle and a Start button", async () => {
+    await page.goto(BASE_URL + "/");
+    const start = page.locator("button.start");
+    await start.waitFor();
+    expect((await page.textContent("h1")).trim() === "muelle", "title is not muelle");
+    expect((await start.textContent()).trim() === "Start", `button says ${await start.textContent()}`);
+    await page.screenshot({ path: join(SHOTS, "start.png") });
+  });
+
+  await check("language switch changes the start page text (es/en)", async () => {
+    await page.click("[data-lang=es]");
+    await page.waitForFunction(() => document.querySelector("button.start")?.textContent.trim() === "Empezar");
+    expect((await page.getAttribute("html", "lang")) === "es", "html lang is not es");
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector("button.start")?.textContent.trim() === "Empezar");
+    await page.screenshot({ path: join(SHOTS, "start-es.png") });
+    await page.click("[data-lang=en]");
+    await page.waitForFunction(() => document.querySelector("button.start")?.textContent.trim() === "Start");
+  });
+
+  await check("Start opens a session whose terminal runs echo muelle-$((40+2))", async () => {
+    await page.click("button.start");
+    await page.waitForURL(/\/s\/[^/]+$/);
+    await runInTerminal(page, "echo muelle-$((40+2))", "muelle-42");
+    const countdown = (await page.textContent(".countdown-value")).trim();
+    expect(/^\d{2,}:\d{2}$/.test(countdown), `countdown shows ${countdown}`);
+    await page.screenshot({ path: join(SHOTS, "terminal.png") });
+  });
+
+  await check("reloading the page reconnects to the same session", async () => {
+    const url = page.url();
+    await page.reload();
+    expect(page.url() === url, "URL changed on reload");
+    await runInTerminal(page, "echo again-$((1+1))", "again-2");
+  });
+
+  await check("End session shows the ended panel", async () => {
+    await page.click("button.end");
+    await page.waitForSelector(".ended h2");
+    expect((await page.$(".terminal")) === null, "terminal still shown");
+    await page.screenshot({ path: join(SHOTS, "ended.png") });
+  });
+
+  await browser.close();
+  const passed = results.filter(Boolean).length;
+  const failed = results.length - passed;
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+main().catch((err) => {
+  console.log(`FAIL - harness: ${err.message}`);
+  console.log(`0 passed, 1 failed`);
+  process.exit(1);
+});
