@@ -109,6 +109,32 @@ async function main() {
     await page.screenshot({ path: join(SHOTS, "terminal.png") });
   });
 
+  await check("colours, Ctrl-C and a resize reach the shell", async () => {
+    await runInTerminal(page, "printf '\\033[31mred-%s\\033[0m\\n' text", "red-text");
+    const red = await page.$$eval(".xterm-rows span", (spans) =>
+      spans.some((s) => s.textContent === "red-text" && /xterm-fg-1\b/.test(s.className)));
+    expect(red, "red-text is not rendered in ANSI red");
+    await page.keyboard.type("sleep 300");
+    await page.keyboard.press("Enter");
+    await page.waitForTimeout(300);
+    await page.keyboard.press("Control+C");
+    await runInTerminal(page, "echo after-$((6*7))", "after-42");
+    const sizeOf = async (tag) => {
+      await runInTerminal(page, `stty size | sed 's/^/${tag} /'`, `${tag} \\d+ \\d+`);
+      return (await screenText(page)).match(new RegExp(`^${tag} (\\d+ \\d+)$`, "m"))[1];
+    };
+    const before = await sizeOf("size-a");
+    await page.setViewportSize({ width: 900, height: 600 });
+    await page.waitForTimeout(500);
+    const after = await sizeOf("size-b");
+    expect(before !== after, `stty size stayed ${before} after the window shrank`);
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await check("1.3 MB of output flows past the server's 1 MiB window (acks work)", async () => {
+    await runInTerminal(page, "seq 1 200000; echo done-$((1+1))", "done-2");
+  });
+
   await check("reloading the page reconnects to the same session", async () => {
     const url = page.url();
     await page.reload();
@@ -121,6 +147,24 @@ async function main() {
     await page.waitForSelector(".ended h2");
     expect((await page.$(".terminal")) === null, "terminal still shown");
     await page.screenshot({ path: join(SHOTS, "ended.png") });
+  });
+
+  await check("a 503 OUT_OF_CAPACITY is explained, not swallowed", async () => {
+    await page.route("**/api/sessions", (route) =>
+      route.request().method() === "POST"
+        ? route.fulfill({
+            status: 503,
+            contentType: "application/json",
+            body: JSON.stringify({ code: "OUT_OF_CAPACITY", message: "no free nodes" }),
+          })
+        : route.continue());
+    await page.goto(BASE_URL + "/");
+    await page.click("button.start");
+    const banner = await page.waitForSelector(".error-banner");
+    const text = (await banner.textContent()).trim();
+    expect(text === "Out of capacity, try again in a few minutes.", `banner says ${text}`);
+    await page.screenshot({ path: join(SHOTS, "out-of-capacity.png") });
+    await page.unroute("**/api/sessions");
   });
 
   await browser.close();
