@@ -1,1 +1,5 @@
-//! End-to-end tests.
+//! End-to-end tests on the real stack: the backend with real namespace sandboxes running dockerd,
+//! the local registry, and the HTTP + WebSocket API a browser uses. Needs root and the images
+//! built by `muelle images build` (scripts/test.sh does both); it fails, never skips, without them.
+
+mod skeleton;

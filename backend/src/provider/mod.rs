@@ -93,4 +93,16 @@ pub trait SandboxProvider: Send + Sync + 'static {
     fn destroy_node(&self, node: &NodeHandle) -> Result<(), ProviderError>;
     /// Whether the node's init process is still running.
     fn is_alive(&self, node: &NodeHandle) -> bool;
+    /// Starts `argv` in the node on a fresh terminal of `cols`×`rows`; returns the PTY master
+    /// (non-blocking) and the child. The default uses a host PTY; the real provider takes the PTY
+    /// from the node's own devpts so the terminal has a name inside (`tty` prints /dev/pts/N).
+    fn terminal(
+        &self,
+        node: &NodeHandle,
+        argv: &[String],
+        cols: u16,
+        rows: u16,
+    ) -> std::io::Result<(std::os::fd::OwnedFd, std::process::Child)> {
+        sandbox::pty::spawn_with_pty(self.command(node, argv), cols, rows)
+    }
 }

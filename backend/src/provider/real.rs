@@ -1,1 +1,115 @@
-//! The real provider: nodes are `sandbox` crate sandboxes running dockerd.
+//! The real provider: nodes are `sandbox` crate sandboxes running dockerd, on one bridge per
+//! session, with the local registry as their Docker Hub mirror.
+
+use std::net::Ipv4Addr;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use anyhow::Context;
+use sandbox::{net, CgroupLimits, HostConfig, NetSpec, Sandbox, SandboxSpec};
+
+use super::{NodeHandle, NodeSpec, ProviderError, SandboxProvider, SessionNet};
+use crate::config::Config;
+
+/// MTU inside the nodes: this machine's uplink has 1400, and nodes add a second NAT layer.
+const MTU: u32 = 1400;
+/// How long a new node's dockerd may take to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Creates nodes as namespace sandboxes.
+pub struct RealProvider {
+    host: HostConfig,
+    limits: CgroupLimits,
+    disk_bytes: u64,
+}
+
+impl RealProvider {
+    /// Prepares the host (cgroup parents, device nodes, NAT and isolation rules) and checks that
+    /// the node image and the `sandbox-init` helper are there.
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let host = HostConfig::new(&config.data_dir, find_init_bin()?);
+        host.prepare().context("preparing the host for sandboxes")?;
+        Ok(Self { host, limits: CgroupLimits::default(), disk_bytes: 0 })
+    }
+
+    /// Sets per-node limits.
+    pub fn with_limits(mut self, limits: CgroupLimits, disk_bytes: u64) -> Self {
+        self.limits = limits;
+        self.disk_bytes = disk_bytes;
+        self
+    }
+
+    fn sandbox(&self, node: &NodeHandle) -> Sandbox {
+        Sandbox::attach(&node.key, node.pid, node.uid_base, &self.host)
+    }
+}
+
+/// `MUELLE_SANDBOX_INIT`, else `sandbox-init` beside the running binary (or one directory up,
+/// where cargo puts binaries relative to test executables in `deps/`).
+fn find_init_bin() -> anyhow::Result<PathBuf> {
+    if let Some(p) = std::env::var_os("MUELLE_SANDBOX_INIT") {
+        return Ok(PathBuf::from(p));
+    }
+    let exe = std::env::current_exe().context("locating the running binary")?;
+    let dirs = exe.ancestors().skip(1).take(2);
+    dirs.map(|d| d.join("sandbox-init"))
+        .find(|p| p.is_file())
+        .with_context(|| format!("sandbox-init not found next to {} (build it, or set MUELLE_SANDBOX_INIT)", exe.display()))
+}
+
+fn net_spec(net: &SessionNet, index: u8) -> NetSpec {
+    let ip = |s: String| s.parse::<Ipv4Addr>().expect("SessionNet makes valid addresses");
+    NetSpec { bridge: net.bridge.clone(), ip: ip(net.node_ip(index)), prefix: 24, gateway: ip(net.gateway()), mtu: MTU }
+}
+
+impl SandboxProvider for RealProvider {
+    fn create_network(&self, net: &SessionNet) -> Result<(), ProviderError> {
+        net::create_bridge(&net.bridge, &net.gateway(), 24)
+            .map_err(|e| ProviderError::Network { bridge: net.bridge.clone(), message: e.to_string() })
+    }
+
+    fn destroy_network(&self, net: &SessionNet) -> Result<(), ProviderError> {
+        net::delete_bridge(&net.bridge)
+            .map_err(|e| ProviderError::Network { bridge: net.bridge.clone(), message: e.to_string() })
+    }
+
+    fn create_node(&self, spec: &NodeSpec) -> Result<NodeHandle, ProviderError> {
+        let err = |e: sandbox::Error| ProviderError::Create { key: spec.key.clone(), message: e.to_string() };
+        let sb_spec = SandboxSpec::new(&spec.key, &spec.name, spec.uid_base, net_spec(&spec.net, spec.index))
+            .with_limits(self.limits.clone())
+            .with_disk_bytes(self.disk_bytes);
+        let sb = Sandbox::spawn(&sb_spec, &self.host).map_err(err)?;
+        if let Err(e) = sb.wait_ready(READY_TIMEOUT) {
+            let _ = sb.destroy();
+            return Err(err(e));
+        }
+        Ok(NodeHandle {
+            key: spec.key.clone(),
+            name: spec.name.clone(),
+            ip: spec.net.node_ip(spec.index),
+            pid: sb.pid,
+            uid_base: spec.uid_base,
+        })
+    }
+
+    fn command(&self, node: &NodeHandle, argv: &[String]) -> Command {
+        self.sandbox(node).command(argv, &[])
+    }
+
+    fn destroy_node(&self, node: &NodeHandle) -> Result<(), ProviderError> {
+        self.sandbox(node)
+            .destroy()
+            .map_err(|e| ProviderError::Destroy { key: node.key.clone(), message: e.to_string() })
+    }
+
+    fn is_alive(&self, node: &NodeHandle) -> bool {
+        self.sandbox(node).is_alive()
+    }
+
+    fn terminal(&self, node: &NodeHandle, argv: &[String], cols: u16, rows: u16) -> std::io::Result<(OwnedFd, Child)> {
+        let sb = self.sandbox(node);
+        sandbox::pty::spawn_with_pty_at(sb.command(argv, &[]), &sb.ptmx(), node.uid_base, cols, rows)
+    }
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every test of muelle on the real thing: unit tests, real sandboxes with dockerd, the
+# end-to-end suite, lesson lint and lesson tests, and the browser test in headless Chromium.
+# Prints a line per suite and a final "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+MUELLE_EXTRA_APT="chromium chromium-driver" bash scripts/setup.sh || die "setup failed"
+
+passed=0; failed=0; failures=()
+suite() {  # suite NAME CMD...: runs one suite, counts it
+  local name=$1; shift
+  step "test: $name"
+  if "$@"; then passed=$((passed+1)); echo "--- $name: ok"
+  else failed=$((failed+1)); failures+=("$name"); echo "--- $name: FAILED"; fi
+}
+
+export RUST_BACKTRACE=1
+suite "protocol builds for wasm32" cargo check -q -p protocol --target wasm32-unknown-unknown
+suite "unit and integration tests (cargo test --workspace)" cargo test --workspace --release -- --test-threads 2
+suite "front end unit tests" cargo test --release -p frontend
+suite "lessons lint" target/release/muelle lessons lint lessons
+if [ -f tests/browser/run.mjs ]; then
+  suite "browser test (headless Chromium)" bash tests/browser/run.sh
+fi
+
+step "summary"
+for f in "${failures[@]:-}"; do [ -n "$f" ] && echo "failed: $f"; done
+echo "suites: $passed passed, $failed failed"
+[ "$failed" = 0 ]

@@ -1,0 +1,132 @@
+//! Issue #2's walking skeleton: session → terminal → `docker run hello-world` → exec → delete,
+//! and nothing left on the host.
+
+use std::time::{Duration, Instant};
+
+use e2e::{leftovers, Stack, Terminal};
+use protocol::{CreateSessionResponse, ExecResponse, NodeStatus};
+use serial_test::serial;
+
+async fn create(stack: &Stack, body: &str) -> CreateSessionResponse {
+    let r = reqwest::Client::new()
+        .post(stack.url("/api/sessions"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    r.json().await.unwrap()
+}
+
+async fn exec(stack: &Stack, s: &CreateSessionResponse, node: &str, cmd: &str) -> ExecResponse {
+    let r = reqwest::Client::new()
+        .post(stack.url(&protocol::routes::exec(&s.session.id, node)))
+        .bearer_auth(&s.token)
+        .json(&serde_json::json!({ "cmd": cmd, "timeout_secs": 120 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[serial]
+async fn hello_world_in_a_browser_terminal_then_nothing_is_left() {
+    let stack = Stack::start(|_| {}).await.expect("stack");
+    let t = Instant::now();
+    let s = create(&stack, "{}").await;
+    eprintln!("POST /api/sessions → 201 in {:?}", t.elapsed());
+    assert_eq!(s.session.nodes.len(), 1);
+    let node = &s.session.nodes[0];
+    assert_eq!(node.name, "node1");
+    assert_eq!(node.status, NodeStatus::Running);
+    assert!(node.ip.starts_with("10.100."), "{}", node.ip);
+    assert!(s.session.expires_in_secs > 3500);
+
+    // The terminal: a real shell on node1, where docker run hello-world pulls from the mirror.
+    let url = stack.ws_url(&protocol::routes::terminal(&s.session.id, "node1", &s.token));
+    let mut term = Terminal::connect(&url).await.expect("terminal");
+    term.control(r#"{"type":"resize","cols":120,"rows":40}"#).await.unwrap();
+    term.type_str("stty size; hostname\n").await.unwrap();
+    term.expect("40 120", Duration::from_secs(10)).await.unwrap();
+    term.expect("node1", Duration::from_secs(5)).await.unwrap();
+    let t = Instant::now();
+    term.type_str("docker run hello-world\n").await.unwrap();
+    term.expect("Hello from Docker!", Duration::from_secs(60)).await.unwrap();
+    eprintln!("docker run hello-world (pull included) in {:?}", t.elapsed());
+
+    // exec: non-interactive, exit code and output come back.
+    let out = exec(&stack, &s, "node1", "docker run --rm busybox echo ok").await;
+    assert_eq!((out.exit_code, out.stdout.as_str()), (0, "ok\n"), "stderr: {}", out.stderr);
+    let out = exec(&stack, &s, "node1", "echo oops >&2; exit 3").await;
+    assert_eq!((out.exit_code, out.stderr.as_str()), (3, "oops\n"));
+
+    // A wrong token never reaches the sandbox.
+    let r = reqwest::Client::new()
+        .post(stack.url(&protocol::routes::exec(&s.session.id, "node1")))
+        .bearer_auth("not-the-token")
+        .json(&serde_json::json!({ "cmd": "touch /root/pwned" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let out = exec(&stack, &s, "node1", "test -e /root/pwned; echo $?").await;
+    assert_eq!(out.stdout, "1\n");
+
+    // Delete: every process, cgroup, mount, veth, bridge, rule and directory is gone.
+    let key = format!("{}-1", &s.session.id[..6]);
+    let bridge = host_bridge_of(&node.ip);
+    assert!(leftovers(&stack.data_dir, &key, &bridge).len() >= 3, "the node should exist before delete");
+    drop(term);
+    let r = reqwest::Client::new()
+        .delete(stack.url(&protocol::routes::session(&s.session.id)))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let left = leftovers(&stack.data_dir, &key, &bridge);
+    assert!(left.is_empty(), "left behind: {left:?}");
+    let r = reqwest::Client::new()
+        .get(stack.url(&protocol::routes::session(&s.session.id)))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+}
+
+/// The session bridge is named after the third octet of the node address (`mb-N`).
+fn host_bridge_of(ip: &str) -> String {
+    format!("mb-{}", ip.split('.').nth(2).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[serial]
+async fn expired_sessions_are_destroyed() {
+    let stack = Stack::start(|c| {
+        c.session_ttl = Duration::from_secs(3);
+        c.expiry_interval = Duration::from_secs(1);
+    })
+    .await
+    .expect("stack");
+    let s = create(&stack, "{}").await;
+    let key = format!("{}-1", &s.session.id[..6]);
+    let bridge = host_bridge_of(&s.session.nodes[0].ip);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = reqwest::Client::new()
+            .get(stack.url(&protocol::routes::session(&s.session.id)))
+            .bearer_auth(&s.token)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 404 && leftovers(&stack.data_dir, &key, &bridge).is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "session not expired: {:?}", leftovers(&stack.data_dir, &key, &bridge));
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
