@@ -137,6 +137,7 @@ async fn push_then_read_back_from_a_real_registry() {
     assert_eq!(sha256_digest(&config), config_digest);
     assert_eq!(sha256_digest(&layer), layer_digest);
     assert_eq!(manifest["layers"][0]["size"], layer.len() as u64);
+    assert_eq!(report.layer_size, layer.len() as u64);
 
     let mut plain = Vec::new();
     GzDecoder::new(layer.as_slice())

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 
 use super::builder::{build_node, build_tarball, disk_size, human_size, ImagePaths, Outcome};
 use super::catalog::{Catalog, ImageSpec};
-use super::publish::{is_pushed, push, repository};
+use super::publish::{is_pushed, push, read_record, repository};
 use super::registry::RegistryClient;
 use super::registry_service::{ensure_registry, local_url, run_foreground};
 
@@ -139,9 +139,10 @@ async fn build(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
         let started = Instant::now();
         let pushed = push(&client, image, &tar).await?;
         progress.step(format_args!(
-            "{tags}: pushed as {} in {:.1} s ({} blob(s) uploaded, manifest {})",
+            "{tags}: pushed as {} in {:.1} s ({} gzip layer, {} blob(s) uploaded, manifest {})",
             repository(image),
             started.elapsed().as_secs_f64(),
+            human_size(pushed.layer_size),
             pushed.uploaded_blobs,
             &pushed.manifest_digest[..19]
         ));
@@ -166,8 +167,8 @@ async fn list(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
     let client = RegistryClient::new(&local_url(&o.listen)?);
     let registry_up = client.ping().await;
     println!(
-        "{:<34} {:>10}  {:<9} DESCRIPTION",
-        "IMAGE", "TARBALL", "PUSHED"
+        "{:<28} {:>9}  {:<13} DESCRIPTION",
+        "IMAGE", "TARBALL", "PUSHED (GZIP)"
     );
     for image in &catalog.images {
         let tar = paths.tarball(image);
@@ -177,13 +178,16 @@ async fn list(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
             "-".to_string()
         };
         let pushed = match registry_up {
-            false => "?",
-            true if is_pushed(&client, image, &tar).await? => "yes",
-            true => "no",
+            false => "?".to_string(),
+            true if is_pushed(&client, image, &tar).await? => match read_record(&tar) {
+                Some(r) if r.layer_size > 0 => format!("yes ({})", human_size(r.layer_size)),
+                _ => "yes".to_string(),
+            },
+            true => "no".to_string(),
         };
-        let names = image.references().join(" ");
+        let names = format!("{}:{}", image.name, image.tags.join(","));
         println!(
-            "{names:<34} {size:>10}  {pushed:<9} {}",
+            "{names:<28} {size:>9}  {pushed:<13} {}",
             image.description.en
         );
     }
@@ -194,9 +198,9 @@ async fn list(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
         "-".to_string()
     };
     println!(
-        "{:<34} {node_size:>10}  {:<9} node rootfs ({})",
+        "{:<28} {node_size:>9}  {:<13} node rootfs ({})",
         "(node)",
-        "",
+        "-",
         node.display()
     );
     if !registry_up {

@@ -82,7 +82,7 @@ pub fn find_catalog() -> anyhow::Result<PathBuf> {
     candidates
         .iter()
         .find(|p| p.is_file())
-        .cloned()
+        .map(|p| p.canonicalize().unwrap_or_else(|_| p.clone()))
         .ok_or_else(|| {
             anyhow::anyhow!("no images/catalog.yaml found (tried {candidates:?}); use --catalog")
         })

@@ -19,6 +19,9 @@ pub struct PushRecord {
     pub key: String,
     /// Manifest digest every tag pointed to.
     pub manifest: String,
+    /// Size of the compressed layer in bytes (0 in records from before it was kept).
+    #[serde(default)]
+    pub layer_size: u64,
 }
 
 /// Registry repository of a catalog image: `library/<name>`.
@@ -38,7 +41,8 @@ pub fn push_key(tar: &Path, image: &ImageSpec) -> String {
     hex::encode(hash.finalize())
 }
 
-fn read_record(tar: &Path) -> Option<PushRecord> {
+/// The push record beside a tarball, if any.
+pub fn read_record(tar: &Path) -> Option<PushRecord> {
     let text = std::fs::read_to_string(with_suffix(tar, ".pushed")).ok()?;
     serde_json::from_str(&text).ok()
 }
@@ -84,6 +88,7 @@ pub async fn push(
     let record = PushRecord {
         key: push_key(tar, image),
         manifest: report.manifest_digest.clone(),
+        layer_size: report.layer_size,
     };
     let path = with_suffix(tar, ".pushed");
     std::fs::write(&path, serde_json::to_string(&record)?)

@@ -22,6 +22,8 @@ pub struct PushReport {
     pub manifest_digest: String,
     /// Blobs actually uploaded (the others were already in the registry).
     pub uploaded_blobs: usize,
+    /// Size of the compressed layer blob in bytes.
+    pub layer_size: u64,
 }
 
 impl RegistryClient {
@@ -173,9 +175,11 @@ impl RegistryClient {
         for tag in tags {
             manifest_digest = self.put_manifest(repo, tag, &manifest).await?;
         }
+        let layer_size = layer.blob.len() as u64;
         Ok(PushReport {
             manifest_digest,
             uploaded_blobs,
+            layer_size,
         })
     }
 }
