@@ -142,6 +142,18 @@ async function main() {
     await runInTerminal(page, "echo again-$((1+1))", "again-2");
   });
 
+  await check("exit shows the exit code and Reconnect opens a new shell", async () => {
+    await page.click(".terminal");
+    await page.keyboard.type("exit 3");
+    await page.keyboard.press("Enter");
+    const button = await page.waitForSelector("button.reconnect");
+    const phase = (await page.textContent(".phase")).trim();
+    expect(phase === "The shell exited with code 3", `status says ${phase}`);
+    await page.screenshot({ path: join(SHOTS, "exited.png") });
+    await button.click();
+    await runInTerminal(page, "echo back-$((2+2))", "back-4");
+  });
+
   await check("End session shows the ended panel", async () => {
     await page.click("button.end");
     await page.waitForSelector(".ended h2");
