@@ -15,9 +15,11 @@ if [ -f "$OUTDIR/$STAMP" ]; then log "$OUTDIR is already complete"; exit 0; fi
 WANTED="docker.io containerd runc tini iptables iproute2 iputils-ping procps psmisc ca-certificates curl
 less vim-tiny git bash-completion netcat-openbsd dnsutils nano tree jq"
 # Keep only packages the host's apt knows (they all are in bookworm; a later suite may drop some).
+# One apt-cache call for all of them (one call per package costs ~0.7 s each).
+known=" $(apt-cache madison $WANTED 2>/dev/null | awk '{print $1}' | sort -u | tr '\n' ' ') "
 include=()
 for p in $WANTED; do
-  if [ -n "$(apt-cache madison "$p" 2>/dev/null)" ]; then include+=("$p")
+  if [[ $known == *" $p "* ]]; then include+=("$p")
   else log "warning: package $p is not available, leaving it out"; fi
 done
 IFS=, ; pkgs="${include[*]}"; unset IFS
