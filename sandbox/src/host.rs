@@ -52,6 +52,7 @@ impl HostConfig {
     /// NAT and the isolation rules.
     pub fn prepare(&self) -> Result<(), Error> {
         fs::create_dir_all(&self.state_dir).map_err(|e| Error::io("mkdir", &self.state_dir, e))?;
+
         if !self.rootfs.join("usr/sbin/dockerd").exists() {
             return Err(Error::Setup {
                 name: "host".into(),

@@ -6,6 +6,7 @@
 //! running sandbox through the same helper.
 
 pub mod cgroup;
+pub mod disk;
 pub mod error;
 pub mod host;
 pub mod net;

@@ -42,7 +42,7 @@ impl Sandbox {
         spec.validate().map_err(|message| Error::Setup { name: spec.name.clone(), message })?;
         let mut sb = Sandbox::attach(&spec.name, 0, spec.uid_base, host);
         sb.veth = spec.veth();
-        let result = sb.prepare_dirs(spec.uid_base).and_then(|()| {
+        let result = sb.prepare_dirs(spec.uid_base, spec.disk_bytes).and_then(|()| {
             sb.cgroup.create(&spec.limits, spec.uid_base)?;
             sb.run_init(spec, host)
         });
@@ -71,24 +71,37 @@ impl Sandbox {
         }
     }
 
-    fn prepare_dirs(&self, owner: u32) -> Result<(), Error> {
+    /// Where upper/, work/ and docker/ live: the sandbox's own disk image when it has a limit.
+    fn storage(&self) -> PathBuf {
+        self.dir.join("disk")
+    }
+
+    fn prepare_dirs(&self, owner: u32, disk_bytes: u64) -> Result<(), Error> {
         if self.dir.exists() {
             return Err(Error::Setup { name: self.name.clone(), message: format!("{} already exists", self.dir.display()) });
         }
+        let storage = self.storage();
+        fs::create_dir_all(&storage).map_err(|e| Error::io("mkdir", &storage, e))?;
+        if disk_bytes > 0 {
+            let image = self.dir.join("disk.img");
+            crate::disk::create_and_mount(&image, &storage, disk_bytes).map_err(|e| Error::io("disk image", &image, e))?;
+        }
         let id = Some(nix::unistd::Uid::from_raw(owner));
         let gid = Some(nix::unistd::Gid::from_raw(owner));
-        for sub in ["upper", "work", "merged", "lower", "docker"] {
-            let p = self.dir.join(sub);
+        for (base, sub) in [(&storage, "upper"), (&storage, "work"), (&storage, "docker"), (&self.dir, "merged"), (&self.dir, "lower")] {
+            let p = base.join(sub);
             fs::create_dir_all(&p).map_err(|e| Error::io("mkdir", &p, e))?;
             if sub != "lower" {
                 nix::unistd::chown(&p, id, gid).map_err(|e| Error::io("chown", &p, e.into()))?;
             }
         }
-        // The sandbox's root (host uid `owner`) must traverse to upper/ and work/.
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o711)).map_err(|e| Error::io("chmod", &self.dir, e))
+        for p in [&self.dir, &storage] {
+            // The sandbox's root (host uid `owner`) must traverse to upper/ and work/.
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(p, fs::Permissions::from_mode(0o711)).map_err(|e| Error::io("chmod", p, e))?;
+        }
+        Ok(())
     }
-
     fn run_init(&self, spec: &SandboxSpec, host: &HostConfig) -> Result<i32, Error> {
         let init = InitSpec {
             name: spec.name.clone(),
@@ -102,6 +115,7 @@ impl Sandbox {
             dns: host.dns.clone(),
             registry: format!("{}:{}", spec.net.gateway, host.registry_port),
             devnodes: host.devnodes(),
+            storage: self.storage(),
         };
         let setup = |message: String| Error::Setup { name: spec.name.clone(), message };
         let mut child = Command::new(&self.init_bin)
@@ -163,7 +177,7 @@ impl Sandbox {
 
     fn log_tail(&self) -> String {
         let mut s = String::new();
-        for f in ["upper/var/log/muelle-node.log", "upper/var/log/dockerd.log"] {
+        for f in ["disk/upper/var/log/muelle-node.log", "disk/upper/var/log/dockerd.log"] {
             let text = fs::read_to_string(self.dir.join(f)).unwrap_or_default();
             let lines: Vec<&str> = text.lines().rev().take(8).collect();
             s.extend(lines.into_iter().rev().map(|l| format!("{l}\n")));
@@ -180,6 +194,12 @@ impl Sandbox {
         let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
         let zombie = stat.rsplit(')').next().map(|s| s.trim_start().starts_with('Z')).unwrap_or(true);
         !zombie && cg.lines().any(|l| l.ends_with(&format!("/{}", self.name)))
+    }
+
+    /// Host disk the sandbox takes now, in bytes (the allocated blocks of its disk image).
+    pub fn disk_usage(&self) -> Option<u64> {
+        use std::os::unix::fs::MetadataExt;
+        fs::metadata(self.dir.join("disk.img")).ok().map(|m| m.blocks() * 512)
     }
 
     /// Memory the sandbox uses now, in bytes.
@@ -202,6 +222,7 @@ impl Sandbox {
             break;
         }
         net::delete_link(&self.veth);
+        crate::disk::detach(&self.storage());
         self.cgroup.remove(Duration::from_secs(10))?;
         if self.dir.exists() {
             fs::remove_dir_all(&self.dir).map_err(|e| Error::io("remove", &self.dir, e))?;

@@ -118,3 +118,30 @@ fn spawn_failure_leaves_nothing() {
     assert!(!host.state_dir.join("t-c1").exists());
     let _ = Command::new("true").status();
 }
+
+#[test]
+#[serial]
+fn disk_quota_stops_a_disk_fill_inside_the_node() {
+    let host = host();
+    net::create_bridge("mbt-253", "10.100.253.1", 24).unwrap();
+    Sandbox::attach("t-d1", 0, 0, &host).destroy().unwrap();
+    let s = spec("t-d1", 1, 253).with_disk_bytes(300 << 20);
+    let sb = Sandbox::spawn(&s, &host).expect("spawn");
+    sb.wait_ready(Duration::from_secs(20)).expect("ready");
+    // The writable root and /var/lib/docker share the one limit.
+    let o = run(&sb, "dd if=/dev/zero of=/root/fill bs=1M count=400 2>&1; echo rc=$?");
+    let out = text(&o);
+    assert!(out.contains("No space left on device"), "{out}");
+    let used = sb.disk_usage().unwrap();
+    assert!(used <= 310 << 20 && used > 250 << 20, "usage {used}");
+    let o = run(&sb, "dd if=/dev/zero of=/var/lib/docker/fill bs=1M count=10 2>&1; echo rc=$?");
+    assert!(text(&o).contains("No space left on device"), "{}", text(&o));
+    // Freeing space works again, and the node is still usable.
+    let o = run(&sb, "rm -f /root/fill && echo hi > /root/ok && cat /root/ok && docker info --format '{{.Driver}}'");
+    assert_eq!(text(&o).trim(), "hi\noverlay2");
+    // The host sees no mount of the disk: only the sandbox's namespace holds it.
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains("t-d1"), "host still mounts the sandbox disk");
+    sb.destroy().unwrap();
+    net::delete_bridge("mbt-253").unwrap();
+}

@@ -173,6 +173,12 @@ pub fn leftovers(data_dir: &Path, key: &str, bridge: &str) -> Vec<String> {
             left.push(format!("network interface {link}"));
         }
     }
+    for dev in std::fs::read_dir("/sys/block").into_iter().flatten().flatten() {
+        let backing = std::fs::read_to_string(dev.path().join("loop/backing_file")).unwrap_or_default();
+        if backing.contains(&format!("/{key}/")) {
+            left.push(format!("loop device {}", dev.file_name().to_string_lossy()));
+        }
+    }
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
     if mounts.lines().any(|l| l.contains(&format!("/{key}/"))) {
         left.push("a mount".into());

@@ -91,8 +91,9 @@ fn host_side(spec: &InitSpec, b: Pid, b2a: OwnedFd, a2b: OwnedFd, go: OwnedFd, e
     let _ = to_b.write_all(b"G");
     let mut pid = [0u8; 4];
     let got = from_b.read_exact(&mut pid);
-    // C has its own private copy now (or never will): the host's copy goes either way.
+    // C has its own private copies now (or never will): the host's go either way.
     let _ = umount2(&lower, MntFlags::MNT_DETACH);
+    crate::disk::detach(&spec.storage);
     if got.is_err() {
         return Err(read_error(err, "namespace setup"));
     }

@@ -35,6 +35,9 @@ pub(crate) struct InitSpec {
     pub registry: String,
     /// Directory of device nodes to bind into /dev.
     pub devnodes: PathBuf,
+    /// Holds upper/, work/ and docker/: `dir/disk`, the sandbox's own disk image when mounted
+    /// (the host detaches its copy once the sandbox holds one).
+    pub storage: PathBuf,
 }
 
 /// What `sandbox-init create` prints on stdout.

@@ -38,13 +38,13 @@ pub(crate) fn mount_plan(spec: &InitSpec) -> Vec<Op> {
     let nosuid = MsFlags::MS_NOSUID | MsFlags::MS_NODEV;
     let overlay = format!(
         "lowerdir={},upperdir={},workdir={},userxattr",
-        d.join("lower").display(), d.join("upper").display(), d.join("work").display()
+        d.join("lower").display(), spec.storage.join("upper").display(), spec.storage.join("work").display()
     );
     let mut ops = vec![
         Op::Mount { fstype: "overlay", src: "overlay".into(), target: root.clone(), flags: MsFlags::empty(), data: overlay },
         // overlay2 cannot sit on overlayfs: dockerd's storage is a plain directory of the host disk.
         Op::Mkdir { path: r("var/lib/docker"), mode: 0o711 },
-        Op::Bind { src: d.join("docker"), target: r("var/lib/docker") },
+        Op::Bind { src: spec.storage.join("docker"), target: r("var/lib/docker") },
         mount("proc", r("proc"), nosuid | MsFlags::MS_NOEXEC, ""),
         mount("sysfs", r("sys"), nosuid | MsFlags::MS_NOEXEC, ""),
         Op::Mount { fstype: "tmpfs", src: "cgroup_root".into(), target: r("sys/fs/cgroup"), flags: nosuid, data: "mode=755,size=1m".into() },
@@ -123,6 +123,7 @@ mod tests {
             dns: "10.0.0.53".into(),
             registry: "10.100.1.1:5000".into(),
             devnodes: "/d/.dev".into(),
+            storage: "/d/ab-1/disk".into(),
         }
     }
 
@@ -132,7 +133,7 @@ mod tests {
         match &ops[0] {
             Op::Mount { fstype: "overlay", target, data, .. } => {
                 assert_eq!(target, Path::new("/d/ab-1/merged"));
-                assert_eq!(data, "lowerdir=/d/ab-1/lower,upperdir=/d/ab-1/upper,workdir=/d/ab-1/work,userxattr");
+                assert_eq!(data, "lowerdir=/d/ab-1/lower,upperdir=/d/ab-1/disk/upper,workdir=/d/ab-1/disk/work,userxattr");
             }
             other => panic!("first op is {other:?}"),
         }
@@ -141,7 +142,7 @@ mod tests {
     #[test]
     fn docker_storage_is_a_bind_not_overlay() {
         let ops = mount_plan(&spec());
-        assert!(ops.contains(&Op::Bind { src: "/d/ab-1/docker".into(), target: "/d/ab-1/merged/var/lib/docker".into() }));
+        assert!(ops.contains(&Op::Bind { src: "/d/ab-1/disk/docker".into(), target: "/d/ab-1/merged/var/lib/docker".into() }));
     }
 
     #[test]
