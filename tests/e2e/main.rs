@@ -3,3 +3,4 @@
 //! built by `muelle images build` (scripts/test.sh does both); it fails, never skips, without them.
 
 mod skeleton;
+mod multinode;
