@@ -41,6 +41,11 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_EXEC_TIMEOUT_SECS` — default time limit of an exec [`30`]
 /// - `MUELLE_EXPIRY_INTERVAL_SECS` — how often expired sessions are looked for [`5`]
 /// - `MUELLE_FLOW_WINDOW_BYTES` — terminal output sent ahead of the client's acks [`1048576`]
+/// - `MUELLE_NODE_MEMORY_MB` — memory limit of each node (its dockerd and containers) [`2048`]
+/// - `MUELLE_NODE_CPUS_MILLI` — CPU limit of each node in thousandths of a core [`1000`]
+/// - `MUELLE_NODE_PIDS` — process limit of each node [`2048`]
+/// - `MUELLE_NODE_DISK_MB` — disk of each node (writable root + /var/lib/docker), a sparse image; 0 = no limit [`10240`]
+/// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it on their gateway) [`0.0.0.0:5000`]
 /// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
 /// - `MUELLE_LOG_FORMAT` — `json` for JSON logs (read by `main`) [text]
 /// - `RUST_LOG` — tracing filter [`backend=info,sandbox=info,tower_http=info`]
@@ -68,6 +73,29 @@ pub struct Config {
     pub flow_window_bytes: u32,
     /// Which provider runs the nodes.
     pub sandbox: SandboxKind,
+    /// Limits of each node.
+    pub node_limits: NodeLimits,
+    /// Listen address of the local registry.
+    pub registry_listen: String,
+}
+
+/// Resource limits of one node.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// Memory in MiB.
+    pub memory_mb: u64,
+    /// CPU in thousandths of a core.
+    pub cpus_milli: u32,
+    /// Processes.
+    pub pids: u32,
+    /// Disk in MiB (0 = unlimited, on the host filesystem).
+    pub disk_mb: u64,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        Self { memory_mb: 2048, cpus_milli: 1000, pids: 2048, disk_mb: 10240 }
+    }
 }
 
 impl Default for Config {
@@ -84,6 +112,8 @@ impl Default for Config {
             expiry_interval: Duration::from_secs(5),
             flow_window_bytes: protocol::terminal::FLOW_WINDOW_BYTES,
             sandbox: SandboxKind::Real,
+            node_limits: NodeLimits::default(),
+            registry_listen: "0.0.0.0:5000".into(),
         }
     }
 }
@@ -114,6 +144,13 @@ impl Config {
             flow_window_bytes: parse(&get, "MUELLE_FLOW_WINDOW_BYTES")?
                 .unwrap_or(d.flow_window_bytes),
             sandbox: parse(&get, "MUELLE_SANDBOX")?.unwrap_or(d.sandbox),
+            node_limits: NodeLimits {
+                memory_mb: parse(&get, "MUELLE_NODE_MEMORY_MB")?.unwrap_or(d.node_limits.memory_mb),
+                cpus_milli: parse(&get, "MUELLE_NODE_CPUS_MILLI")?.unwrap_or(d.node_limits.cpus_milli),
+                pids: parse(&get, "MUELLE_NODE_PIDS")?.unwrap_or(d.node_limits.pids),
+                disk_mb: parse(&get, "MUELLE_NODE_DISK_MB")?.unwrap_or(d.node_limits.disk_mb),
+            },
+            registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
         };
         config.validate()?;
         Ok(config)
@@ -125,6 +162,10 @@ impl Config {
         }
         if self.session_ttl.is_zero() || self.expiry_interval.is_zero() {
             bail!("MUELLE_SESSION_TTL_SECS and MUELLE_EXPIRY_INTERVAL_SECS must be positive");
+        }
+        let l = &self.node_limits;
+        if l.memory_mb < 256 || l.cpus_milli < 100 || l.pids < 256 || (l.disk_mb != 0 && l.disk_mb < 512) {
+            bail!("node limits too small to run dockerd (memory >= 256 MB, cpus >= 100 milli, pids >= 256, disk 0 or >= 512 MB)");
         }
         if self.flow_window_bytes < 4096 {
             bail!("MUELLE_FLOW_WINDOW_BYTES must be at least 4096");

@@ -58,6 +58,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     become_subreaper();
     let config = Arc::new(config);
     let provider = make_provider(&config)?;
+    if config.sandbox == SandboxKind::Real {
+        // Nodes pull through it; it keeps running across backend restarts, like the nodes.
+        crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
+            .await
+            .context("starting the local registry")?;
+    }
     let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
     sessions.recover().await.context("recovering sessions")?;
     let expiry = sessions.spawn_expiry_task(config.expiry_interval);

@@ -37,15 +37,15 @@ impl Stack {
             bail!("the end-to-end suite needs root (namespaces, cgroups, bridges)");
         }
         let data_dir = data_dir();
-        backend::images::registry_service::ensure_registry(&data_dir, "0.0.0.0:5000")
-            .await
-            .context("starting the local registry")?;
         let mut cfg = Config {
             bind: "127.0.0.1:0".parse()?,
             data_dir: data_dir.clone(),
             ..Config::default()
         };
         config(&mut cfg);
+        backend::images::registry_service::ensure_registry(&data_dir, &cfg.registry_listen)
+            .await
+            .context("starting the local registry")?;
         let cfg = Arc::new(cfg);
         let provider: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&cfg)?);
         let sessions = Arc::new(SessionRegistry::open(cfg.clone(), provider.clone())?);

@@ -31,14 +31,9 @@ impl RealProvider {
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         let host = HostConfig::new(&config.data_dir, find_init_bin()?);
         host.prepare().context("preparing the host for sandboxes")?;
-        Ok(Self { host, limits: CgroupLimits::default(), disk_bytes: 0 })
-    }
-
-    /// Sets per-node limits.
-    pub fn with_limits(mut self, limits: CgroupLimits, disk_bytes: u64) -> Self {
-        self.limits = limits;
-        self.disk_bytes = disk_bytes;
-        self
+        let l = &config.node_limits;
+        let limits = CgroupLimits { memory_bytes: l.memory_mb << 20, cpu_millis: l.cpus_milli, pids: l.pids };
+        Ok(Self { host, limits, disk_bytes: l.disk_mb << 20 })
     }
 
     fn sandbox(&self, node: &NodeHandle) -> Sandbox {
