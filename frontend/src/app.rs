@@ -77,7 +77,10 @@ fn NotFound() -> Html {
 /// Keeps `<html lang>` in step with the switch, for screen readers and hyphenation.
 fn set_document_lang(code: &str) {
     #[cfg(target_arch = "wasm32")]
-    if let Some(root) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
+    if let Some(root) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.document_element())
+    {
         let _ = root.set_attribute("lang", code);
     }
     #[cfg(not(target_arch = "wasm32"))]
@@ -91,7 +94,12 @@ mod tests {
     #[test]
     fn routes_recognise_paths() {
         assert_eq!(Route::recognize("/"), Some(Route::Home));
-        assert_eq!(Route::recognize("/s/abc123"), Some(Route::Session { id: "abc123".into() }));
+        assert_eq!(
+            Route::recognize("/s/abc123"),
+            Some(Route::Session {
+                id: "abc123".into()
+            })
+        );
         assert_eq!(Route::recognize("/nope/x"), Some(Route::NotFound));
         assert_eq!(Route::Session { id: "x".into() }.to_path(), "/s/x");
     }

@@ -34,7 +34,11 @@ impl Error {
     /// Builds the error for a failed HTTP response from its status and body.
     pub fn from_response(status: u16, body: &str) -> Error {
         match serde_json::from_str::<ApiError>(body) {
-            Ok(e) => Error::Api { status, code: e.code, message: e.message },
+            Ok(e) => Error::Api {
+                status,
+                code: e.code,
+                message: e.message,
+            },
             Err(_) => Error::Api {
                 status,
                 code: format!("HTTP_{status}"),
@@ -81,13 +85,19 @@ mod tests {
         let e = Error::from_response(503, r#"{"code":"OUT_OF_CAPACITY","message":"full"}"#);
         assert_eq!(
             e,
-            Error::Api { status: 503, code: "OUT_OF_CAPACITY".into(), message: "full".into() }
+            Error::Api {
+                status: 503,
+                code: "OUT_OF_CAPACITY".into(),
+                message: "full".into()
+            }
         );
         assert_eq!(
             e.user_message(Lang::En.strings()),
             "Out of capacity, try again in a few minutes."
         );
-        assert!(e.user_message(Lang::Es.strings()).starts_with("No hay capacidad"));
+        assert!(e
+            .user_message(Lang::Es.strings())
+            .starts_with("No hay capacidad"));
         assert!(!e.session_is_gone());
     }
 
@@ -96,16 +106,24 @@ mod tests {
         let e = Error::from_response(502, "Bad Gateway");
         assert_eq!(
             e,
-            Error::Api { status: 502, code: "HTTP_502".into(), message: "Bad Gateway".into() }
+            Error::Api {
+                status: 502,
+                code: "HTTP_502".into(),
+                message: "Bad Gateway".into()
+            }
         );
-        assert_eq!(e.user_message(Lang::En.strings()), "Something went wrong: Bad Gateway");
+        assert_eq!(
+            e.user_message(Lang::En.strings()),
+            "Something went wrong: Bad Gateway"
+        );
     }
 
     #[test]
     fn gone_sessions() {
         assert!(Error::from_response(404, "").session_is_gone());
-        assert!(Error::from_response(401, r#"{"code":"UNAUTHORIZED","message":"x"}"#)
-            .session_is_gone());
+        assert!(
+            Error::from_response(401, r#"{"code":"UNAUTHORIZED","message":"x"}"#).session_is_gone()
+        );
         assert!(Error::MissingToken("s".into()).session_is_gone());
         assert!(!Error::Network("down".into()).session_is_gone());
     }
@@ -113,7 +131,9 @@ mod tests {
     #[test]
     fn long_bodies_are_cut() {
         let e = Error::from_response(500, &"x".repeat(1000));
-        let Error::Api { message, .. } = e else { panic!("not an API error") };
+        let Error::Api { message, .. } = e else {
+            panic!("not an API error")
+        };
         assert_eq!(message.len(), 200);
     }
 }

@@ -104,11 +104,26 @@ impl Strings {
     /// All single strings, for completeness checks.
     pub fn all(&self) -> Vec<&'static str> {
         let mut v = vec![
-            self.pitch, self.start, self.starting, self.time_left, self.end_session,
-            self.session_ended, self.start_new, self.connecting, self.connected,
-            self.disconnected, self.shell_exited, self.reconnect, self.out_of_capacity,
-            self.session_not_found, self.unauthorized, self.network, self.generic_error,
-            self.not_found, self.back_home, self.language,
+            self.pitch,
+            self.start,
+            self.starting,
+            self.time_left,
+            self.end_session,
+            self.session_ended,
+            self.start_new,
+            self.connecting,
+            self.connected,
+            self.disconnected,
+            self.shell_exited,
+            self.reconnect,
+            self.out_of_capacity,
+            self.session_not_found,
+            self.unauthorized,
+            self.network,
+            self.generic_error,
+            self.not_found,
+            self.back_home,
+            self.language,
         ];
         v.extend(self.features);
         v

@@ -179,6 +179,30 @@ async function main() {
     await page.unroute("**/api/sessions");
   });
 
+  await check("the countdown reaching 00:00 ends the session page", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "es-ES" });
+    try {
+      await ctx.clock.install();
+      const p = await ctx.newPage();
+      await p.goto(BASE_URL + "/");
+      await p.waitForFunction(() => document.querySelector("button.start")?.textContent.trim() === "Empezar");
+      await p.click("button.start");
+      await p.waitForSelector(".dot.ready", { timeout: TIMEOUT });
+      await p.clock.fastForward("02:00:00");
+      await p.waitForSelector(".ended h2", { timeout: TIMEOUT });
+      const text = (await p.textContent(".ended h2")).trim();
+      expect(text === "La sesión terminó.", `ended panel says ${text}`);
+      await p.screenshot({ path: join(SHOTS, "ended-es.png") });
+      // The server would expire it an hour later; free the shell now.
+      await p.evaluate(() => Promise.all(Object.keys(sessionStorage).map((k) => {
+        const s = JSON.parse(sessionStorage.getItem(k));
+        return fetch(`/api/sessions/${s.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${s.token}` } });
+      })));
+    } finally {
+      await ctx.close();
+    }
+  });
+
   await browser.close();
   const passed = results.filter(Boolean).length;
   const failed = results.length - passed;

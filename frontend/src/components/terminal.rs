@@ -36,10 +36,18 @@ pub fn TerminalView(props: &TerminalViewProps) -> Html {
     let container = use_node_ref();
     let session = use_mut_ref(|| None::<TerminalSession>);
     {
-        let (container, session, dispatcher) = (container.clone(), session.clone(), phase.dispatcher());
-        let deps = (props.session_id.clone(), props.token.clone(), props.node.clone());
+        let (container, session, dispatcher) =
+            (container.clone(), session.clone(), phase.dispatcher());
+        let deps = (
+            props.session_id.clone(),
+            props.token.clone(),
+            props.node.clone(),
+        );
         use_effect_with(deps, move |(id, token, node)| {
-            if let (Some(el), Some(url)) = (container.cast::<web_sys::HtmlElement>(), page_url(id, node, token)) {
+            if let (Some(el), Some(url)) = (
+                container.cast::<web_sys::HtmlElement>(),
+                page_url(id, node, token),
+            ) {
                 dispatcher.dispatch(Input::Reconnect);
                 let notify = Callback::from(move |input| dispatcher.dispatch(input));
                 *session.borrow_mut() = Some(TerminalSession::start(&el, url, notify));

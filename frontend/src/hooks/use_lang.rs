@@ -26,7 +26,9 @@ pub fn initial_lang() -> Lang {
     if let Some(lang) = storage::load_lang() {
         return lang;
     }
-    browser_tag().map(|t| Lang::from_tag(&t)).unwrap_or(Lang::En)
+    browser_tag()
+        .map(|t| Lang::from_tag(&t))
+        .unwrap_or(Lang::En)
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -42,6 +44,8 @@ fn browser_tag() -> Option<String> {
 /// Reads the language context (English if used outside the provider).
 #[hook]
 pub fn use_lang() -> LangHandle {
-    use_context::<LangHandle>()
-        .unwrap_or_else(|| LangHandle { lang: Lang::En, set: Callback::noop() })
+    use_context::<LangHandle>().unwrap_or_else(|| LangHandle {
+        lang: Lang::En,
+        set: Callback::noop(),
+    })
 }

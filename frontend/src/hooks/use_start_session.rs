@@ -39,7 +39,8 @@ pub fn use_start_session() -> StartHandle {
                 busy.set(false);
                 match result {
                     Ok(resp) => {
-                        let stored = storage::StoredSession::from_created(&resp, js_sys::Date::now());
+                        let stored =
+                            storage::StoredSession::from_created(&resp, js_sys::Date::now());
                         storage::save_session(&stored);
                         if let Some(nav) = navigator {
                             nav.push(&Route::Session { id: stored.id });
@@ -53,5 +54,9 @@ pub fn use_start_session() -> StartHandle {
             });
         })
     };
-    StartHandle { start, busy: *busy, error: (*error).clone() }
+    StartHandle {
+        start,
+        busy: *busy,
+        error: (*error).clone(),
+    }
 }

@@ -12,8 +12,8 @@ use yew_router::prelude::Link;
 use crate::app::Route;
 use crate::error::Error;
 use crate::hooks::{use_lang, use_start_session};
-use crate::services::storage::{self, StoredSession};
 use crate::services::api;
+use crate::services::storage::{self, StoredSession};
 
 /// Props of [`SessionPage`].
 #[derive(Properties, PartialEq)]

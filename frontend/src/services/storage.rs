@@ -59,7 +59,11 @@ fn deadline(now_ms: f64, expires_in_secs: u64) -> f64 {
 #[cfg(target_arch = "wasm32")]
 fn storage(local: bool) -> Option<web_sys::Storage> {
     let w = web_sys::window()?;
-    let s = if local { w.local_storage() } else { w.session_storage() };
+    let s = if local {
+        w.local_storage()
+    } else {
+        w.session_storage()
+    };
     s.ok().flatten()
 }
 
@@ -113,7 +117,11 @@ mod tests {
             expires_in_secs: secs,
             nodes: nodes
                 .iter()
-                .map(|n| NodeInfo { name: (*n).into(), ip: "10.0.0.2".into(), status: NodeStatus::Running })
+                .map(|n| NodeInfo {
+                    name: (*n).into(),
+                    ip: "10.0.0.2".into(),
+                    status: NodeStatus::Running,
+                })
                 .collect(),
             lesson: None,
         }
@@ -121,7 +129,10 @@ mod tests {
 
     #[test]
     fn created_session_is_stored_with_deadline() {
-        let resp = CreateSessionResponse { session: info(3600, &["node1"]), token: "t".into() };
+        let resp = CreateSessionResponse {
+            session: info(3600, &["node1"]),
+            token: "t".into(),
+        };
         let s = StoredSession::from_created(&resp, 1_000.0);
         assert_eq!(s.deadline_ms, 3_601_000.0);
         assert_eq!(s.first_node(), "node1");
@@ -131,7 +142,10 @@ mod tests {
 
     #[test]
     fn refresh_updates_deadline_and_nodes() {
-        let resp = CreateSessionResponse { session: info(60, &["node1"]), token: "t".into() };
+        let resp = CreateSessionResponse {
+            session: info(60, &["node1"]),
+            token: "t".into(),
+        };
         let mut s = StoredSession::from_created(&resp, 0.0);
         s.refresh(&info(10, &["node1", "node2"]), 50_000.0);
         assert_eq!(s.deadline_ms, 60_000.0);

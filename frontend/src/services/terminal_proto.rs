@@ -9,7 +9,11 @@ pub const ACK_BATCH_BYTES: u32 = 64 * 1024;
 
 /// Builds the socket URL from `location.protocol` and `location.host`: `wss://` behind HTTPS.
 pub fn socket_url(page_protocol: &str, host: &str, id: &str, node: &str, token: &str) -> String {
-    let scheme = if page_protocol == "https:" { "wss" } else { "ws" };
+    let scheme = if page_protocol == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
     let path = routes::terminal(&encode(id), &encode(node), &encode(token));
     format!("{scheme}://{host}{path}")
 }
@@ -89,28 +93,46 @@ mod tests {
     #[test]
     fn url_parts_are_encoded() {
         let url = socket_url("http:", "h", "a/b", "node1", "t+k=&x");
-        assert_eq!(url, "ws://h/api/sessions/a%2Fb/nodes/node1/terminal?token=t%2Bk%3D%26x");
+        assert_eq!(
+            url,
+            "ws://h/api/sessions/a%2Fb/nodes/node1/terminal?token=t%2Bk%3D%26x"
+        );
     }
 
     #[test]
     fn events_parse() {
         assert_eq!(parse_event(r#"{"type":"ready"}"#), Ok(ServerEvent::Ready));
-        assert_eq!(parse_event(r#"{"type":"exited","code":130}"#), Ok(ServerEvent::Exited { code: 130 }));
+        assert_eq!(
+            parse_event(r#"{"type":"exited","code":130}"#),
+            Ok(ServerEvent::Exited { code: 130 })
+        );
         assert_eq!(
             parse_event(r#"{"type":"error","code":"NODE_NOT_READY","message":"m"}"#),
-            Ok(ServerEvent::Error { code: "NODE_NOT_READY".into(), message: "m".into() })
+            Ok(ServerEvent::Error {
+                code: "NODE_NOT_READY".into(),
+                message: "m".into()
+            })
         );
-        assert!(matches!(parse_event(r#"{"type":"bogus"}"#), Err(Error::Decode(_))));
+        assert!(matches!(
+            parse_event(r#"{"type":"bogus"}"#),
+            Err(Error::Decode(_))
+        ));
         assert!(matches!(parse_event("garbage"), Err(Error::Decode(_))));
     }
 
     #[test]
     fn controls_encode() {
         assert_eq!(
-            encode_control(&ClientControl::Resize { cols: 120, rows: 40 }),
+            encode_control(&ClientControl::Resize {
+                cols: 120,
+                rows: 40
+            }),
             r#"{"type":"resize","cols":120,"rows":40}"#
         );
-        assert_eq!(encode_control(&ClientControl::Ack { bytes: 7 }), r#"{"type":"ack","bytes":7}"#);
+        assert_eq!(
+            encode_control(&ClientControl::Ack { bytes: 7 }),
+            r#"{"type":"ack","bytes":7}"#
+        );
         assert_eq!(encode_control(&ClientControl::Ping), r#"{"type":"ping"}"#);
     }
 
@@ -129,7 +151,9 @@ mod tests {
 
     #[test]
     fn ack_counter_saturates() {
-        let mut acks = AckCounter { pending: u32::MAX - 1 };
+        let mut acks = AckCounter {
+            pending: u32::MAX - 1,
+        };
         assert_eq!(acks.record(10), Some(u32::MAX));
     }
 }

@@ -16,7 +16,7 @@ use yew::Callback;
 
 use super::terminal_proto::{encode_control, parse_event, AckCounter};
 use super::terminal_state::Input;
-use super::xterm::{new_terminal, XtermFit, Terminal};
+use super::xterm::{new_terminal, Terminal, XtermFit};
 
 const PING_EVERY_MS: u32 = 30_000;
 const IDLE_ACK_MS: u32 = 50;
@@ -87,12 +87,19 @@ impl TerminalSession {
             }
         });
         Shared::connect(&shared);
-        TerminalSession { shared, _on_data: on_data, _on_window_resize: on_window_resize, _ping: ping }
+        TerminalSession {
+            shared,
+            _on_data: on_data,
+            _on_window_resize: on_window_resize,
+            _ping: ping,
+        }
     }
 
     /// Replaces the socket with a new one to the same node (the reconnect button).
     pub fn reconnect(&self) {
-        self.shared.term.write_str("\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
+        self.shared
+            .term
+            .write_str("\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
         Shared::connect(&self.shared);
     }
 }
@@ -177,7 +184,10 @@ impl Shared {
         let size = (self.term.cols(), self.term.rows());
         if self.last_size.get() != Some(size) && self.is_open() {
             self.last_size.set(Some(size));
-            self.send_control(&ClientControl::Resize { cols: size.0, rows: size.1 });
+            self.send_control(&ClientControl::Resize {
+                cols: size.0,
+                rows: size.1,
+            });
         }
     }
 
@@ -221,7 +231,11 @@ impl Live {
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-        Ok(Live { ws, _on_message: on_message, _on_close: on_close })
+        Ok(Live {
+            ws,
+            _on_message: on_message,
+            _on_close: on_close,
+        })
     }
 }
 

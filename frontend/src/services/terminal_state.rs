@@ -104,9 +104,20 @@ mod tests {
 
     #[test]
     fn server_error_survives_close() {
-        let err = ServerEvent::Error { code: "NODE_NOT_READY".into(), message: "booting".into() };
-        let p = Phase::Connecting.next(Input::Event(err)).next(Input::SocketClosed);
-        assert_eq!(p, Phase::Failed { code: "NODE_NOT_READY".into(), message: "booting".into() });
+        let err = ServerEvent::Error {
+            code: "NODE_NOT_READY".into(),
+            message: "booting".into(),
+        };
+        let p = Phase::Connecting
+            .next(Input::Event(err))
+            .next(Input::SocketClosed);
+        assert_eq!(
+            p,
+            Phase::Failed {
+                code: "NODE_NOT_READY".into(),
+                message: "booting".into()
+            }
+        );
         assert_eq!(p.label(Lang::Es.strings()), "Algo salió mal: booting");
     }
 

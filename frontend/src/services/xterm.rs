@@ -108,7 +108,9 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&options_json()).unwrap();
         let theme = v["theme"].as_object().unwrap();
         assert_eq!(theme.len(), 20, "4 UI colours + 16 ANSI colours");
-        assert!(theme.values().all(|c| c.as_str().is_some_and(|c| c.len() == 7)));
+        assert!(theme
+            .values()
+            .all(|c| c.as_str().is_some_and(|c| c.len() == 7)));
         assert!(!v["fontFamily"].as_str().unwrap().contains("url("));
     }
 }
