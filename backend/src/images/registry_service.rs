@@ -169,6 +169,11 @@ pub async fn ensure_registry(
             return Ok(Some(child));
         }
         if let Some(status) = child.try_wait()? {
+            // Another caller may have started one at the same moment and won the port.
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            if client.ping().await {
+                return Ok(None);
+            }
             bail!(
                 "the registry exited at start ({status}); {}",
                 log_tail(&paths.log)
