@@ -142,6 +142,20 @@ async function main() {
     await runInTerminal(page, "echo again-$((1+1))", "again-2");
   });
 
+  await check("a terminal socket that closes before ready is retried on its own", async () => {
+    let attempts = 0;
+    await page.routeWebSocket(/\/terminal\?token=/, (ws) => {
+      attempts += 1;
+      if (attempts === 1) ws.close({ code: 1011, reason: "simulated failure" });
+      else ws.connectToServer();
+    });
+    await page.reload();
+    await runInTerminal(page, "echo retried-$((3*3))", "retried-9");
+    expect(attempts === 2, `${attempts} socket attempts, expected 2`);
+    expect((await page.$("button.reconnect")) === null, "reconnect button shown");
+    await page.unrouteAll();
+  });
+
   await check("exit shows the exit code and Reconnect opens a new shell", async () => {
     await page.click(".terminal");
     await page.keyboard.type("exit 3");

@@ -15,7 +15,7 @@ use web_sys::{BinaryType, CloseEvent, HtmlElement, MessageEvent, WebSocket};
 use yew::Callback;
 
 use super::terminal_proto::{encode_control, parse_event, AckCounter};
-use super::terminal_state::Input;
+use super::terminal_state::{retry_delay_ms, Input};
 use super::xterm::{new_terminal, Terminal, XtermFit};
 
 const PING_EVERY_MS: u32 = 30_000;
@@ -38,6 +38,10 @@ struct Shared {
     acks: RefCell<AckCounter>,
     ack_scheduled: Cell<bool>,
     last_size: Cell<Option<(u16, u16)>>,
+    /// The current socket has delivered `ready`.
+    got_ready: Cell<bool>,
+    /// Consecutive sockets that closed before `ready`.
+    failures: Cell<u32>,
 }
 
 /// An open (or opening) socket with the handlers it keeps alive.
@@ -64,6 +68,8 @@ impl TerminalSession {
             acks: RefCell::new(AckCounter::default()),
             ack_scheduled: Cell::new(false),
             last_size: Cell::new(None),
+            got_ready: Cell::new(false),
+            failures: Cell::new(0),
         });
         let weak = Rc::downgrade(&shared);
         let on_data = Closure::<dyn FnMut(String)>::new(move |data: String| {
@@ -117,12 +123,30 @@ impl Shared {
         drop(this.socket.borrow_mut().take());
         *this.acks.borrow_mut() = AckCounter::default();
         this.last_size.set(None);
+        this.got_ready.set(false);
         match Live::open(this) {
             Ok(live) => *this.socket.borrow_mut() = Some(live),
             Err(err) => {
                 log::warn!("terminal socket: {err:?}");
                 this.notify.emit(Input::SocketClosed);
             }
+        }
+    }
+
+    /// Retries a socket that never got `ready`, with back-off; otherwise reports the close.
+    fn on_close(self: &Rc<Self>) {
+        match retry_delay_ms(self.got_ready.get(), self.failures.get()) {
+            Some(delay) => {
+                self.failures.set(self.failures.get() + 1);
+                let weak = Rc::downgrade(self);
+                Timeout::new(delay, move || {
+                    if let Some(s) = weak.upgrade() {
+                        Shared::connect(&s);
+                    }
+                })
+                .forget();
+            }
+            None => self.notify.emit(Input::SocketClosed),
         }
     }
 
@@ -140,6 +164,8 @@ impl Shared {
 
     fn on_event(&self, event: ServerEvent) {
         if event == ServerEvent::Ready {
+            self.got_ready.set(true);
+            self.failures.set(0);
             self.fit_and_report();
             self.term.focus();
         }
@@ -226,7 +252,7 @@ impl Live {
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |ev: CloseEvent| {
             log::info!("terminal socket closed: {} {}", ev.code(), ev.reason());
             if let Some(s) = weak.upgrade() {
-                s.notify.emit(Input::SocketClosed);
+                s.on_close();
             }
         });
         ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

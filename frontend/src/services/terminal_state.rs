@@ -80,6 +80,20 @@ impl Phase {
     }
 }
 
+/// Automatic retries of a connection that closed before its shell was attached.
+pub const MAX_AUTO_RETRIES: u32 = 3;
+
+/// How long to wait before retrying a closed socket on its own, or `None` to give up and show
+/// the reconnect button. Only sockets that never got `ready` are retried (node still booting,
+/// server restarting); a shell that ran and went away is the user's call.
+pub fn retry_delay_ms(got_ready: bool, failures: u32) -> Option<u32> {
+    if got_ready || failures >= MAX_AUTO_RETRIES {
+        None
+    } else {
+        Some(1_000 << failures)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,6 +133,19 @@ mod tests {
             }
         );
         assert_eq!(p.label(Lang::Es.strings()), "Algo salió mal: booting");
+    }
+
+    #[test]
+    fn retries_back_off_then_give_up() {
+        assert_eq!(retry_delay_ms(false, 0), Some(1_000));
+        assert_eq!(retry_delay_ms(false, 1), Some(2_000));
+        assert_eq!(retry_delay_ms(false, 2), Some(4_000));
+        assert_eq!(retry_delay_ms(false, MAX_AUTO_RETRIES), None);
+        assert_eq!(
+            retry_delay_ms(true, 0),
+            None,
+            "a shell that ran is not restarted silently"
+        );
     }
 
     #[test]
