@@ -246,6 +246,27 @@ mod tests {
         assert!(local_url("host:http").is_err());
     }
 
+    #[tokio::test]
+    async fn a_registry_that_dies_at_start_is_a_clear_error() {
+        // Only this test reads MUELLE_REGISTRY_BIN in this process.
+        std::env::set_var("MUELLE_REGISTRY_BIN", "false");
+        let dir = tempfile::tempdir().unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let err = ensure_registry(dir.path(), &format!("127.0.0.1:{port}"))
+            .await
+            .unwrap_err();
+        std::env::remove_var("MUELLE_REGISTRY_BIN");
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("exited at start") && text.contains("registry.log"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn log_tail_keeps_the_last_lines() {
         let dir = tempfile::tempdir().unwrap();
