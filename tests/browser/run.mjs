@@ -109,7 +109,7 @@ async function main() {
     await page.screenshot({ path: join(SHOTS, "terminal.png") });
   });
 
-  await check("colours, Ctrl-C and a resize reach the shell", async () => {
+  await check("colours, Ctrl-C, paste and a resize reach the shell", async () => {
     await runInTerminal(page, "printf '\\033[31mred-%s\\033[0m\\n' text", "red-text");
     const red = await page.$$eval(".xterm-rows span", (spans) =>
       spans.some((s) => s.textContent === "red-text" && /xterm-fg-1\b/.test(s.className)));
@@ -119,6 +119,14 @@ async function main() {
     await page.waitForTimeout(300);
     await page.keyboard.press("Control+C");
     await runInTerminal(page, "echo after-$((6*7))", "after-42");
+    await page.evaluate(() => {
+      const data = new DataTransfer();
+      data.setData("text/plain", "echo pasted-$((5+5))");
+      const paste = new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true });
+      document.querySelector(".xterm-helper-textarea").dispatchEvent(paste);
+    });
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, (t) => /^pasted-10$/m.test(t), "the pasted command's output");
     const sizeOf = async (tag) => {
       await runInTerminal(page, `stty size | sed 's/^/${tag} /'`, `${tag} \\d+ \\d+`);
       return (await screenText(page)).match(new RegExp(`^${tag} (\\d+ \\d+)$`, "m"))[1];
@@ -129,6 +137,22 @@ async function main() {
     const after = await sizeOf("size-b");
     expect(before !== after, `stty size stayed ${before} after the window shrank`);
     await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  await check("full-screen programs work: top, then vi writes a file", async () => {
+    await page.keyboard.type("top");
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, (t) => /load average/i.test(t), "top's header");
+    await page.keyboard.press("q");
+    const file = `/tmp/muelle-vi-${Date.now()}`;
+    await page.keyboard.type(`vi ${file}`);
+    await page.keyboard.press("Enter");
+    await waitForScreen(page, (t) => /^~/m.test(t), "vi's empty buffer");
+    await page.keyboard.type("ihello-from-vi");
+    await page.keyboard.press("Escape");
+    await page.keyboard.type(":wq");
+    await page.keyboard.press("Enter");
+    await runInTerminal(page, `sed 's/^/file: /' ${file}; rm -f ${file}`, "file: hello-from-vi");
   });
 
   await check("1.3 MB of output flows past the server's 1 MiB window (acks work)", async () => {
