@@ -125,6 +125,46 @@ impl Terminal {
         Ok(())
     }
 
+    /// Reads until `needle` appears after byte `from` of the screen.
+    pub async fn expect_after(&mut self, from: usize, needle: &str, timeout: Duration) -> anyhow::Result<()> {
+        let deadline = Instant::now() + timeout;
+        while !self.screen.get(from..).is_some_and(|s| s.contains(needle)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, self.ws.next()).await {
+                Err(_) => bail!("{needle:?} not seen within {timeout:?}"),
+                Ok(None) => bail!("socket closed before {needle:?}"),
+                Ok(Some(m)) => self.absorb(m?),
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads and discards output until `marker`, acking every `ack_every` bytes as the browser
+    /// does; returns the number of bytes received. Keeps only a tail of the screen.
+    pub async fn drain_until(&mut self, marker: &str, ack_every: u32, timeout: Duration) -> anyhow::Result<u64> {
+        let deadline = Instant::now() + timeout;
+        let (mut total, mut unacked) = (0u64, 0u32);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let m = tokio::time::timeout(left, self.ws.next()).await.context("timed out")?.context("closed")??;
+            if let Message::Binary(b) = &m {
+                total += b.len() as u64;
+                unacked += b.len() as u32;
+                if unacked >= ack_every {
+                    self.control(&format!(r#"{{"type":"ack","bytes":{unacked}}}"#)).await?;
+                    unacked = 0;
+                }
+                self.absorb(m);
+                if self.screen.len() > 4096 {
+                    self.screen.drain(..self.screen.len() - 256);
+                }
+                if self.screen.contains(marker) {
+                    return Ok(total);
+                }
+            }
+        }
+    }
+
     /// Reads until a text frame satisfies `pred`; returns it.
     pub async fn wait_text(&mut self, pred: impl Fn(&str) -> bool, timeout: Duration) -> anyhow::Result<String> {
         let deadline = Instant::now() + timeout;
