@@ -4,3 +4,7 @@
 
 mod skeleton;
 mod multinode;
+mod support;
+mod abuse;
+mod escape;
+mod restart;

@@ -1,0 +1,190 @@
+//! Shared helpers of the abuse and escape suites: the session API as a test client sees it,
+//! a `/healthz` watchdog, and host-side views of a node (its cgroups, processes and uids).
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use e2e::Stack;
+use protocol::{CreateSessionResponse, ExecResponse};
+
+/// First host uid any node may use (backend's `UID_BASE`): root in a node is at least this.
+pub const MIN_NODE_UID: u32 = 1_000_000;
+
+/// `POST /api/sessions` → 201.
+pub async fn create(stack: &Stack, body: &str) -> CreateSessionResponse {
+    let t = Instant::now();
+    let r = reqwest::Client::new()
+        .post(stack.url("/api/sessions"))
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+    let s: CreateSessionResponse = r.json().await.unwrap();
+    eprintln!("session {} created in {:?}", s.session.id, t.elapsed());
+    s
+}
+
+/// Runs `cmd` (by `/bin/sh -c`) on `node` with a time limit of `secs`.
+pub async fn exec_for(stack: &Stack, s: &CreateSessionResponse, node: &str, cmd: &str, secs: u32) -> ExecResponse {
+    let r = reqwest::Client::new()
+        .post(stack.url(&protocol::routes::exec(&s.session.id, node)))
+        .bearer_auth(&s.token)
+        .json(&serde_json::json!({ "cmd": cmd, "timeout_secs": secs }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "exec {cmd:?}: {}", r.text().await.unwrap_or_default());
+    r.json().await.unwrap()
+}
+
+/// Runs `cmd` on node1 (limit 120 s).
+pub async fn exec(stack: &Stack, s: &CreateSessionResponse, cmd: &str) -> ExecResponse {
+    exec_for(stack, s, "node1", cmd, 120).await
+}
+
+/// Runs `cmd` on node1 and asserts exit code 0; returns stdout.
+pub async fn ok(stack: &Stack, s: &CreateSessionResponse, cmd: &str) -> String {
+    let out = exec(stack, s, cmd).await;
+    assert_eq!(out.exit_code, 0, "$ {cmd}\nstdout: {}\nstderr: {}", out.stdout, out.stderr);
+    out.stdout
+}
+
+/// Runs `cmd` on node1 and asserts it FAILED with `needle` in its stderr or stdout.
+pub async fn denied(stack: &Stack, s: &CreateSessionResponse, cmd: &str, needle: &str) -> ExecResponse {
+    let out = exec(stack, s, cmd).await;
+    eprintln!("$ {cmd}\n  → exit {} {}", out.exit_code, out.stderr.trim());
+    assert_ne!(out.exit_code, 0, "ESCAPE: `{cmd}` succeeded\nstdout: {}\nstderr: {}", out.stdout, out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(all.contains(needle), "`{cmd}` failed, but not with {needle:?}: {all}");
+    out
+}
+
+/// `DELETE /api/sessions/{id}` → 204.
+pub async fn delete(stack: &Stack, s: &CreateSessionResponse) {
+    let r = reqwest::Client::new()
+        .delete(stack.url(&protocol::routes::session(&s.session.id)))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "deleting {}", s.session.id);
+}
+
+/// Times `docker run --rm busybox echo ok` on node1 of `s` and asserts it printed `ok`.
+pub async fn timed_docker_run(stack: &Stack, s: &CreateSessionResponse) -> Duration {
+    let t = Instant::now();
+    let out = exec(stack, s, "docker run --rm busybox echo ok").await;
+    assert_eq!((out.exit_code, out.stdout.as_str()), (0, "ok\n"), "docker run failed: {}", out.stderr);
+    t.elapsed()
+}
+
+/// Polls `GET /healthz` every 200 ms until stopped; every answer must be `ok`.
+pub struct Watchdog {
+    stop: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<Vec<Duration>>,
+}
+
+impl Watchdog {
+    /// Starts polling.
+    pub fn start(stack: &Stack) -> Watchdog {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (url, flag) = (stack.url(protocol::routes::HEALTHZ), stop.clone());
+        let task = tokio::spawn(async move {
+            let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+            let mut latencies = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                let t = Instant::now();
+                let body = http.get(&url).send().await.expect("healthz request").text().await.unwrap();
+                assert_eq!(body, "ok");
+                latencies.push(t.elapsed());
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            latencies
+        });
+        Watchdog { stop, task }
+    }
+
+    /// Stops polling; asserts there were at least `min_probes` answers, each within `limit`.
+    /// Returns the slowest.
+    pub async fn finish(self, min_probes: usize, limit: Duration) -> Duration {
+        self.stop.store(true, Ordering::Relaxed);
+        let lat = self.task.await.expect("watchdog panicked");
+        let worst = lat.iter().copied().max().unwrap_or_default();
+        eprintln!("/healthz: {} probes, slowest {worst:?}", lat.len());
+        assert!(lat.len() >= min_probes, "only {} /healthz probes answered", lat.len());
+        assert!(worst < limit, "/healthz took {worst:?} (limit {limit:?})");
+        worst
+    }
+}
+
+/// Host key of node `index` of a session (`<6 chars of the id>-<index>`).
+pub fn node_key(s: &CreateSessionResponse, index: u8) -> String {
+    format!("{}-{index}", &s.session.id[..6])
+}
+
+/// A node's cgroup directory in one hierarchy, on the host.
+pub fn cgroup_dir(key: &str, hierarchy: &str) -> PathBuf {
+    Path::new("/sys/fs/cgroup").join(hierarchy).join("muelle").join(key)
+}
+
+/// A host-side cgroup file of a node, trimmed.
+pub fn cgroup_read(key: &str, hierarchy: &str, file: &str) -> String {
+    let p = cgroup_dir(key, hierarchy).join(file);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display())).trim().to_string()
+}
+
+/// A number in a host-side cgroup file.
+pub fn cgroup_u64(key: &str, hierarchy: &str, file: &str) -> u64 {
+    cgroup_read(key, hierarchy, file).parse().unwrap_or_else(|e| panic!("{hierarchy}/{file}: {e}"))
+}
+
+/// `key value` line of a flat-keyed cgroup file (memory.oom_control, pids.events).
+pub fn cgroup_key(key: &str, hierarchy: &str, file: &str, field: &str) -> u64 {
+    cgroup_read(key, hierarchy, file)
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{field} not in {hierarchy}/{file}"))
+}
+
+/// Host pids of every process in a node (its pids cgroup and the ones below it).
+pub fn node_pids(key: &str) -> Vec<i32> {
+    fn walk(d: &Path, out: &mut Vec<i32>) {
+        let procs = std::fs::read_to_string(d.join("cgroup.procs")).unwrap_or_default();
+        out.extend(procs.lines().filter_map(|l| l.trim().parse::<i32>().ok()));
+        for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                walk(&e.path(), out);
+            }
+        }
+    }
+    let mut pids = Vec::new();
+    walk(&cgroup_dir(key, "pids"), &mut pids);
+    pids
+}
+
+/// Host pids of a node's processes whose command line is exactly `argv`.
+pub fn node_pids_running(key: &str, argv: &[&str]) -> Vec<i32> {
+    let want: Vec<u8> = argv.iter().flat_map(|a| a.bytes().chain([0])).collect();
+    node_pids(key)
+        .into_iter()
+        .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).map(|c| c == want).unwrap_or(false))
+        .collect()
+}
+
+/// Real, effective, saved and filesystem uid of a host process, from /proc/PID/status.
+pub fn host_uids(pid: i32) -> [u32; 4] {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find_map(|l| l.strip_prefix("Uid:")).expect("Uid line");
+    let v: Vec<u32> = line.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    [v[0], v[1], v[2], v[3]]
+}
+
+/// Bytes available to unprivileged users on the filesystem holding `path`.
+pub fn host_free_bytes(path: &Path) -> u64 {
+    let st = nix::sys::statvfs::statvfs(path).unwrap();
+    st.blocks_available() as u64 * st.fragment_size() as u64
+}
