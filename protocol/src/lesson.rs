@@ -201,3 +201,55 @@ mod tests {
         assert!(b.lang.is_empty() && b.path.is_none() && !b.interrupt && !b.interactive);
     }
 }
+
+/// Where one step of a lesson stands in a session (`GET /api/sessions/{id}/lesson/progress`,
+/// `POST /api/sessions/{id}/lesson/steps/{step}/check`). Steps are numbered from 1.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StepStatus {
+    /// 1-based step number.
+    pub step: u32,
+    /// The step's check passed (reading steps without a check are never `done` by the server;
+    /// the browser ticks them itself).
+    pub done: bool,
+    /// The step's hint, present when its check ran and failed.
+    #[serde(default)]
+    pub hint: Option<String>,
+}
+
+/// Every checked step of the session's lesson.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct LessonProgress {
+    /// Lesson id.
+    pub lesson: String,
+    /// One entry per step that has a check, in order.
+    pub steps: Vec<StepStatus>,
+}
+
+/// Result of `POST /api/sessions/{id}/lesson/steps/{step}/solve` ("Skip") and of
+/// `POST /api/sessions/{id}/lesson/blocks/{block}/write` (a `file` block's button).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct ActionResponse {
+    /// The commands ran without error (and, for solve, the step's check now passes).
+    pub ok: bool,
+    /// Combined output of what ran, cut at 64 KiB, for showing when `ok` is false.
+    #[serde(default)]
+    pub output: String,
+}
+
+#[cfg(test)]
+mod session_api_tests {
+    use super::*;
+
+    #[test]
+    fn progress_golden() {
+        let p = LessonProgress {
+            lesson: "first-containers".into(),
+            steps: vec![StepStatus { step: 2, done: false, hint: Some("Run docker run hello-world".into()) }],
+        };
+        let s = serde_json::to_string(&p).unwrap();
+        assert_eq!(s, r#"{"lesson":"first-containers","steps":[{"step":2,"done":false,"hint":"Run docker run hello-world"}]}"#);
+        assert_eq!(serde_json::from_str::<LessonProgress>(&s).unwrap(), p);
+        let a: ActionResponse = serde_json::from_str(r#"{"ok":true}"#).unwrap();
+        assert_eq!(a, ActionResponse { ok: true, output: String::new() });
+    }
+}

@@ -10,7 +10,10 @@ pub mod session;
 pub mod terminal;
 
 pub use error::ApiError;
-pub use lesson::{BlockKind, Lesson, LessonBlock, LessonPart, LessonStep, LessonSummary};
+pub use lesson::{
+    ActionResponse, BlockKind, Lesson, LessonBlock, LessonPart, LessonProgress, LessonStep, LessonSummary,
+    StepStatus,
+};
 pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
     SessionInfo,

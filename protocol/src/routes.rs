@@ -27,6 +27,31 @@ pub fn terminal(id: &str, node: &str, token: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/terminal?token={token}")
 }
 
+/// `/api/lessons/{id}?lang={lang}`
+pub fn lesson(id: &str, lang: &str) -> String {
+    format!("{LESSONS}/{id}?lang={lang}")
+}
+
+/// `/api/sessions/{id}/lesson/progress?lang={lang}` (Bearer): runs every step check.
+pub fn lesson_progress(id: &str, lang: &str) -> String {
+    format!("{SESSIONS}/{id}/lesson/progress?lang={lang}")
+}
+
+/// `/api/sessions/{id}/lesson/steps/{step}/check?lang={lang}` (POST, Bearer).
+pub fn step_check(id: &str, step: u32, lang: &str) -> String {
+    format!("{SESSIONS}/{id}/lesson/steps/{step}/check?lang={lang}")
+}
+
+/// `/api/sessions/{id}/lesson/steps/{step}/solve?lang={lang}` (POST, Bearer): "Skip".
+pub fn step_solve(id: &str, step: u32, lang: &str) -> String {
+    format!("{SESSIONS}/{id}/lesson/steps/{step}/solve?lang={lang}")
+}
+
+/// `/api/sessions/{id}/lesson/blocks/{block}/write?lang={lang}` (POST, Bearer): a `file` block.
+pub fn block_write(id: &str, block: &str, lang: &str) -> String {
+    format!("{SESSIONS}/{id}/lesson/blocks/{block}/write?lang={lang}")
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
