@@ -8,3 +8,4 @@ mod support;
 mod abuse;
 mod escape;
 mod restart;
+mod capacity;
