@@ -87,6 +87,16 @@ fn dev_plan(root: &Path, devnodes: &Path) -> Vec<Op> {
     ops
 }
 
+/// Shown once per terminal by the image's .bashrc.
+const MOTD: &str = "
+  {node}: a Linux sandbox with its own Docker engine, for this session only.
+  Try: docker run hello-world  |  docker images  |  docker ps -a
+  Images come from the classroom registry (hello-world, busybox, debian, nginx, python).
+  Swarm: this kernel has no IPVS, so use `docker service create --endpoint-mode dnsrr`
+  and `--publish mode=host` (virtual IPs and the routing mesh do not work).
+
+";
+
 /// /etc files written into the sandbox's own layer: identity, DNS, the engine's config.
 pub(crate) fn etc_files(spec: &InitSpec) -> Vec<(PathBuf, String)> {
     let etc = spec.dir.join("merged/etc");
@@ -102,6 +112,7 @@ pub(crate) fn etc_files(spec: &InitSpec) -> Vec<(PathBuf, String)> {
         (etc.join("hosts"), format!("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n", spec.net.ip, spec.hostname)),
         (etc.join("resolv.conf"), format!("nameserver {}\n", spec.dns)),
         (etc.join("docker/daemon.json"), format!("{daemon:#}\n")),
+        (etc.join("motd"), MOTD.replace("{node}", &spec.hostname)),
     ]
 }
 
@@ -175,6 +186,8 @@ mod tests {
         assert_eq!(v["registry-mirrors"][0], "http://10.100.1.1:5000");
         assert_eq!(v["insecure-registries"][0], "10.100.1.1:5000");
         assert_eq!(v["mtu"], 1400);
+        let (_, motd) = files.iter().find(|(p, _)| p.ends_with("motd")).unwrap();
+        assert!(motd.contains("node1:") && motd.contains("dnsrr"));
         let (_, hosts) = files.iter().find(|(p, _)| p.ends_with("hosts")).unwrap();
         assert!(hosts.contains("10.100.1.11\tnode1"));
     }
