@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 const BASE_URL = (process.env.BASE_URL || "http://localhost:8080").replace(/\/$/, "");
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
-const TIMEOUT = Number(process.env.CHECK_TIMEOUT_MS || 30000);
+const TIMEOUT = Number(process.env.CHECK_TIMEOUT_MS || 60000);
 
 const results = [];
 const pageErrors = [];
