@@ -45,6 +45,7 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_NODE_CPUS_MILLI` — CPU limit of each node in thousandths of a core [`1000`]
 /// - `MUELLE_NODE_PIDS` — process limit of each node [`2048`]
 /// - `MUELLE_NODE_DISK_MB` — disk of each node (writable root + /var/lib/docker), a sparse image; 0 = no limit [`10240`]
+/// - `MUELLE_POOL_SIZE` — warm nodes kept ready (dockerd running) for instant starts [`2`]
 /// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it on their gateway) [`0.0.0.0:5000`]
 /// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
 /// - `MUELLE_LOG_FORMAT` — `json` for JSON logs (read by `main`) [text]
@@ -77,6 +78,8 @@ pub struct Config {
     pub node_limits: NodeLimits,
     /// Listen address of the local registry.
     pub registry_listen: String,
+    /// Warm nodes kept ready.
+    pub pool_size: usize,
 }
 
 /// Resource limits of one node.
@@ -114,6 +117,7 @@ impl Default for Config {
             sandbox: SandboxKind::Real,
             node_limits: NodeLimits::default(),
             registry_listen: "0.0.0.0:5000".into(),
+            pool_size: 2,
         }
     }
 }
@@ -151,6 +155,7 @@ impl Config {
                 disk_mb: parse(&get, "MUELLE_NODE_DISK_MB")?.unwrap_or(d.node_limits.disk_mb),
             },
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
+            pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
         };
         config.validate()?;
         Ok(config)

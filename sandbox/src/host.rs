@@ -20,8 +20,11 @@ pub struct HostConfig {
     pub cgroup_parent: String,
     /// cgroup filesystem root (/sys/fs/cgroup).
     pub cgroup_root: PathBuf,
-    /// Port of the local registry on each session's gateway address.
+    /// Port of the local registry.
     pub registry_port: u16,
+    /// An address of the host's own, the same for every node whatever its bridge, where nodes
+    /// reach the registry (added to `lo`); nodes keep it when they move between sessions.
+    pub registry_ip: String,
     /// Nameserver written into each sandbox's resolv.conf.
     pub dns: String,
     /// Address range that holds every session subnet (for NAT and isolation rules).
@@ -38,9 +41,15 @@ impl HostConfig {
             cgroup_parent: "muelle".into(),
             cgroup_root: PathBuf::from("/sys/fs/cgroup"),
             registry_port: 5000,
+            registry_ip: "10.99.0.1".into(),
             dns: host_nameserver().unwrap_or_else(|| "1.1.1.1".into()),
             sessions_cidr: "10.100.0.0/16".into(),
         }
+    }
+
+    /// `ip:port` of the registry as nodes reach it.
+    pub fn registry(&self) -> String {
+        format!("{}:{}", self.registry_ip, self.registry_port)
     }
 
     /// Device nodes bind-mounted into sandboxes (a user namespace may not mknod).
@@ -62,6 +71,7 @@ impl HostConfig {
         cgroup::prepare_parent(&self.cgroup_root, &self.cgroup_parent)?;
         self.prepare_devnodes()?;
         net::prepare_host(&self.sessions_cidr, self.registry_port)?;
+        net::add_local_address(&self.registry_ip)?;
         Ok(())
     }
 

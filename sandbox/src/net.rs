@@ -95,6 +95,22 @@ pub fn prepare_host(sessions_cidr: &str, registry_port: u16) -> Result<(), NetEr
     Ok(())
 }
 
+/// Adds `ip/32` to the host's loopback interface (idempotent): a host address that every bridge
+/// routes to.
+pub fn add_local_address(ip: &str) -> Result<(), NetError> {
+    let addr = format!("{ip}/32");
+    if !run("ip", &["-4", "-o", "addr", "show", "dev", "lo"])?.contains(&addr) {
+        run("ip", &["addr", "add", &addr, "dev", "lo"])?;
+    }
+    Ok(())
+}
+
+/// Moves a host veth to another bridge.
+pub fn move_veth(host_if: &str, bridge: &str) -> Result<(), NetError> {
+    run("ip", &["link", "set", host_if, "nomaster"])?;
+    run("ip", &["link", "set", host_if, "master", bridge, "up"]).map(drop)
+}
+
 /// Creates a session bridge with address `gateway/prefix` and lets its members talk to each
 /// other (idempotent).
 pub fn create_bridge(name: &str, gateway: &str, prefix: u8) -> Result<(), NetError> {

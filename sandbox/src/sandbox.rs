@@ -113,7 +113,7 @@ impl Sandbox {
             net: spec.net.clone(),
             veth: spec.veth(),
             dns: host.dns.clone(),
-            registry: format!("{}:{}", spec.net.gateway, host.registry_port),
+            registry: host.registry(),
             devnodes: host.devnodes(),
             storage: self.storage(),
         };
@@ -150,6 +150,29 @@ impl Sandbox {
         cmd.args(self.cgroup.dirs()).arg("--").args(argv);
         cmd.env_clear();
         cmd
+    }
+
+    /// Gives a running sandbox (typically a warm one from a pool) a new identity: its veth moves
+    /// to `net.bridge`, eth0 gets `net.ip`, and the hostname and /etc files change. dockerd keeps
+    /// running: its registry address does not depend on the bridge.
+    pub fn reassign(&self, hostname: &str, net: &crate::spec::NetSpec) -> Result<(), Error> {
+        let fail = |message: String| Error::Setup { name: self.name.clone(), message };
+        net::move_veth(&self.veth, &net.bridge)?;
+        let script = format!(
+            "set -e; hostname {h}; echo {h} > /etc/hostname; \
+             printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n{ip}\t{h}\n' > /etc/hosts; \
+             sed -i 's/^  [a-z0-9-]*: a Linux sandbox/  {h}: a Linux sandbox/' /etc/motd; \
+             ip addr flush dev eth0; ip addr add {ip}/{p} dev eth0; ip route replace default via {gw}",
+            h = hostname, ip = net.ip, p = net.prefix, gw = net.gateway
+        );
+        let out = self
+            .command(&["/bin/sh".into(), "-c".into(), script], &[])
+            .output()
+            .map_err(|e| fail(format!("enter: {e}")))?;
+        if !out.status.success() {
+            return Err(fail(format!("reassign: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        }
+        Ok(())
     }
 
     /// The sandbox's own `ptmx`, for terminals that have a name inside (see

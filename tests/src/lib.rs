@@ -40,6 +40,8 @@ impl Stack {
         let mut cfg = Config {
             bind: "127.0.0.1:0".parse()?,
             data_dir: data_dir.clone(),
+            // Tests that want the warm pool ask for it.
+            pool_size: 0,
             ..Config::default()
         };
         config(&mut cfg);

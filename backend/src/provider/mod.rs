@@ -3,6 +3,7 @@
 //! `/bin/sh` on the host for unit tests.
 
 pub mod fake;
+pub mod pool;
 pub mod real;
 
 use std::process::Command;

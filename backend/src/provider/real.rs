@@ -4,12 +4,14 @@
 use std::net::Ipv4Addr;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::process::{Child, Command};
 use std::time::Duration;
 
 use anyhow::Context;
 use sandbox::{net, CgroupLimits, HostConfig, NetSpec, Sandbox, SandboxSpec};
 
+use super::pool::{self, Pool};
 use super::{NodeHandle, NodeSpec, ProviderError, SandboxProvider, SessionNet};
 use crate::config::Config;
 
@@ -23,6 +25,7 @@ pub struct RealProvider {
     host: HostConfig,
     limits: CgroupLimits,
     disk_bytes: u64,
+    pool: Option<Arc<Pool>>,
 }
 
 impl RealProvider {
@@ -33,7 +36,37 @@ impl RealProvider {
         host.prepare().context("preparing the host for sandboxes")?;
         let l = &config.node_limits;
         let limits = CgroupLimits { memory_bytes: l.memory_mb << 20, cpu_millis: l.cpus_milli, pids: l.pids };
-        Ok(Self { host, limits, disk_bytes: l.disk_mb << 20 })
+        let disk_bytes = l.disk_mb << 20;
+        let pool = (config.pool_size > 0).then(|| Pool::new(config.pool_size, host.clone(), limits.clone(), disk_bytes, MTU));
+        if let Some(p) = &pool {
+            p.start().context("starting the warm pool")?;
+        }
+        Ok(Self { host, limits, disk_bytes, pool })
+    }
+
+    /// Nodes waiting in the warm pool.
+    pub fn pool_ready(&self) -> usize {
+        self.pool.as_ref().map_or(0, |p| p.ready_count())
+    }
+
+    /// A warm node from the pool, given the spec's identity; `None` when the pool is empty or the
+    /// node could not be moved (it is destroyed then).
+    fn from_pool(&self, spec: &NodeSpec) -> Option<NodeHandle> {
+        let sb = self.pool.as_ref()?.take()?;
+        match sb.reassign(&spec.name, &net_spec(&spec.net, spec.index)) {
+            Ok(()) => Some(NodeHandle {
+                key: sb.name.clone(),
+                name: spec.name.clone(),
+                ip: spec.net.node_ip(spec.index),
+                pid: sb.pid,
+                uid_base: sb.uid_base,
+            }),
+            Err(err) => {
+                tracing::warn!(%err, "warm pool: reassign failed, starting cold");
+                let _ = sb.destroy();
+                None
+            }
+        }
     }
 
     fn sandbox(&self, node: &NodeHandle) -> Sandbox {
@@ -71,6 +104,9 @@ impl SandboxProvider for RealProvider {
     }
 
     fn create_node(&self, spec: &NodeSpec) -> Result<NodeHandle, ProviderError> {
+        if let Some(handle) = self.from_pool(spec) {
+            return Ok(handle);
+        }
         let err = |e: sandbox::Error| ProviderError::Create { key: spec.key.clone(), message: e.to_string() };
         let sb_spec = SandboxSpec::new(&spec.key, &spec.name, spec.uid_base, net_spec(&spec.net, spec.index))
             .with_limits(self.limits.clone())
@@ -106,5 +142,13 @@ impl SandboxProvider for RealProvider {
     fn terminal(&self, node: &NodeHandle, argv: &[String], cols: u16, rows: u16) -> std::io::Result<(OwnedFd, Child)> {
         let sb = self.sandbox(node);
         sandbox::pty::spawn_with_pty_at(sb.command(argv, &[]), &sb.ptmx(), node.uid_base, cols, rows)
+    }
+}
+
+impl Drop for RealProvider {
+    fn drop(&mut self) {
+        if let Some(p) = &self.pool {
+            pool::shutdown(p);
+        }
     }
 }

@@ -1,0 +1,150 @@
+//! A warm pool of nodes: sandboxes whose dockerd already runs, parked on a bridge of their own
+//! until a session takes one. Taking one moves its veth to the session's bridge and gives it the
+//! session's address and hostname (`Sandbox::reassign`), tens of milliseconds instead of the
+//! half second a cold start takes. A background thread keeps the pool full, one node at a time.
+
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rand::Rng;
+use sandbox::{net, CgroupLimits, HostConfig, NetSpec, Sandbox, SandboxSpec};
+
+/// Pool nodes' bridge and addresses (outside the sessions' 10.100.0.0/16).
+const BRIDGE: &str = "mb-pool";
+const GATEWAY: [u8; 4] = [10, 99, 1, 1];
+/// Pool nodes' uid ranges start here, above any range the session registry hands out.
+const UID_BASE: u32 = 1_000_000_000;
+const UID_SLOTS: u32 = 16_384;
+/// Key prefix of pool nodes; leftovers with it are swept at start.
+pub const KEY_PREFIX: &str = "pl-";
+
+/// The pool.
+pub struct Pool {
+    want: usize,
+    ready: Mutex<Vec<Sandbox>>,
+    stop: AtomicBool,
+    next_slot: AtomicU32,
+    host: HostConfig,
+    limits: CgroupLimits,
+    disk_bytes: u64,
+    mtu: u32,
+}
+
+impl Pool {
+    /// A pool of `want` nodes; call [`Pool::start`] to fill it.
+    pub fn new(want: usize, host: HostConfig, limits: CgroupLimits, disk_bytes: u64, mtu: u32) -> Arc<Pool> {
+        let first = rand::rng().random_range(0..UID_SLOTS);
+        Arc::new(Pool {
+            want,
+            ready: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            next_slot: AtomicU32::new(first),
+            host,
+            limits,
+            disk_bytes,
+            mtu,
+        })
+    }
+
+    /// Sweeps pool nodes a previous process left, creates the bridge, starts the refill thread.
+    pub fn start(self: &Arc<Self>) -> anyhow::Result<()> {
+        sweep(&self.host);
+        let gw = std::net::Ipv4Addr::from(GATEWAY).to_string();
+        net::create_bridge(BRIDGE, &gw, 24)?;
+        let pool = Arc::clone(self);
+        std::thread::Builder::new().name("node-pool".into()).spawn(move || pool.refill_loop())?;
+        Ok(())
+    }
+
+    /// A warm node, if one is ready.
+    pub fn take(&self) -> Option<Sandbox> {
+        self.ready.lock().unwrap_or_else(|p| p.into_inner()).pop()
+    }
+
+    /// How many nodes are ready now.
+    pub fn ready_count(&self) -> usize {
+        self.ready.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn refill_loop(&self) {
+        while !self.stop.load(Ordering::Relaxed) {
+            if self.ready_count() >= self.want {
+                std::thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+            match self.spawn_one() {
+                Ok(sb) => {
+                    let mut ready = self.ready.lock().unwrap_or_else(|p| p.into_inner());
+                    if self.stop.load(Ordering::Relaxed) {
+                        // Shut down while this one was starting: nobody will take it.
+                        drop(ready);
+                        let _ = sb.destroy();
+                    } else {
+                        ready.push(sb);
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(%err, "warm pool: could not start a node");
+                    std::thread::sleep(Duration::from_secs(5));
+                }
+            }
+        }
+    }
+
+    fn spawn_one(&self) -> anyhow::Result<Sandbox> {
+        let slot = self.next_slot.fetch_add(1, Ordering::Relaxed) % UID_SLOTS;
+        let key = format!("{KEY_PREFIX}{}", random_suffix());
+        let ip = std::net::Ipv4Addr::new(10, 99, 1, 10 + (slot % 240) as u8);
+        let net = NetSpec { bridge: BRIDGE.into(), ip, prefix: 24, gateway: GATEWAY.into(), mtu: self.mtu };
+        let spec = SandboxSpec::new(&key, "node", UID_BASE + slot * 65536, net)
+            .with_limits(self.limits.clone())
+            .with_disk_bytes(self.disk_bytes);
+        let sb = Sandbox::spawn(&spec, &self.host)?;
+        if let Err(e) = sb.wait_ready(Duration::from_secs(30)) {
+            let _ = sb.destroy();
+            return Err(e.into());
+        }
+        Ok(sb)
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for sb in self.ready.get_mut().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            let _ = sb.destroy();
+        }
+    }
+}
+
+/// Stops the refill thread and destroys the ready nodes (the thread holds an `Arc`, so `Drop`
+/// alone would never run while it lives).
+pub fn shutdown(pool: &Pool) {
+    let nodes: Vec<Sandbox> = {
+        let mut ready = pool.ready.lock().unwrap_or_else(|p| p.into_inner());
+        pool.stop.store(true, Ordering::Relaxed);
+        ready.drain(..).collect()
+    };
+    for sb in nodes {
+        let _ = sb.destroy();
+    }
+}
+
+fn random_suffix() -> String {
+    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..6).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+}
+
+/// Destroys every pool node a previous process left behind (they are in no session).
+fn sweep(host: &HostConfig) {
+    let Ok(entries) = std::fs::read_dir(&host.state_dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.starts_with(KEY_PREFIX) {
+            tracing::info!(node = %name, "sweeping a pool node left by a previous run");
+            let _ = Sandbox::attach(&name, 0, 0, host).destroy();
+        }
+    }
+}
