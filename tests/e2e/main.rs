@@ -9,3 +9,4 @@ mod abuse;
 mod escape;
 mod restart;
 mod capacity;
+mod pool;
