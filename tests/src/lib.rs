@@ -21,6 +21,7 @@ pub struct Stack {
     /// The data directory (node image, registry, database).
     pub data_dir: PathBuf,
     server: tokio::task::JoinHandle<()>,
+    expiry: tokio::task::JoinHandle<()>,
 }
 
 
@@ -63,9 +64,8 @@ impl Stack {
         let app = backend::app(AppState { config: cfg, sessions, provider });
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
-            expiry.abort();
         });
-        Ok(Stack { base, data_dir, server })
+        Ok(Stack { base, data_dir, server, expiry })
     }
 
     /// `base + path`
@@ -81,7 +81,9 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
+        // Both tasks hold the provider: aborting both drops it (a warm pool empties itself then).
         self.server.abort();
+        self.expiry.abort();
     }
 }
 
