@@ -7,9 +7,12 @@ mod fields;
 pub mod frontmatter;
 pub mod info;
 pub mod lint;
+pub mod live;
 pub mod model;
+pub mod node_exec;
 pub mod parser;
 pub mod render;
+pub mod steps;
 pub mod store;
 
 use std::path::{Path, PathBuf};

@@ -76,6 +76,20 @@ impl LessonStore {
         Ok(store)
     }
 
+    /// Like [`LessonStore::load`], but an unreadable directory gives an empty store (logged) that
+    /// fills up once the directory appears: the server starts either way.
+    pub fn open(dir: impl Into<PathBuf>, images: SharedCatalog) -> Self {
+        let store = Self(Arc::new(Shared {
+            dir: dir.into(),
+            images,
+            state: RwLock::new(State::default()),
+        }));
+        if let Err(err) = store.refresh() {
+            tracing::warn!(?err, dir = %store.dir().display(), "cannot read the lessons directory");
+        }
+        store
+    }
+
     /// Re-reads the files whose stamp changed, drops deleted ones; true if anything changed.
     pub fn refresh(&self) -> std::io::Result<bool> {
         let paths = lesson_files(&self.0.dir)?;
@@ -98,6 +112,9 @@ impl LessonStore {
         st.files.retain(|p, _| paths.contains(p));
         for (p, entry) in fresh {
             tracing::info!(file = %p.display(), problems = entry.1.problems.len(), "lesson file (re)loaded");
+            for problem in &entry.1.problems {
+                tracing::warn!(problem = %problem, "lesson not served");
+            }
             st.files.insert(p, entry);
         }
         rebuild(&mut st);
@@ -107,11 +124,19 @@ impl LessonStore {
     /// Polls the directory every `every` on a thread that ends when the last store clone drops.
     pub fn watch(&self, every: Duration) -> std::thread::JoinHandle<()> {
         let weak: Weak<Shared> = Arc::downgrade(&self.0);
-        std::thread::spawn(move || loop {
-            std::thread::sleep(every);
-            let Some(shared) = weak.upgrade() else { return };
-            if let Err(err) = LessonStore(shared).refresh() {
-                tracing::warn!(?err, "lessons directory scan failed");
+        std::thread::spawn(move || {
+            let mut failing = false;
+            loop {
+                std::thread::sleep(every);
+                let Some(shared) = weak.upgrade() else { return };
+                match LessonStore(shared).refresh() {
+                    Err(err) if !failing => {
+                        tracing::warn!(?err, "lessons directory scan failed");
+                        failing = true;
+                    }
+                    Err(_) => {}
+                    Ok(_) => failing = false,
+                }
             }
         })
     }
@@ -140,22 +165,17 @@ impl LessonStore {
 
     /// Check, solve and replay blocks of step `step` (0-based).
     pub fn step_scripts(&self, id: &str, lang: &str, step: usize) -> Option<StepScripts> {
-        let l = self.parsed(id, lang)?;
-        let s = l.steps.get(step)?;
-        let script = |b: &Block| Script {
-            node: l.node_of(b).to_string(),
-            code: b.code.clone(),
-            timeout_secs: b.timeout_secs,
-        };
-        Some(StepScripts {
-            check: s.check().map(script),
-            solve: s.solve().map(script),
-            replay: s
-                .blocks()
-                .filter(|b| matches!(b.action, Action::Run | Action::File))
-                .cloned()
-                .collect(),
-        })
+        scripts_of(self.parsed(id, lang)?.as_ref(), step)
+    }
+
+    /// `lang` if the lesson exists in it, else another language it exists in (alphabetically
+    /// first), so a link in one language still opens a lesson only translated to another.
+    pub fn resolve_lang(&self, id: &str, lang: &str) -> Option<String> {
+        let st = self.read();
+        if st.served.contains_key(&(id.to_string(), lang.to_string())) {
+            return Some(lang.to_string());
+        }
+        st.served.keys().filter(|(i, _)| i == id).map(|(_, l)| l.clone()).min()
     }
 
     /// A browser-visible block by its id (`"2.1"`), with its node resolved.
@@ -202,6 +222,25 @@ impl LessonStore {
 
 fn stamp(p: &Path) -> Stamp {
     std::fs::metadata(p).map_or((None, 0), |m| (m.modified().ok(), m.len()))
+}
+
+/// Check, solve and replay blocks of step `step` (0-based) of a parsed lesson.
+pub fn scripts_of(l: &ParsedLesson, step: usize) -> Option<StepScripts> {
+    let s = l.steps.get(step)?;
+    let script = |b: &Block| Script {
+        node: l.node_of(b).to_string(),
+        code: b.code.clone(),
+        timeout_secs: b.timeout_secs,
+    };
+    Some(StepScripts {
+        check: s.check().map(script),
+        solve: s.solve().map(script),
+        replay: s
+            .blocks()
+            .filter(|b| matches!(b.action, Action::Run | Action::File))
+            .cloned()
+            .collect(),
+    })
 }
 
 /// Recomputes cross-file problems and the servable set.

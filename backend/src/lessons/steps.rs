@@ -1,0 +1,229 @@
+//! The server side of the lesson player for one session: check a step, report progress, complete
+//! a step ("Skip"), write a file block. The HTTP handlers in `routes/lessons.rs` are thin wrappers.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use futures_util::StreamExt;
+use protocol::error::codes;
+use protocol::{ActionResponse, ApiError, LessonProgress, StepStatus};
+
+use super::live::LiveLessons;
+use super::model::{Action, Block, ParsedLesson, Part};
+use super::node_exec::{self, limit_of, Transcript, CHECK_TIMEOUT, SOLVE_TIMEOUT};
+use super::store::{scripts_of, Script};
+use crate::error::AppError;
+use crate::provider::SandboxProvider;
+use crate::sessions::SessionRegistry;
+
+/// How many checks one progress request runs at once.
+pub const PROGRESS_CONCURRENCY: usize = 4;
+
+/// Lesson-specific failures of the API; everything else is an [`AppError`].
+#[derive(Debug, thiserror::Error)]
+pub enum LessonError {
+    /// No servable lesson by that id (404).
+    #[error("no lesson `{0}`")]
+    LessonNotFound(String),
+    /// A session was asked for an unknown lesson (400).
+    #[error("no lesson `{0}`")]
+    UnknownLesson(String),
+    /// The session was not created for a lesson.
+    #[error("this session was not started for a lesson")]
+    NoLesson,
+    /// Step number out of range (steps count from 1).
+    #[error("the lesson has no step {0}")]
+    StepNotFound(u32),
+    /// The step has nothing the server could check.
+    #[error("step {0} has no check")]
+    NoCheck(u32),
+    /// No `file` block by that id.
+    #[error("the lesson has no file block `{0}`")]
+    BlockNotFound(String),
+    /// Session, token, node and internal errors.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl LessonError {
+    /// Status and code of the lesson-specific errors (`None` for [`LessonError::App`]).
+    pub fn status_and_code(&self) -> Option<(StatusCode, &'static str)> {
+        Some(match self {
+            Self::App(_) => return None,
+            Self::LessonNotFound(_) | Self::NoLesson => (StatusCode::NOT_FOUND, codes::LESSON_NOT_FOUND),
+            Self::UnknownLesson(_) => (StatusCode::BAD_REQUEST, codes::LESSON_NOT_FOUND),
+            Self::StepNotFound(_) | Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
+            Self::NoCheck(_) => (StatusCode::BAD_REQUEST, codes::BAD_REQUEST),
+        })
+    }
+}
+
+impl From<anyhow::Error> for LessonError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::App(AppError::Internal(err))
+    }
+}
+
+impl IntoResponse for LessonError {
+    fn into_response(self) -> Response {
+        match (self.status_and_code(), self) {
+            (_, Self::App(err)) => err.into_response(),
+            (Some((status, code)), other) => (status, Json(ApiError::new(code, other.to_string()))).into_response(),
+            (None, other) => AppError::Internal(anyhow::anyhow!("{other}")).into_response(),
+        }
+    }
+}
+
+/// One session's lesson, with what it takes to run its scripts.
+pub struct LessonSession {
+    /// The store and the progress cache.
+    pub live: Arc<LiveLessons>,
+    /// The sessions (to find running nodes).
+    pub sessions: Arc<SessionRegistry>,
+    /// Runs commands in nodes.
+    pub provider: Arc<dyn SandboxProvider>,
+    /// The session.
+    pub session_id: String,
+    /// The lesson, in the language asked for (or its fallback).
+    pub lesson: Arc<ParsedLesson>,
+}
+
+impl LessonSession {
+    /// The lesson of session `session_id` (already authorized) in `lang`, or another language.
+    pub fn open(
+        live: Arc<LiveLessons>,
+        sessions: Arc<SessionRegistry>,
+        provider: Arc<dyn SandboxProvider>,
+        session_id: &str,
+        lang: &str,
+    ) -> Result<Self, LessonError> {
+        let id = sessions.info(session_id)?.lesson.ok_or(LessonError::NoLesson)?;
+        let lesson = live
+            .store
+            .resolve_lang(&id, lang)
+            .and_then(|l| live.store.parsed(&id, &l))
+            .ok_or(LessonError::LessonNotFound(id))?;
+        Ok(Self { live, sessions, provider, session_id: session_id.to_string(), lesson })
+    }
+
+    /// Runs step `step`'s check (unless it passed before) → done, or not done with the hint.
+    pub async fn check(&self, step: u32) -> Result<StepStatus, LessonError> {
+        let check = self.check_of(step)?;
+        let done = self.live.is_done(&self.session_id, step) || self.run_check(step, &check).await?;
+        Ok(self.status(step, done))
+    }
+
+    /// Every checked step's status; checks run [`PROGRESS_CONCURRENCY`] at a time, passed steps
+    /// are not run again. A check that cannot run counts as not done.
+    pub async fn progress(&self) -> LessonProgress {
+        self.live.retain_sessions(&self.sessions.session_ids());
+        let checked: Vec<(u32, Script)> = (1..=self.step_count())
+            .filter_map(|n| self.check_of(n).ok().map(|c| (n, c)))
+            .collect();
+        let steps = futures_util::stream::iter(checked)
+            .map(|(n, check)| async move {
+                let done = self.live.is_done(&self.session_id, n)
+                    || self.run_check(n, &check).await.unwrap_or_else(|err| {
+                        tracing::warn!(?err, session_id = %self.session_id, step = n, "check could not run");
+                        false
+                    });
+                self.status(n, done)
+            })
+            .buffered(PROGRESS_CONCURRENCY)
+            .collect()
+            .await;
+        LessonProgress { lesson: self.lesson.front.id.clone(), steps }
+    }
+
+    /// Completes step `step`: its solve, or a replay of its run and file blocks; then its check.
+    pub async fn solve(&self, step: u32) -> Result<ActionResponse, LessonError> {
+        let scripts = self.scripts(step)?;
+        let mut t = Transcript::default();
+        if let Some(solve) = &scripts.solve {
+            let node = self.sessions.running_node(&self.session_id, &solve.node)?;
+            let r = node_exec::run_sh(&self.provider, &node, &solve.code, limit_of(solve, SOLVE_TIMEOUT)).await?;
+            t.record(&solve.code, &r);
+        } else {
+            for block in scripts.replay.iter().filter(|b| !b.interactive) {
+                if !self.replay(block, &mut t).await? {
+                    break;
+                }
+            }
+        }
+        let passed = match &scripts.check {
+            Some(check) if t.ok() => self.run_check(step, check).await?,
+            Some(_) => false,
+            None => true,
+        };
+        if scripts.check.is_some() && !passed && t.ok() {
+            t.fail("the step's check still fails");
+        }
+        Ok(t.into_response(passed))
+    }
+
+    /// Writes file block `block_id` to its path in its node.
+    pub async fn write_block(&self, block_id: &str) -> Result<ActionResponse, LessonError> {
+        let block = find_block(&self.lesson, block_id)
+            .filter(|b| b.action == Action::File && b.path.is_some())
+            .ok_or_else(|| LessonError::BlockNotFound(block_id.to_string()))?;
+        let mut t = Transcript::default();
+        self.replay(block, &mut t).await?;
+        Ok(t.into_response(true))
+    }
+
+    /// Runs one run/file block in its node, recording it; false if it failed.
+    async fn replay(&self, block: &Block, t: &mut Transcript) -> Result<bool, LessonError> {
+        let node = self.sessions.running_node(&self.session_id, self.lesson.node_of(block))?;
+        let r = node_exec::replay_block(&self.provider, &node, block).await?;
+        let label = match (&block.action, &block.path) {
+            (Action::File, Some(p)) => format!("write {p}"),
+            _ => block.code.clone(),
+        };
+        Ok(t.record(&label, &r))
+    }
+
+    /// Runs a check; a pass is remembered.
+    async fn run_check(&self, step: u32, check: &Script) -> Result<bool, AppError> {
+        let node = self.sessions.running_node(&self.session_id, &check.node)?;
+        let r = node_exec::run_sh(&self.provider, &node, &check.code, limit_of(check, CHECK_TIMEOUT)).await?;
+        let done = r.exit_code == 0 && !r.timed_out;
+        if done {
+            self.live.mark_done(&self.session_id, step);
+        }
+        Ok(done)
+    }
+
+    fn status(&self, step: u32, done: bool) -> StepStatus {
+        let hint = if done { None } else { self.hint_of(step) };
+        StepStatus { step, done, hint }
+    }
+
+    fn hint_of(&self, step: u32) -> Option<String> {
+        let s = self.lesson.steps.get(usize::try_from(step).ok()?.checked_sub(1)?)?;
+        s.check().and_then(|c| c.hint.clone())
+    }
+
+    fn step_count(&self) -> u32 {
+        u32::try_from(self.lesson.steps.len()).unwrap_or(u32::MAX)
+    }
+
+    fn scripts(&self, step: u32) -> Result<super::store::StepScripts, LessonError> {
+        let index = usize::try_from(step).ok().and_then(|s| s.checked_sub(1));
+        index.and_then(|i| scripts_of(&self.lesson, i)).ok_or(LessonError::StepNotFound(step))
+    }
+
+    fn check_of(&self, step: u32) -> Result<Script, LessonError> {
+        self.scripts(step)?.check.ok_or(LessonError::NoCheck(step))
+    }
+}
+
+/// A browser-visible block of the lesson by id (`"2.1"`).
+pub fn find_block<'a>(lesson: &'a ParsedLesson, block_id: &str) -> Option<&'a Block> {
+    let mut parts = lesson.intro.iter().chain(lesson.steps.iter().flat_map(|s| &s.parts));
+    parts.find_map(|p| match p {
+        Part::Block(b) if b.id == block_id => Some(b),
+        _ => None,
+    })
+}

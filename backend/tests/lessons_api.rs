@@ -1,0 +1,234 @@
+//! The lesson HTTP API over the fake provider: catalog, lesson sessions, step checks, progress,
+//! solve and file-block writes. Fake nodes are host directories, so the test lessons' scripts
+//! only touch files in the node's home or under a temp dir.
+
+mod common;
+
+use std::path::Path;
+
+use axum::http::{Method, StatusCode};
+use common::TestApp;
+use serde_json::{json, Value};
+
+/// Text written by the file block: quotes, `$`, backticks, a backslash and trailing newlines.
+const FILE_TEXT: &str = "say 'hi' \"$HOME\" `id` $(id) \\n\n\nend\n\n";
+
+fn demo(lang: &str, title: &str, out: &Path) -> String {
+    format!(
+        r#"---
+id: demo
+title: {title}
+summary: A test lesson.
+lang: {lang}
+duration: 20m
+nodes: 2
+---
+Intro.
+
+## Make a marker
+```sh run
+touch marker
+```
+```check hint="Create the marker."
+test -f marker
+```
+
+## On node2
+```sh run node=node2
+echo two > two.txt
+```
+```check node=node2 hint="Write two.txt on node2."
+grep -qx two two.txt
+```
+```solve node=node2
+echo two > two.txt
+```
+
+## Write a file
+~~~text file path={out}/sub/dir/notes.txt
+{FILE_TEXT}~~~
+```check
+test -f {out}/sub/dir/notes.txt
+```
+
+## Read
+Nothing to check.
+"#,
+        out = out.display()
+    )
+}
+
+const SOLO: &str = "---\nid: solo\ntitle: Solo\nsummary: Only in English.\nlang: en\nduration: 5\n---\n## Read\nText.\n";
+const BROKEN: &str = "---\nid: broken\ntitle: B\nsummary: S\nlang: en\nduration: 5\n---\n## Step\n```chek\nx\n```\n";
+
+/// An app whose lessons dir holds `demo` (en, es), `solo` (en) and a broken lesson.
+fn app_with_lessons() -> (TestApp, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let write = |rel: &str, text: &str| {
+        let p = tmp.path().join("lessons").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write("en/01-demo.md", &demo("en", "Demo", &out));
+    write("es/01-demo.md", &demo("es", "Demostración", &out));
+    write("en/02-solo.md", SOLO);
+    write("en/03-broken.md", BROKEN);
+    let lessons = tmp.path().join("lessons");
+    (TestApp::with(|c| c.lessons_dir = lessons), tmp)
+}
+
+async fn lesson_session(app: &TestApp) -> (String, String) {
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"demo"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (body["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string())
+}
+
+async fn post(app: &TestApp, uri: &str, token: &str) -> (StatusCode, Value) {
+    app.call(Method::POST, uri, Some(token), "").await
+}
+
+/// Runs a shell command in a node through the exec API.
+async fn exec(app: &TestApp, id: &str, token: &str, node: &str, cmd: &str) {
+    let uri = format!("/api/sessions/{id}/nodes/{node}/exec");
+    let (status, body) = app.call(Method::POST, &uri, Some(token), &json!({ "cmd": cmd }).to_string()).await;
+    assert_eq!((status, body["exit_code"].as_i64()), (StatusCode::OK, Some(0)), "{body}");
+}
+
+#[tokio::test]
+async fn catalog_lists_servable_lessons_with_language_fallback() {
+    let (app, _tmp) = app_with_lessons();
+    let (status, all) = app.call(Method::GET, "/api/lessons", None, "").await;
+    assert_eq!(status, StatusCode::OK);
+    let pairs: Vec<(&str, &str)> =
+        all.as_array().unwrap().iter().map(|s| (s["id"].as_str().unwrap(), s["lang"].as_str().unwrap())).collect();
+    assert_eq!(pairs, [("demo", "en"), ("demo", "es"), ("solo", "en")]);
+    let (_, es) = app.call(Method::GET, "/api/lessons?lang=es", None, "").await;
+    let es: Vec<(&str, &str)> =
+        es.as_array().unwrap().iter().map(|s| (s["id"].as_str().unwrap(), s["lang"].as_str().unwrap())).collect();
+    assert_eq!(es, [("demo", "es"), ("solo", "en")]);
+
+    let (status, l) = app.call(Method::GET, "/api/lessons/demo?lang=es", None, "").await;
+    assert_eq!((status, l["title"].as_str(), l["nodes"].as_u64()), (StatusCode::OK, Some("Demostración"), Some(2)));
+    assert_eq!(l["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(l["steps"][0]["hint"], "Create the marker.");
+    assert!(!l.to_string().contains("grep -qx"), "check scripts must not reach the browser");
+    let (_, solo) = app.call(Method::GET, "/api/lessons/solo?lang=es", None, "").await;
+    assert_eq!(solo["lang"], "en");
+    for uri in ["/api/lessons/nope", "/api/lessons/broken?lang=en"] {
+        let (status, body) = app.call(Method::GET, uri, None, "").await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("LESSON_NOT_FOUND")), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn lesson_sessions_get_the_lessons_nodes_and_duration() {
+    let (app, _tmp) = app_with_lessons();
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"demo","nodes":1}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["nodes"].as_array().unwrap().len(), 2);
+    assert_eq!(body["lesson"], "demo");
+    let ttl = body["expires_in_secs"].as_u64().unwrap();
+    assert!((1190..=1200).contains(&ttl), "{ttl}");
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"nope"}"#).await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::BAD_REQUEST, Some("LESSON_NOT_FOUND")));
+}
+
+#[tokio::test]
+async fn checks_report_hints_and_stay_done() {
+    let (app, _tmp) = app_with_lessons();
+    let (id, token) = lesson_session(&app).await;
+    let check1 = format!("/api/sessions/{id}/lesson/steps/1/check?lang=en");
+    let (status, body) = post(&app, &check1, &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"step": 1, "done": false, "hint": "Create the marker."}));
+    exec(&app, &id, &token, "node1", "touch marker").await;
+    assert_eq!(post(&app, &check1, &token).await.1, json!({"step": 1, "done": true, "hint": null}));
+    // Once done, a step stays done even if the learner undoes its work.
+    exec(&app, &id, &token, "node1", "rm marker").await;
+    assert_eq!(post(&app, &check1, &token).await.1["done"], true);
+
+    let progress = format!("/api/sessions/{id}/lesson/progress?lang=en");
+    let (status, p) = app.call(Method::GET, &progress, Some(&token), "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(p["lesson"], "demo");
+    let steps: Vec<(u64, bool)> =
+        p["steps"].as_array().unwrap().iter().map(|s| (s["step"].as_u64().unwrap(), s["done"] == true)).collect();
+    assert_eq!(steps, [(1, true), (2, false), (3, false)]);
+    assert_eq!(p["steps"][1]["hint"], "Write two.txt on node2.");
+
+    // The step-2 check runs on node2: the file on node1 does not count.
+    exec(&app, &id, &token, "node1", "echo two > two.txt").await;
+    assert_eq!(post(&app, &format!("/api/sessions/{id}/lesson/steps/2/check"), &token).await.1["done"], false);
+    exec(&app, &id, &token, "node2", "echo two > two.txt").await;
+    assert_eq!(post(&app, &format!("/api/sessions/{id}/lesson/steps/2/check"), &token).await.1["done"], true);
+
+    for (uri, status, code) in [
+        (format!("/api/sessions/{id}/lesson/steps/4/check"), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        (format!("/api/sessions/{id}/lesson/steps/9/check"), StatusCode::NOT_FOUND, "NOT_FOUND"),
+        (format!("/api/sessions/{id}/lesson/steps/x/check"), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+    ] {
+        let (s, body) = post(&app, &uri, &token).await;
+        assert_eq!((s, body["code"].as_str()), (status, Some(code)), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn solve_runs_the_solve_or_replays_the_blocks() {
+    let (app, tmp) = app_with_lessons();
+    let (id, token) = lesson_session(&app).await;
+    let (status, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/solve"), &token).await;
+    assert_eq!((status, r["ok"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
+    // Step 1 has no solve: its run block is replayed in node1.
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/1/solve?lang=en"), &token).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(r["output"].as_str().unwrap().contains("touch marker"));
+    // Step 3's file block is written by its replay.
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/3/solve"), &token).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(std::fs::read_to_string(tmp.path().join("out/sub/dir/notes.txt")).unwrap(), FILE_TEXT);
+    let (_, p) = app.call(Method::GET, &format!("/api/sessions/{id}/lesson/progress"), Some(&token), "").await;
+    assert!(p["steps"].as_array().unwrap().iter().all(|s| s["done"] == true), "{p}");
+}
+
+#[tokio::test]
+async fn file_blocks_are_written_byte_for_byte() {
+    let (app, tmp) = app_with_lessons();
+    let (id, token) = lesson_session(&app).await;
+    let (_, lesson) = app.call(Method::GET, "/api/lessons/demo?lang=en", None, "").await;
+    let block = &lesson["steps"][2]["parts"].as_array().unwrap().iter().find(|p| p["kind"] == "file").unwrap();
+    let block_id = block["id"].as_str().unwrap();
+    let (status, r) = post(&app, &format!("/api/sessions/{id}/lesson/blocks/{block_id}/write?lang=en"), &token).await;
+    assert_eq!((status, r["ok"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
+    assert_eq!(std::fs::read(tmp.path().join("out/sub/dir/notes.txt")).unwrap(), FILE_TEXT.as_bytes());
+    // A run block is not a file block; unknown ids are 404.
+    for bad in ["1.1", "7.7"] {
+        let (status, body) = post(&app, &format!("/api/sessions/{id}/lesson/blocks/{bad}/write"), &token).await;
+        assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("NOT_FOUND")), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn the_step_api_needs_the_token_and_a_lesson_session() {
+    let (app, _tmp) = app_with_lessons();
+    let (id, token) = lesson_session(&app).await;
+    let uris = [
+        (Method::GET, format!("/api/sessions/{id}/lesson/progress")),
+        (Method::POST, format!("/api/sessions/{id}/lesson/steps/1/check")),
+        (Method::POST, format!("/api/sessions/{id}/lesson/steps/1/solve")),
+        (Method::POST, format!("/api/sessions/{id}/lesson/blocks/3.1/write")),
+    ];
+    for (method, uri) in &uris {
+        for bad in [None, Some("wrong")] {
+            let (status, body) = app.call(method.clone(), uri, bad, "").await;
+            assert_eq!((status, body["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("UNAUTHORIZED")), "{uri}");
+        }
+    }
+    assert!(!_tmp.path().join("out/sub/dir/notes.txt").exists(), "nothing ran without a token");
+    let (plain, plain_token) = app.create(1).await;
+    let (status, body) =
+        app.call(Method::GET, &format!("/api/sessions/{plain}/lesson/progress"), Some(&plain_token), "").await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("LESSON_NOT_FOUND")));
+    let (status, body) = app.call(Method::GET, "/api/sessions/nope/lesson/progress", Some(&token), "").await;
+    assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("SESSION_NOT_FOUND")));
+}
