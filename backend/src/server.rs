@@ -32,7 +32,7 @@ pub fn app(state: AppState) -> Router {
     let statics = routes::statics::router(&state.config.static_dir);
     Router::new()
         .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
-        .nest("/api", routes::api())
+        .nest("/api", routes::api().merge(routes::lessons::router(&state)))
         .with_state(state)
         .merge(statics)
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -2,6 +2,7 @@
 //! request helpers they share (bearer tokens, lenient JSON bodies).
 
 pub mod health;
+pub mod lessons;
 pub mod nodes;
 pub mod sessions;
 pub mod statics;

@@ -8,6 +8,7 @@ use protocol::{CreateSessionRequest, CreateSessionResponse, SessionInfo};
 
 use super::{bearer, parse_optional_json};
 use crate::error::AppError;
+use crate::lessons::steps::LessonError;
 use crate::server::AppState;
 use crate::sessions::NewSession;
 
@@ -15,12 +16,16 @@ use crate::sessions::NewSession;
 pub async fn create_session(
     State(state): State<AppState>,
     body: Bytes,
-) -> Result<(StatusCode, Json<CreateSessionResponse>), AppError> {
+) -> Result<(StatusCode, Json<CreateSessionResponse>), LessonError> {
     let req: CreateSessionRequest = parse_optional_json(&body)?;
-    if let Some(lesson) = &req.lesson {
-        validate_lesson_id(lesson)?;
-    }
-    let new = NewSession { nodes: req.nodes.unwrap_or(1), lesson: req.lesson, ttl: None };
+    let new = match &req.lesson {
+        // A lesson session gets the lesson's nodes and lasts the lesson's duration.
+        Some(lesson) => {
+            validate_lesson_id(lesson)?;
+            super::lessons::lesson_session(&state.config, lesson)?
+        }
+        None => NewSession { nodes: req.nodes.unwrap_or(1), lesson: None, ttl: None },
+    };
     let (session, token) = state.sessions.create(new).await?;
     Ok((StatusCode::CREATED, Json(CreateSessionResponse { session, token })))
 }
