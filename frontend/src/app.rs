@@ -5,7 +5,7 @@ use yew_router::prelude::*;
 
 use crate::hooks::{initial_lang, use_lang, LangHandle};
 use crate::i18n::Lang;
-use crate::pages::{HomePage, SessionPage};
+use crate::pages::{CatalogPage, HomePage, LessonPage, SessionPage};
 use crate::services::storage;
 
 /// Every page of the app.
@@ -14,7 +14,16 @@ pub enum Route {
     /// Start page.
     #[at("/")]
     Home,
-    /// A running session.
+    /// The lesson catalog.
+    #[at("/lessons")]
+    Catalog,
+    /// One lesson with its terminals.
+    #[at("/lessons/:id")]
+    Lesson {
+        /// Lesson id.
+        id: String,
+    },
+    /// A running playground session.
     #[at("/s/:id")]
     Session {
         /// Session id.
@@ -29,6 +38,8 @@ pub enum Route {
 fn switch(route: Route) -> Html {
     match route {
         Route::Home => html! { <HomePage /> },
+        Route::Catalog => html! { <CatalogPage /> },
+        Route::Lesson { id } => html! { <LessonPage key={id.clone()} id={id.clone()} /> },
         // Keyed so that moving to a new session remounts the page with fresh state.
         Route::Session { id } => html! { <SessionPage key={id.clone()} id={id.clone()} /> },
         Route::NotFound => html! { <NotFound /> },
@@ -98,6 +109,13 @@ mod tests {
             Route::recognize("/s/abc123"),
             Some(Route::Session {
                 id: "abc123".into()
+            })
+        );
+        assert_eq!(Route::recognize("/lessons"), Some(Route::Catalog));
+        assert_eq!(
+            Route::recognize("/lessons/first-containers"),
+            Some(Route::Lesson {
+                id: "first-containers".into()
             })
         );
         assert_eq!(Route::recognize("/nope/x"), Some(Route::NotFound));

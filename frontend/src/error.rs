@@ -59,6 +59,18 @@ impl Error {
         }
     }
 
+    /// Whether the server has no such endpoint at all (an older backend), as opposed to a known
+    /// endpoint saying the session or node is unknown.
+    pub fn is_missing_endpoint(&self) -> bool {
+        match self {
+            Error::Api { status: 405, .. } => true,
+            Error::Api {
+                status: 404, code, ..
+            } => code == codes::NOT_FOUND || code == "HTTP_404",
+            _ => false,
+        }
+    }
+
     /// The sentence shown to the user, in their language.
     pub fn user_message(&self, s: &Strings) -> String {
         match self {
@@ -126,6 +138,21 @@ mod tests {
         );
         assert!(Error::MissingToken("s".into()).session_is_gone());
         assert!(!Error::Network("down".into()).session_is_gone());
+    }
+
+    #[test]
+    fn missing_endpoints_are_told_apart_from_missing_things() {
+        assert!(
+            Error::from_response(404, r#"{"code":"NOT_FOUND","message":"no route"}"#)
+                .is_missing_endpoint()
+        );
+        assert!(Error::from_response(404, "").is_missing_endpoint());
+        assert!(Error::from_response(405, "").is_missing_endpoint());
+        assert!(
+            !Error::from_response(404, r#"{"code":"NODE_NOT_FOUND","message":"x"}"#)
+                .is_missing_endpoint()
+        );
+        assert!(!Error::Network("x".into()).is_missing_endpoint());
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod components;
 mod error;
 mod hooks;
 mod i18n;
+mod i18n_more;
 mod pages;
 mod services;
 

@@ -1,6 +1,12 @@
 //! Reusable pieces of the UI.
 
+pub mod code_block;
 pub mod countdown;
 pub mod error_banner;
 pub mod lang_switch;
+pub mod lesson_ctx;
+pub mod lesson_step;
+pub mod ports;
 pub mod terminal;
+pub mod terminal_tabs;
+pub mod upload;

@@ -1,12 +1,14 @@
 //! A node's terminal: xterm.js filling the panel, a status line and a reconnect button.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::rc::Rc;
 
 use yew::prelude::*;
 
 use crate::hooks::use_lang;
 use crate::services::terminal_proto::socket_url;
-use crate::services::terminal_socket::TerminalSession;
+use crate::services::terminal_socket::{TerminalSender, TerminalSession};
 use crate::services::terminal_state::{Input, Phase};
 
 impl Reducible for Phase {
@@ -14,6 +16,31 @@ impl Reducible for Phase {
 
     fn reduce(self: Rc<Self>, input: Input) -> Rc<Self> {
         Rc::new(self.next(input))
+    }
+}
+
+/// The live terminals of a page by node name, so Run buttons can type into them.
+#[derive(Clone, Default)]
+pub struct TerminalRegistry(Rc<RefCell<HashMap<String, TerminalSender>>>);
+
+impl PartialEq for TerminalRegistry {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl TerminalRegistry {
+    /// The terminal of `node`, if it is mounted.
+    pub fn get(&self, node: &str) -> Option<TerminalSender> {
+        self.0.borrow().get(node).cloned()
+    }
+
+    fn insert(&self, node: &str, sender: TerminalSender) {
+        self.0.borrow_mut().insert(node.to_string(), sender);
+    }
+
+    fn remove(&self, node: &str) {
+        self.0.borrow_mut().remove(node);
     }
 }
 
@@ -26,6 +53,9 @@ pub struct TerminalViewProps {
     pub token: AttrValue,
     /// Node whose shell to attach, e.g. `node1`.
     pub node: AttrValue,
+    /// Where to register this terminal for Run buttons, if anywhere.
+    #[prop_or_default]
+    pub registry: Option<TerminalRegistry>,
 }
 
 /// The live terminal of one node.
@@ -42,17 +72,28 @@ pub fn TerminalView(props: &TerminalViewProps) -> Html {
             props.session_id.clone(),
             props.token.clone(),
             props.node.clone(),
+            props.registry.clone(),
         );
-        use_effect_with(deps, move |(id, token, node)| {
+        use_effect_with(deps, move |(id, token, node, registry)| {
             if let (Some(el), Some(url)) = (
                 container.cast::<web_sys::HtmlElement>(),
                 page_url(id, node, token),
             ) {
                 dispatcher.dispatch(Input::Reconnect);
                 let notify = Callback::from(move |input| dispatcher.dispatch(input));
-                *session.borrow_mut() = Some(TerminalSession::start(&el, url, notify));
+                let live = TerminalSession::start(&el, url, notify);
+                if let Some(r) = registry {
+                    r.insert(node, live.sender());
+                }
+                *session.borrow_mut() = Some(live);
             }
-            move || drop(session.borrow_mut().take())
+            let (node, registry) = (node.clone(), registry.clone());
+            move || {
+                if let Some(r) = registry {
+                    r.remove(&node);
+                }
+                drop(session.borrow_mut().take())
+            }
         });
     }
     let reconnect = {

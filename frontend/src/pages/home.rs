@@ -2,6 +2,9 @@
 
 use yew::prelude::*;
 
+use yew_router::prelude::Link;
+
+use crate::app::Route;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
 use crate::hooks::{use_lang, use_start_session};
@@ -10,6 +13,7 @@ use crate::hooks::{use_lang, use_start_session};
 #[component]
 pub fn HomePage() -> Html {
     let s = use_lang().strings();
+    let more = use_lang().more();
     let start = use_start_session();
     let onclick = {
         let start = start.start.clone();
@@ -19,6 +23,8 @@ pub fn HomePage() -> Html {
         <div class="page home">
             <header class="topbar">
                 <span class="brand">{ "muelle" }</span>
+                <span class="spacer"></span>
+                <Link<Route> to={Route::Catalog} classes="nav">{ more.lessons }</Link<Route>>
                 <LangSwitch />
             </header>
             <main class="hero">
@@ -28,6 +34,7 @@ pub fn HomePage() -> Html {
                     { if start.busy { s.starting } else { s.start } }
                 </button>
                 <ErrorBanner error={start.error.clone()} />
+                <Link<Route> to={Route::Catalog} classes="lessons-link">{ format!("{} →", more.lessons) }</Link<Route>>
                 <ul class="features">
                     { for s.features.iter().map(|f| html! { <li>{ *f }</li> }) }
                 </ul>

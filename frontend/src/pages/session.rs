@@ -1,4 +1,5 @@
-//! The session page: header with node, countdown and controls, and node1's terminal.
+//! The playground (`/s/{id}`): header with countdown and controls, a tab and a terminal per
+//! node, adding and removing nodes, file upload and published ports.
 
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -6,12 +7,18 @@ use yew::prelude::*;
 use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
-use crate::components::terminal::TerminalView;
+use crate::components::ports::NodePorts;
+use crate::components::terminal::TerminalRegistry;
+use crate::components::terminal_tabs::{NodeTab, TerminalTabs};
+use crate::components::upload::{
+    dropped_files, upload_all, UploadButton, UploadNote, UploadStatus,
+};
+use protocol::NodeInfo;
 use yew_router::prelude::Link;
 
 use crate::app::Route;
 use crate::error::Error;
-use crate::hooks::{use_lang, use_start_session};
+use crate::hooks::{use_lang, use_nodes, use_start_session, NodesHandle};
 use crate::services::api;
 use crate::services::storage::{self, StoredSession};
 
@@ -26,10 +33,12 @@ pub struct SessionPageProps {
 #[component]
 pub fn SessionPage(props: &SessionPageProps) -> Html {
     let s = use_lang().strings();
+    let more = use_lang().more();
     let stored = use_state(|| storage::load_session(&props.id));
     let ended = use_state(|| false);
     let error = use_state(|| None::<Error>);
-    use_refresh(&stored, &ended);
+    let fresh_nodes = use_state(|| None::<Vec<NodeInfo>>);
+    use_refresh(&stored, &ended, &fresh_nodes);
     let Some(session) = (*stored).clone() else {
         let missing = Error::MissingToken(props.id.to_string());
         return html! { <div class="page session"><Ended error={Some(missing)} /></div> };
@@ -43,7 +52,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
         <div class="page session">
             <header class="topbar">
                 <Link<Route> to={Route::Home} classes="brand">{ "muelle" }</Link<Route>>
-                <span class="pill">{ session.first_node().to_string() }</span>
+                <Link<Route> to={Route::Catalog} classes="nav">{ more.lessons }</Link<Route>>
                 <span class="spacer"></span>
                 if !*ended {
                     <Countdown deadline_ms={session.deadline_ms} {on_expire} />
@@ -55,8 +64,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
             if *ended {
                 <Ended error={None::<Error>} />
             } else {
-                <TerminalView session_id={session.id.clone()} token={session.token.clone()}
-                              node={session.first_node().to_string()} />
+                <Playground session={session.clone()} fresh_nodes={(*fresh_nodes).clone()} />
             }
         </div>
     }
@@ -64,8 +72,12 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
 
 /// Refreshes deadline and nodes from the server once; a gone session ends the page.
 #[hook]
-fn use_refresh(stored: &UseStateHandle<Option<StoredSession>>, ended: &UseStateHandle<bool>) {
-    let (stored, ended) = (stored.clone(), ended.clone());
+fn use_refresh(
+    stored: &UseStateHandle<Option<StoredSession>>,
+    ended: &UseStateHandle<bool>,
+    fresh_nodes: &UseStateHandle<Option<Vec<NodeInfo>>>,
+) {
+    let (stored, ended, fresh_nodes) = (stored.clone(), ended.clone(), fresh_nodes.clone());
     use_effect_with((), move |()| {
         if let Some(mut session) = (*stored).clone() {
             spawn_local(async move {
@@ -74,6 +86,7 @@ fn use_refresh(stored: &UseStateHandle<Option<StoredSession>>, ended: &UseStateH
                         session.refresh(&info, js_sys::Date::now());
                         storage::save_session(&session);
                         stored.set(Some(session));
+                        fresh_nodes.set(Some(info.nodes));
                     }
                     Err(err) if err.session_is_gone() => {
                         storage::forget_session(&session.id);
@@ -84,6 +97,107 @@ fn use_refresh(stored: &UseStateHandle<Option<StoredSession>>, ended: &UseStateH
             });
         }
     });
+}
+
+/// Props of [`Playground`].
+#[derive(Properties, PartialEq)]
+struct PlaygroundProps {
+    session: StoredSession,
+    /// The node list from the server, once it answered.
+    fresh_nodes: Option<Vec<NodeInfo>>,
+}
+
+/// Node tabs, their terminals, "+ Add node", ports and upload; files dropped on the terminals
+/// go to the visible node.
+#[component]
+fn Playground(props: &PlaygroundProps) -> Html {
+    let more = use_lang().more();
+    let nodes = use_nodes(&props.session);
+    {
+        let set = nodes.set_nodes.clone();
+        use_effect_with(props.fresh_nodes.clone(), move |fresh| {
+            if let Some(list) = fresh.clone().filter(|l| !l.is_empty()) {
+                set.emit(list);
+            }
+        });
+    }
+    let registry = use_memo((), |()| TerminalRegistry::default());
+    let upload = use_state(|| None::<UploadStatus>);
+    let dragging = use_state(|| false);
+    let (id, token) = (props.session.id.clone(), props.session.token.clone());
+    let on_files = {
+        let (id, token, node, upload) = (
+            id.clone(),
+            token.clone(),
+            nodes.active.to_string(),
+            upload.clone(),
+        );
+        Callback::from(move |files: Vec<web_sys::File>| {
+            if !files.is_empty() {
+                upload_all(
+                    id.clone(),
+                    token.clone(),
+                    node.clone(),
+                    files,
+                    upload.clone(),
+                );
+            }
+        })
+    };
+    let ondragover = {
+        let dragging = dragging.clone();
+        Callback::from(move |ev: DragEvent| {
+            ev.prevent_default();
+            dragging.set(true);
+        })
+    };
+    let ondragleave = {
+        let dragging = dragging.clone();
+        Callback::from(move |_: DragEvent| dragging.set(false))
+    };
+    let ondrop = {
+        let (dragging, on_files) = (dragging.clone(), on_files.clone());
+        Callback::from(move |ev: DragEvent| {
+            ev.prevent_default();
+            dragging.set(false);
+            on_files.emit(dropped_files(&ev));
+        })
+    };
+    let tabs: Vec<NodeTab> = nodes
+        .nodes
+        .iter()
+        .map(|n| NodeTab {
+            name: n.name.clone().into(),
+            ip: n.ip.clone().into(),
+        })
+        .collect();
+    html! {
+        <div class={classes!("playground", dragging.then_some("dragging"))} {ondragover} {ondragleave} {ondrop}>
+            <ErrorBanner error={nodes.error.clone()} />
+            <TerminalTabs session_id={id.clone()} token={token.clone()} nodes={tabs} active={nodes.active.clone()}
+                          on_select={nodes.select.clone()} registry={(*registry).clone()}
+                          on_remove={Some(nodes.remove.clone())}>
+                { add_button(&nodes, more.add_node) }
+                <span class="spacer"></span>
+                if !nodes.active.is_empty() {
+                    <NodePorts session_id={id.clone()} token={token.clone()} node={nodes.active.clone()} />
+                }
+                <UploadButton {on_files} disabled={nodes.active.is_empty()} />
+            </TerminalTabs>
+            <UploadNote status={(*upload).clone()} />
+            if *dragging {
+                <div class="drop-overlay">{ format!("{} {}", more.drop_here, nodes.active) }</div>
+            }
+        </div>
+    }
+}
+
+fn add_button(nodes: &NodesHandle, label: &'static str) -> Html {
+    let add = nodes.add.clone();
+    let onclick = Callback::from(move |_: MouseEvent| add.emit(()));
+    html! {
+        <button type="button" class="add-node" disabled={!nodes.can_add()} {onclick}>{ label }</button>
+    }
 }
 
 /// `DELETE` the session, then show the ended panel.

@@ -8,8 +8,15 @@ use crate::error::Error;
 
 /// `POST /api/sessions` with an empty request (one node, default duration).
 pub async fn create_session() -> Result<CreateSessionResponse, Error> {
+    create_session_with(&CreateSessionRequest::default()).await
+}
+
+/// `POST /api/sessions` with `body` (e.g. a lesson id).
+pub async fn create_session_with(
+    body: &CreateSessionRequest,
+) -> Result<CreateSessionResponse, Error> {
     let req = Request::post(routes::SESSIONS)
-        .json(&CreateSessionRequest::default())
+        .json(body)
         .map_err(|e| Error::Decode(e.to_string()))?;
     json(req.send().await).await
 }
@@ -26,12 +33,13 @@ pub async fn end_session(id: &str, token: &str) -> Result<(), Error> {
     checked(req.send().await).await.map(drop)
 }
 
-fn authorized(req: RequestBuilder, token: &str) -> RequestBuilder {
+/// Adds the session's bearer token.
+pub(super) fn authorized(req: RequestBuilder, token: &str) -> RequestBuilder {
     req.header("Authorization", &format!("Bearer {token}"))
 }
 
 /// Turns transport failures and error statuses into [`Error`].
-async fn checked(sent: Result<Response, gloo_net::Error>) -> Result<Response, Error> {
+pub(super) async fn checked(sent: Result<Response, gloo_net::Error>) -> Result<Response, Error> {
     let resp = sent.map_err(|e| Error::Network(e.to_string()))?;
     if resp.ok() {
         return Ok(resp);
@@ -40,7 +48,10 @@ async fn checked(sent: Result<Response, gloo_net::Error>) -> Result<Response, Er
     Err(Error::from_response(resp.status(), &body))
 }
 
-async fn json<T: DeserializeOwned>(sent: Result<Response, gloo_net::Error>) -> Result<T, Error> {
+/// Checks the status and decodes the JSON body.
+pub(super) async fn json<T: DeserializeOwned>(
+    sent: Result<Response, gloo_net::Error>,
+) -> Result<T, Error> {
     let resp = checked(sent).await?;
     resp.json().await.map_err(|e| Error::Decode(e.to_string()))
 }

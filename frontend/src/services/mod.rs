@@ -1,6 +1,9 @@
 //! Talking to the backend and the browser: REST, the terminal socket, storage, xterm.js.
 
 pub mod api;
+pub mod lesson_api;
+pub mod lesson_logic;
+pub mod node_api;
 pub mod storage;
 pub mod terminal_proto;
 pub mod terminal_socket;

@@ -1,13 +1,16 @@
 //! What the browser remembers: the session's credentials (sessionStorage, so a reload of the tab
-//! reconnects) and the chosen language (localStorage).
+//! reconnects, also per lesson) and the chosen language and lesson progress (localStorage).
 
 use protocol::{CreateSessionResponse, SessionInfo};
 use serde::{Deserialize, Serialize};
 
+use super::lesson_logic::Progress;
 use crate::i18n::Lang;
 
 const LANG_KEY: &str = "muelle.lang";
 const SESSION_PREFIX: &str = "muelle.session.";
+const PROGRESS_PREFIX: &str = "muelle.progress.";
+const LESSON_SESSION_PREFIX: &str = "muelle.lesson-session.";
 
 /// A session as this tab knows it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -93,6 +96,35 @@ pub fn forget_session(id: &str) {
     }
 }
 
+/// The finished steps of lesson `lesson` (localStorage, so they outlive the session).
+pub fn load_progress(lesson: &str) -> Progress {
+    storage(true)
+        .and_then(|st| st.get_item(&format!("{PROGRESS_PREFIX}{lesson}")).ok()?)
+        .map(|json| Progress::from_json(&json))
+        .unwrap_or_default()
+}
+
+/// Remembers the finished steps of lesson `lesson`.
+pub fn save_progress(lesson: &str, progress: &Progress) {
+    if let Some(st) = storage(true) {
+        let _ = st.set_item(&format!("{PROGRESS_PREFIX}{lesson}"), &progress.to_json());
+    }
+}
+
+/// The session this tab started for lesson `lesson`, if it still has its credentials.
+pub fn load_lesson_session(lesson: &str) -> Option<StoredSession> {
+    let key = format!("{LESSON_SESSION_PREFIX}{lesson}");
+    load_session(&storage(false)?.get_item(&key).ok()??)
+}
+
+/// Remembers `session` as this tab's session for lesson `lesson` (and the session itself).
+pub fn save_lesson_session(lesson: &str, session: &StoredSession) {
+    save_session(session);
+    if let Some(st) = storage(false) {
+        let _ = st.set_item(&format!("{LESSON_SESSION_PREFIX}{lesson}"), &session.id);
+    }
+}
+
 /// The language chosen with the switch, if any.
 pub fn load_lang() -> Option<Lang> {
     Lang::parse(&storage(true)?.get_item(LANG_KEY).ok()??)
@@ -163,5 +195,7 @@ mod tests {
     fn no_storage_natively() {
         assert_eq!(load_session("x"), None);
         assert_eq!(load_lang(), None);
+        assert_eq!(load_progress("x"), Progress::default());
+        assert_eq!(load_lesson_session("x"), None);
     }
 }

@@ -19,7 +19,7 @@ pub fn socket_url(page_protocol: &str, host: &str, id: &str, node: &str, token: 
 }
 
 /// Percent-encodes everything outside RFC 3986's unreserved set.
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -101,12 +101,43 @@ impl TerminalSession {
         }
     }
 
+    /// A handle that types into this terminal's shell (Run buttons) while the terminal lives.
+    pub fn sender(&self) -> TerminalSender {
+        TerminalSender(Rc::downgrade(&self.shared))
+    }
+
     /// Replaces the socket with a new one to the same node (the reconnect button).
     pub fn reconnect(&self) {
         self.shared
             .term
             .write_str("\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
         Shared::connect(&self.shared);
+    }
+}
+
+/// Types into a terminal from outside it; does nothing once the terminal is gone.
+#[derive(Clone)]
+pub struct TerminalSender(Weak<Shared>);
+
+impl TerminalSender {
+    /// Sends `keys` as if typed, then focuses the terminal. Returns whether the shell was
+    /// connected (keys typed while disconnected are dropped, like a keyboard's).
+    pub fn send(&self, keys: &str) -> bool {
+        let Some(s) = self.0.upgrade() else {
+            return false;
+        };
+        let open = s.is_open();
+        s.send_bytes(keys.as_bytes());
+        s.term.focus();
+        open
+    }
+
+    /// Refits the terminal to its container (after it becomes visible) and focuses it.
+    pub fn refit(&self) {
+        if let Some(s) = self.0.upgrade() {
+            s.fit_and_report();
+            s.term.focus();
+        }
     }
 }
 

@@ -1,0 +1,156 @@
+//! A lesson's code block and its button: Run types it into a terminal, Write file asks the
+//! server to write it, Copy puts it on the clipboard.
+
+use protocol::{BlockKind, LessonBlock};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::components::lesson_ctx::{use_lesson_ctx, LessonCtx};
+use crate::hooks::use_lang;
+use crate::i18n_more::MoreStrings;
+use crate::services::{lesson_api, lesson_logic::keystrokes};
+
+/// What the last press of the button did.
+#[derive(Clone, PartialEq)]
+struct Outcome {
+    ok: bool,
+    message: String,
+    /// Output of a failed write, shown under the message.
+    output: String,
+}
+
+/// Props of [`CodeBlock`].
+#[derive(Properties, PartialEq)]
+pub struct CodeBlockProps {
+    /// The block as the server sent it.
+    pub block: LessonBlock,
+}
+
+/// One fenced block of a step.
+#[component]
+pub fn CodeBlock(props: &CodeBlockProps) -> Html {
+    let more = use_lang().more();
+    let ctx = use_lesson_ctx();
+    let outcome = use_state(|| None::<Outcome>);
+    let b = &props.block;
+    let (label, needs_session) = match b.kind {
+        BlockKind::Run => (more.run, true),
+        BlockKind::File => (more.write_file, true),
+        BlockKind::Plain => (more.copy, false),
+    };
+    let enabled = !needs_session || ctx.as_ref().is_some_and(|c| c.session.is_some());
+    let onclick = {
+        let (block, outcome) = (b.clone(), outcome.clone());
+        Callback::from(move |_: MouseEvent| press(&block, ctx.as_ref(), more, &outcome))
+    };
+    let kind = match b.kind {
+        BlockKind::Run => "run",
+        BlockKind::File => "file",
+        BlockKind::Plain => "plain",
+    };
+    let caption = b.path.clone().unwrap_or_else(|| b.lang.clone());
+    html! {
+        <div class={classes!("block", format!("block-{kind}"))} data-block={b.id.clone()}>
+            <div class="block-bar">
+                <span class="block-caption">{ caption }</span>
+                if b.kind != BlockKind::Plain {
+                    <span class="block-node">{ b.node.clone() }</span>
+                }
+                if b.interactive {
+                    <span class="block-badge">{ more.interactive }</span>
+                }
+                <span class="spacer"></span>
+                <button type="button" class={classes!("block-btn", kind)} disabled={!enabled} {onclick}>
+                    { label }
+                </button>
+            </div>
+            <pre><code>{ b.code.trim_end() }</code></pre>
+            if let Some(o) = &*outcome {
+                <p class={classes!("block-status", if o.ok { "ok" } else { "fail" })} role="status">
+                    { o.message.clone() }
+                </p>
+                if !o.output.is_empty() {
+                    <pre class="block-output">{ o.output.clone() }</pre>
+                }
+            }
+        </div>
+    }
+}
+
+fn press(
+    block: &LessonBlock,
+    ctx: Option<&LessonCtx>,
+    more: &'static MoreStrings,
+    outcome: &UseStateHandle<Option<Outcome>>,
+) {
+    let say = |ok: bool, message: &str| {
+        outcome.set(Some(Outcome {
+            ok,
+            message: message.into(),
+            output: String::new(),
+        }))
+    };
+    match (block.kind, ctx) {
+        (BlockKind::Plain, _) => {
+            copy_text(&block.code);
+            say(true, more.copied);
+        }
+        (BlockKind::Run, Some(ctx)) => {
+            ctx.show_node.emit(block.node.clone().into());
+            match ctx.registry.get(&block.node) {
+                Some(term) if term.send(&keystrokes(block)) => outcome.set(None),
+                _ => say(false, more.not_connected),
+            }
+        }
+        (BlockKind::File, Some(ctx)) => write_file(block, ctx, more, outcome.clone()),
+        _ => {}
+    }
+}
+
+fn write_file(
+    block: &LessonBlock,
+    ctx: &LessonCtx,
+    more: &'static MoreStrings,
+    outcome: UseStateHandle<Option<Outcome>>,
+) {
+    let Some((id, token)) = ctx.creds() else {
+        return;
+    };
+    let (block_id, lang) = (block.id.clone(), ctx.lang.to_string());
+    let path = block.path.clone().unwrap_or_default();
+    spawn_local(async move {
+        let result = lesson_api::write_block(&id, &token, &block_id, &lang).await;
+        outcome.set(Some(match result {
+            Ok(r) if r.ok => Outcome {
+                ok: true,
+                message: format!("{}: {path}", more.file_written),
+                output: String::new(),
+            },
+            Ok(r) => Outcome {
+                ok: false,
+                message: more.file_failed.into(),
+                output: r.output,
+            },
+            Err(err) => Outcome {
+                ok: false,
+                message: format!("{}: {err}", more.file_failed),
+                output: String::new(),
+            },
+        }));
+    });
+}
+
+/// `navigator.clipboard.writeText`; a refusal (no permission, insecure origin) is only logged.
+fn copy_text(text: &str) {
+    #[cfg(target_arch = "wasm32")]
+    if let Some(w) = web_sys::window() {
+        let promise = w.navigator().clipboard().write_text(text);
+        spawn_local(async move {
+            if let Err(err) = wasm_bindgen_futures::JsFuture::from(promise).await {
+                log::warn!("clipboard: {err:?}");
+            }
+        });
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = text;
+}

@@ -1,0 +1,200 @@
+//! One step of a lesson: its text and blocks, its tick, and Check / Skip / Next.
+
+use protocol::{LessonPart, LessonStep};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::components::code_block::CodeBlock;
+use crate::components::lesson_ctx::{use_lesson_ctx, LessonCtx};
+use crate::hooks::use_lang;
+use crate::i18n_more::MoreStrings;
+use crate::services::lesson_api;
+
+/// Renders server-rendered lesson content: trusted HTML and code blocks, in order.
+pub fn render_parts(parts: &[LessonPart]) -> Html {
+    parts
+        .iter()
+        .map(|part| match part {
+            LessonPart::Html { html } => html! {
+                <div class="prose">{ Html::from_html_unchecked(AttrValue::from(html.clone())) }</div>
+            },
+            LessonPart::Block(block) => html! { <CodeBlock block={block.clone()} /> },
+        })
+        .collect()
+}
+
+/// A note under the step's buttons.
+#[derive(Clone, PartialEq)]
+enum Note {
+    /// The check failed: the hint to show.
+    Hint(String),
+    /// Skip failed: message and the solve script's output.
+    Failed(String, String),
+}
+
+/// Props of [`LessonStepView`].
+#[derive(Properties, PartialEq)]
+pub struct LessonStepViewProps {
+    /// The step.
+    pub step: LessonStep,
+    /// 1-based.
+    pub number: u32,
+    /// Ticked.
+    pub done: bool,
+    /// The first step not yet done.
+    pub current: bool,
+}
+
+/// `<section id="step-N">` with the step and its controls.
+#[component]
+pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
+    let more = use_lang().more();
+    let ctx = use_lesson_ctx();
+    let note = use_state(|| None::<Note>);
+    let busy = use_state(|| false);
+    let running = ctx.as_ref().is_some_and(|c| c.session.is_some());
+    let n = props.number;
+    let action = |f: fn(
+        &LessonCtx,
+        u32,
+        &'static MoreStrings,
+        UseStateHandle<Option<Note>>,
+        UseStateHandle<bool>,
+    )| {
+        let (ctx, note, busy) = (ctx.clone(), note.clone(), busy.clone());
+        Callback::from(move |_: MouseEvent| {
+            if let Some(ctx) = &ctx {
+                f(ctx, n, more, note.clone(), busy.clone());
+            }
+        })
+    };
+    let class = classes!(
+        "step",
+        props.done.then_some("done"),
+        props.current.then_some("current")
+    );
+    html! {
+        <section id={format!("step-{n}")} {class} data-step={n.to_string()}>
+            <h2 class="step-title">
+                <span class="step-num" aria-label={format!("{} {n}", more.step)}>{ n }</span>
+                <span>{ props.step.title.clone() }</span>
+                if props.done {
+                    <span class="tick" role="img" aria-label={more.done} title={more.done}>{ "✓" }</span>
+                }
+            </h2>
+            { render_parts(&props.step.parts) }
+            <div class="step-actions">
+                if props.step.has_check {
+                    <button type="button" class="check" disabled={!running || *busy} onclick={action(check)}>{ more.check }</button>
+                } else {
+                    <button type="button" class="next" onclick={action(next)}>{ more.next }</button>
+                }
+                if props.step.has_solve && !props.done {
+                    <button type="button" class="skip" disabled={!running || *busy} onclick={action(skip)}>{ more.skip }</button>
+                }
+            </div>
+            if !props.done { { view_note(&note, more) } }
+        </section>
+    }
+}
+
+fn view_note(note: &Option<Note>, more: &MoreStrings) -> Html {
+    match note {
+        None => html! {},
+        Some(Note::Hint(hint)) => html! {
+            <p class="hint" role="status"><strong>{ more.not_yet }</strong>{ " " }{ hint.clone() }</p>
+        },
+        Some(Note::Failed(message, output)) => html! {
+            <div class="hint fail" role="status">
+                <strong>{ message.clone() }</strong>
+                if !output.is_empty() { <pre class="block-output">{ output.clone() }</pre> }
+            </div>
+        },
+    }
+}
+
+type NoteState = UseStateHandle<Option<Note>>;
+
+fn check(
+    ctx: &LessonCtx,
+    n: u32,
+    more: &'static MoreStrings,
+    note: NoteState,
+    busy: UseStateHandle<bool>,
+) {
+    let Some((id, token)) = ctx.creds() else {
+        return;
+    };
+    let (lang, mark) = (ctx.lang.to_string(), ctx.mark_done.clone());
+    busy.set(true);
+    spawn_local(async move {
+        let result = lesson_api::check_step(&id, &token, n, &lang).await;
+        busy.set(false);
+        match result {
+            Ok(status) if status.done => {
+                note.set(None);
+                mark.emit(n);
+            }
+            Ok(status) => note.set(Some(Note::Hint(
+                status.hint.unwrap_or_else(|| more.no_hint.into()),
+            ))),
+            Err(err) => note.set(Some(Note::Failed(err.to_string(), String::new()))),
+        }
+    });
+}
+
+fn skip(
+    ctx: &LessonCtx,
+    n: u32,
+    more: &'static MoreStrings,
+    note: NoteState,
+    busy: UseStateHandle<bool>,
+) {
+    if !confirm(more.confirm_skip) {
+        return;
+    }
+    let Some((id, token)) = ctx.creds() else {
+        return;
+    };
+    let (lang, mark) = (ctx.lang.to_string(), ctx.mark_done.clone());
+    busy.set(true);
+    spawn_local(async move {
+        let result = lesson_api::solve_step(&id, &token, n, &lang).await;
+        busy.set(false);
+        match result {
+            Ok(r) if r.ok => {
+                note.set(None);
+                mark.emit(n);
+            }
+            Ok(r) => note.set(Some(Note::Failed(more.skip_failed.into(), r.output))),
+            Err(err) => note.set(Some(Note::Failed(
+                format!("{}: {err}", more.skip_failed),
+                String::new(),
+            ))),
+        }
+    });
+}
+
+/// A reading step: tick it and bring the next step into view.
+fn next(ctx: &LessonCtx, n: u32, _: &'static MoreStrings, _: NoteState, _: UseStateHandle<bool>) {
+    ctx.mark_done.emit(n);
+    #[cfg(target_arch = "wasm32")]
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(&format!("step-{}", n + 1)))
+    {
+        el.scroll_into_view();
+    }
+}
+
+fn confirm(question: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false);
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = question;
+        false
+    }
+}

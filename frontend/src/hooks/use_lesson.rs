@@ -1,0 +1,205 @@
+//! The lesson page's data: its text in the UI language, its session, and the progress poll.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use gloo_timers::callback::Interval;
+use protocol::{Lesson, NodeInfo, NodeStatus};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::error::Error;
+use crate::i18n::Lang;
+use crate::services::lesson_logic::{Progress, ProgressAction};
+use crate::services::storage::{self, StoredSession};
+use crate::services::{api, lesson_api};
+
+const POLL_MS: u32 = 3_000;
+
+/// The lesson in `lang` (or the other language when it lacks `lang`). While a new language loads,
+/// the previous text stays.
+#[hook]
+pub fn use_lesson_text(id: AttrValue, lang: Lang) -> Option<Result<Lesson, Error>> {
+    let state = use_state(|| None);
+    {
+        let state = state.clone();
+        use_effect_with((id, lang), move |(id, lang)| {
+            let (id, lang) = (id.clone(), *lang);
+            spawn_local(async move {
+                let got = lesson_api::get_lesson_any(&id, lang.code(), lang.other().code()).await;
+                state.set(Some(got));
+            });
+        });
+    }
+    (*state).clone()
+}
+
+/// The lesson's session as the page sees it.
+#[derive(Clone, PartialEq)]
+pub struct LessonSession {
+    /// Running session, if any.
+    pub session: Option<StoredSession>,
+    /// Its nodes (with addresses once the server told them).
+    pub nodes: Vec<NodeInfo>,
+    /// Creates the session.
+    pub start: Callback<()>,
+    /// Forgets an expired session.
+    pub expire: Callback<()>,
+    /// A start request is in flight.
+    pub busy: bool,
+    /// The last start failed.
+    pub error: Option<Error>,
+    /// A session ran out during this visit.
+    pub ended: bool,
+}
+
+/// This tab's session for lesson `id`: restored from sessionStorage (and checked with the server)
+/// or created by `start`.
+#[hook]
+pub fn use_lesson_session(id: AttrValue) -> LessonSession {
+    let session = use_state(|| storage::load_lesson_session(&id));
+    let nodes = use_state(|| names_only(session.as_ref()));
+    let busy = use_state(|| false);
+    let error = use_state(|| None::<Error>);
+    let ended = use_state(|| false);
+    {
+        let (session, nodes) = (session.clone(), nodes.clone());
+        use_effect_with((), move |()| refresh(session, nodes));
+    }
+    let start = {
+        let (id, session, nodes, busy, error) = (
+            id.clone(),
+            session.clone(),
+            nodes.clone(),
+            busy.clone(),
+            error.clone(),
+        );
+        Callback::from(move |()| {
+            if *busy {
+                return;
+            }
+            busy.set(true);
+            error.set(None);
+            let (id, session, nodes, busy, error) = (
+                id.clone(),
+                session.clone(),
+                nodes.clone(),
+                busy.clone(),
+                error.clone(),
+            );
+            spawn_local(async move {
+                let result = lesson_api::create_lesson_session(&id).await;
+                busy.set(false);
+                match result {
+                    Ok(resp) => {
+                        let stored = StoredSession::from_created(&resp, js_sys::Date::now());
+                        storage::save_lesson_session(&id, &stored);
+                        nodes.set(resp.session.nodes);
+                        session.set(Some(stored));
+                    }
+                    Err(err) => error.set(Some(err)),
+                }
+            });
+        })
+    };
+    let expire = {
+        let (session, ended) = (session.clone(), ended.clone());
+        Callback::from(move |()| {
+            if let Some(s) = &*session {
+                storage::forget_session(&s.id);
+            }
+            session.set(None);
+            ended.set(true);
+        })
+    };
+    LessonSession {
+        session: (*session).clone(),
+        nodes: (*nodes).clone(),
+        start,
+        expire,
+        busy: *busy,
+        error: (*error).clone(),
+        ended: *ended,
+    }
+}
+
+fn names_only(session: Option<&StoredSession>) -> Vec<NodeInfo> {
+    session
+        .map(|s| s.nodes.iter().map(|n| node_named(n)).collect())
+        .unwrap_or_default()
+}
+
+/// A node known only by name (its address comes with the next refresh).
+pub fn node_named(name: &str) -> NodeInfo {
+    NodeInfo {
+        name: name.to_string(),
+        ip: String::new(),
+        status: NodeStatus::Starting,
+    }
+}
+
+/// Re-reads a restored session: fresh deadline and node addresses, or forget it if it is gone.
+fn refresh(session: UseStateHandle<Option<StoredSession>>, nodes: UseStateHandle<Vec<NodeInfo>>) {
+    let Some(mut stored) = (*session).clone() else {
+        return;
+    };
+    spawn_local(async move {
+        match api::get_session(&stored.id, &stored.token).await {
+            Ok(info) => {
+                stored.refresh(&info, js_sys::Date::now());
+                storage::save_session(&stored);
+                nodes.set(info.nodes);
+                session.set(Some(stored));
+            }
+            Err(err) if err.session_is_gone() => {
+                storage::forget_session(&stored.id);
+                session.set(None);
+            }
+            Err(err) => log::warn!("refresh lesson session: {err}"),
+        }
+    });
+}
+
+/// Every 3 s while the page is visible and a session runs, asks the server which checked steps
+/// pass and merges them into the progress.
+#[hook]
+pub fn use_progress_poll(
+    session: Option<StoredSession>,
+    lang: AttrValue,
+    progress: UseReducerDispatcher<Progress>,
+) {
+    let creds = session.map(|s| (s.id, s.token));
+    use_effect_with((creds, lang), move |(creds, lang)| {
+        let poll = creds.clone().map(|(id, token)| {
+            let in_flight = Rc::new(Cell::new(false));
+            let lang = lang.to_string();
+            let tick = move || {
+                if page_hidden() || in_flight.replace(true) {
+                    return;
+                }
+                let (id, token, lang) = (id.clone(), token.clone(), lang.clone());
+                let (in_flight, progress) = (in_flight.clone(), progress.clone());
+                spawn_local(async move {
+                    match lesson_api::progress(&id, &token, &lang).await {
+                        Ok(p) => progress.dispatch(ProgressAction::Merge(p)),
+                        Err(err) => log::debug!("progress poll: {err}"),
+                    }
+                    in_flight.set(false);
+                });
+            };
+            tick();
+            Interval::new(POLL_MS, tick)
+        });
+        move || drop(poll)
+    });
+}
+
+/// `document.hidden`: a background tab does not poll.
+pub fn page_hidden() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    return web_sys::window()
+        .and_then(|w| w.document())
+        .is_some_and(|d| d.hidden());
+    #[cfg(not(target_arch = "wasm32"))]
+    false
+}
