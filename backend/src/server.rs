@@ -33,6 +33,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
         .nest("/api", routes::api().merge(routes::lessons::router(&state)))
+        .merge(routes::proxy_routes())
         .with_state(state)
         .merge(statics)
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {

@@ -10,3 +10,4 @@ mod escape;
 mod restart;
 mod capacity;
 mod pool;
+mod playground;

@@ -1,9 +1,11 @@
 //! HTTP routes: `/healthz`, the `/api` session, node, exec and terminal endpoints, and the
 //! request helpers they share (bearer tokens, lenient JSON bodies).
 
+pub mod files;
 pub mod health;
 pub mod lessons;
 pub mod nodes;
+pub mod proxy;
 pub mod sessions;
 pub mod statics;
 pub mod terminal;
@@ -26,7 +28,34 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes/{node}", axum::routing::delete(nodes::remove_node))
         .route("/sessions/{id}/nodes/{node}/exec", post(nodes::exec_node))
         .route("/sessions/{id}/nodes/{node}/terminal", get(terminal::open_terminal))
+        .route(
+            "/sessions/{id}/nodes/{node}/files",
+            post(files::upload_file).layer(axum::extract::DefaultBodyLimit::max(files::MAX_UPLOAD_BYTES)),
+        )
+        .route("/sessions/{id}/nodes/{node}/ports", get(files::list_ports))
         .fallback(api_not_found)
+}
+
+/// `/proxy/{id}/{node}/{port}/…`: a node's published port, in the browser.
+pub fn proxy_routes() -> Router<AppState> {
+    Router::new()
+        .route("/proxy/{id}/{node}/{port}", get(proxy::proxy_root))
+        .route("/proxy/{id}/{node}/{port}/", axum::routing::any(proxy_index))
+        .route("/proxy/{id}/{node}/{port}/{*rest}", axum::routing::any(proxy::proxy))
+        .layer(axum::extract::DefaultBodyLimit::max(32 << 20))
+}
+
+/// The proxied app's root: `proxy` with an empty rest of path.
+async fn proxy_index(
+    state: axum::extract::State<AppState>,
+    axum::extract::Path((id, node, port)): axum::extract::Path<(String, String, u16)>,
+    query: axum::extract::Query<std::collections::HashMap<String, String>>,
+    method: axum::http::Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<axum::response::Response, AppError> {
+    let path = axum::extract::Path((id, node, port, String::new()));
+    proxy::proxy(state, path, query, method, headers, body).await
 }
 
 async fn api_not_found() -> AppError {
