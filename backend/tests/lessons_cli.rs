@@ -1,4 +1,4 @@
-//! `muelle lessons ...` through `run_cli`: exit codes of lint, and `test` not being built yet.
+//! `muelle lessons ...` through `run_cli`: exit codes of lint, and `test`'s argument errors (playing lessons is in tests/e2e).
 
 use std::path::Path;
 
@@ -40,8 +40,10 @@ fn lessons_lint_exit_codes() {
 
 #[test]
 fn lessons_other_subcommands() {
-    let err = run_cli(&args(&["test"])).unwrap_err().to_string();
-    assert!(err.contains("not implemented yet"), "{err}");
+    let err = run_cli(&args(&["test", "--bogus"])).unwrap_err().to_string();
+    assert!(err.contains("unknown option"), "{err}");
+    let err = run_cli(&args(&["test", "/nonexistent/lessons"])).unwrap_err().to_string();
+    assert!(err.contains("cannot read lessons directory"), "{err}");
     assert_eq!(run_cli(&args(&["frobnicate"])).unwrap(), 2);
     assert_eq!(run_cli(&args(&["--help"])).unwrap(), 0);
 }

@@ -12,8 +12,10 @@ pub mod model;
 pub mod node_exec;
 pub mod parser;
 pub mod render;
+pub mod runner;
 pub mod steps;
 pub mod store;
+pub mod test_cli;
 
 use std::path::{Path, PathBuf};
 
@@ -23,14 +25,14 @@ pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};
 pub use store::LessonStore;
 
-const USAGE: &str =
-    "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)";
+const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)
+       muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]   (root; real nodes)";
 
 /// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
 pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("lint") => lint_cli(&args[1..]),
-        Some("test") => anyhow::bail!("muelle lessons test: not implemented yet"),
+        Some("test") => test_cli::run(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(0)

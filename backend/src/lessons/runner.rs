@@ -1,0 +1,184 @@
+//! `muelle lessons test`: plays every lesson on real nodes, as a learner pressing every button
+//! would, and requires each step's check to pass.
+//!
+//! Per step: the run blocks run in order in their nodes (file blocks are written); a step with an
+//! `interactive` block is completed by its `solve` instead (its later blocks are typed inside a
+//! container). Then the check must pass, retried for a few seconds since containers start
+//! asynchronously. One line per step; the session is destroyed after each lesson.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::model::{ParsedLesson, Step};
+use super::node_exec::{self, limit_of, Transcript, CHECK_TIMEOUT, SOLVE_TIMEOUT};
+use super::store::{scripts_of, Script, StepScripts};
+use crate::provider::SandboxProvider;
+use crate::sessions::{NewSession, SessionRegistry};
+
+/// How long a failing check is retried after the step's blocks ran.
+pub const CHECK_RETRY: Duration = Duration::from_secs(8);
+/// Pause between check attempts.
+const CHECK_PAUSE: Duration = Duration::from_millis(500);
+/// Output lines shown under a failed step.
+const FAILURE_LINES: usize = 40;
+
+/// What running one lesson gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LessonOutcome {
+    /// `es/01-primeros-contenedores.md`
+    pub label: String,
+    /// Steps that passed.
+    pub passed: usize,
+    /// Steps that failed.
+    pub failed: usize,
+    /// Wall time, session start and teardown included.
+    pub elapsed: Duration,
+}
+
+/// Plays lessons in sessions of one registry.
+pub struct Runner {
+    /// Creates and destroys the sessions.
+    pub sessions: Arc<SessionRegistry>,
+    /// Runs commands in their nodes.
+    pub provider: Arc<dyn SandboxProvider>,
+}
+
+impl Runner {
+    /// Plays `lesson` in a fresh session, printing one line per step.
+    pub async fn run_lesson(&self, label: &str, lesson: &ParsedLesson) -> anyhow::Result<LessonOutcome> {
+        let started = Instant::now();
+        let new = NewSession {
+            nodes: lesson.front.node_count,
+            lesson: Some(lesson.front.id.clone()),
+            ttl: Some(Duration::from_secs(u64::from(lesson.front.duration_minutes) * 60)),
+        };
+        let (info, _token) = self
+            .sessions
+            .create(new)
+            .await
+            .map_err(|e| anyhow::anyhow!("starting a session for {label}: {e:?}"))?;
+        println!("  {label}: session {} with {} node(s) in {:.1}s", info.id, info.nodes.len(), secs(started));
+        let (mut passed, mut failed) = (0, 0);
+        for (i, step) in lesson.steps.iter().enumerate() {
+            let step_started = Instant::now();
+            let t = self.run_step(&info.id, lesson, i).await;
+            let mark = if t.ok() { '✓' } else { '✗' };
+            println!("{mark} {label} step {} {:?} {:.1}s", i + 1, step.title, secs(step_started));
+            if t.ok() {
+                passed += 1;
+            } else {
+                failed += 1;
+                print_failure(t.output());
+            }
+        }
+        if let Err(err) = self.sessions.delete(&info.id).await {
+            println!("  {label}: deleting session {} failed: {err:?}", info.id);
+        }
+        Ok(LessonOutcome { label: label.to_string(), passed, failed, elapsed: started.elapsed() })
+    }
+
+    /// Runs step `index` (0-based) of `lesson` in session `id`: its blocks (or solve), then its
+    /// check until it passes or [`CHECK_RETRY`] runs out.
+    async fn run_step(&self, id: &str, lesson: &ParsedLesson, index: usize) -> Transcript {
+        let mut t = Transcript::default();
+        let Some(scripts) = scripts_of(lesson, index) else {
+            t.fail("no such step");
+            return t;
+        };
+        let step = &lesson.steps[index];
+        if needs_solve(step) {
+            match &scripts.solve {
+                Some(solve) => self.script(id, solve, SOLVE_TIMEOUT, "solve", &mut t).await,
+                None => t.fail("the step has an interactive block but no solve"),
+            }
+        } else {
+            self.replay(id, lesson, &scripts, &mut t).await;
+        }
+        if let (true, Some(check)) = (t.ok(), &scripts.check) {
+            self.check_until_pass(id, check, &mut t).await;
+        }
+        t
+    }
+
+    /// The step's run and file blocks in order, stopping at the first failure.
+    async fn replay(&self, id: &str, lesson: &ParsedLesson, scripts: &StepScripts, t: &mut Transcript) {
+        for block in &scripts.replay {
+            let node = match self.sessions.running_node(id, lesson.node_of(block)) {
+                Ok(n) => n,
+                Err(err) => return t.fail(&format!("{}: {err}", lesson.node_of(block))),
+            };
+            let label = block.path.as_ref().map_or_else(|| block.code.clone(), |p| format!("write {p}"));
+            match node_exec::replay_block(&self.provider, &node, block).await {
+                Ok(r) if t.record(&label, &r) => {}
+                Ok(_) => return,
+                Err(err) => return t.fail(&format!("{label}: {err:#}")),
+            }
+        }
+    }
+
+    /// Runs the check until it passes; records only the last failed attempt.
+    async fn check_until_pass(&self, id: &str, check: &Script, t: &mut Transcript) {
+        let deadline = Instant::now() + CHECK_RETRY;
+        loop {
+            let mut attempt = Transcript::default();
+            self.script(id, check, CHECK_TIMEOUT, "check", &mut attempt).await;
+            if attempt.ok() {
+                return;
+            }
+            if Instant::now() >= deadline {
+                return t.fail(&format!("check failed:\n{}", attempt.output()));
+            }
+            tokio::time::sleep(CHECK_PAUSE).await;
+        }
+    }
+
+    /// Runs a check or solve script in its node.
+    async fn script(&self, id: &str, s: &Script, default: Duration, what: &str, t: &mut Transcript) {
+        let node = match self.sessions.running_node(id, &s.node) {
+            Ok(n) => n,
+            Err(err) => return t.fail(&format!("{what} on {}: {err}", s.node)),
+        };
+        match node_exec::run_sh(&self.provider, &node, &s.code, limit_of(s, default)).await {
+            Ok(r) => {
+                t.record(&format!("{what}: {}", s.code.trim_end()), &r);
+            }
+            Err(err) => t.fail(&format!("{what}: {err:#}")),
+        }
+    }
+}
+
+/// A step with an interactive block cannot be replayed: a person would type into a container.
+pub fn needs_solve(step: &Step) -> bool {
+    step.blocks().any(|b| b.interactive)
+}
+
+fn secs(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64()
+}
+
+/// The last lines of a failed step's output, indented.
+fn print_failure(output: &str) {
+    let lines: Vec<&str> = output.lines().collect();
+    for line in &lines[lines.len().saturating_sub(FAILURE_LINES)..] {
+        println!("    | {line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lessons::parser::parse;
+
+    #[test]
+    fn interactive_steps_are_completed_by_their_solve() {
+        let text = "---\nid: x\ntitle: X\nsummary: S\nlang: en\nduration: 5\n---\n\
+            ## A\n```sh run\nls\n```\n\
+            ## B\n```sh run interactive\ndocker run -it busybox sh\n```\n```sh run\nexit\n```\n\
+            ```check\ntrue\n```\n```solve\ntrue\n```\n";
+        let (lesson, problems) = parse("en/01-x.md", text);
+        assert!(problems.is_empty(), "{problems:?}");
+        let lesson = lesson.unwrap();
+        assert!(!needs_solve(&lesson.steps[0]));
+        assert!(needs_solve(&lesson.steps[1]));
+    }
+}
