@@ -45,6 +45,7 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_NODE_CPUS_MILLI` — CPU limit of each node in thousandths of a core [`1000`]
 /// - `MUELLE_NODE_PIDS` — process limit of each node [`2048`]
 /// - `MUELLE_NODE_DISK_MB` — disk of each node (writable root + /var/lib/docker), a sparse image; 0 = no limit [`10240`]
+/// - `MUELLE_DB` — the SQLite file [`$MUELLE_DATA_DIR/muelle.db`]
 /// - `MUELLE_POOL_SIZE` — warm nodes kept ready (dockerd running) for instant starts [`2`]
 /// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it on their gateway) [`0.0.0.0:5000`]
 /// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
@@ -80,6 +81,8 @@ pub struct Config {
     pub registry_listen: String,
     /// Warm nodes kept ready.
     pub pool_size: usize,
+    /// The SQLite file, when not `data_dir/muelle.db`.
+    pub db_file: Option<PathBuf>,
 }
 
 /// Resource limits of one node.
@@ -118,6 +121,7 @@ impl Default for Config {
             node_limits: NodeLimits::default(),
             registry_listen: "0.0.0.0:5000".into(),
             pool_size: 2,
+            db_file: None,
         }
     }
 }
@@ -156,6 +160,7 @@ impl Config {
             },
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
             pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
+            db_file: get("MUELLE_DB").map(PathBuf::from),
         };
         config.validate()?;
         Ok(config)
@@ -180,7 +185,7 @@ impl Config {
 
     /// Path of the SQLite database.
     pub fn db_path(&self) -> PathBuf {
-        self.data_dir.join("muelle.db")
+        self.db_file.clone().unwrap_or_else(|| self.data_dir.join("muelle.db"))
     }
 }
 

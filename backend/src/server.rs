@@ -67,6 +67,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
     sessions.recover().await.context("recovering sessions")?;
+    let swept = sessions.sweep_orphans().await.context("sweeping orphaned nodes")?;
+    if swept > 0 {
+        tracing::warn!(swept, "removed nodes and bridges a crash had left");
+    }
+    provider.start_background()?;
     let expiry = sessions.spawn_expiry_task(config.expiry_interval);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await

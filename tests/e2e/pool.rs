@@ -9,7 +9,11 @@ use serial_test::serial;
 use crate::multinode::{create, delete, exec};
 
 fn pool_nodes(stack: &Stack) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_dir(stack.data_dir.join("sandboxes"))
+    pool_nodes_in(&stack.data_dir)
+}
+
+fn pool_nodes_in(data_dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(data_dir.join("sandboxes"))
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -22,16 +26,17 @@ fn pool_nodes(stack: &Stack) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[serial]
 async fn a_warm_node_becomes_the_sessions_node1() {
+    let before = pool_nodes_in(&e2e::data_dir());
     let stack = Stack::start(|c| c.pool_size = 1).await.expect("stack");
     let deadline = Instant::now() + Duration::from_secs(30);
-    // Wait for the pool to hold a node whose dockerd answers (the directory appears first).
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    while pool_nodes(&stack).is_empty() {
+    let new_nodes = || pool_nodes(&stack).into_iter().filter(|n| !before.contains(n)).collect::<Vec<_>>();
+    // Wait for this pool's node: its directory appears at spawn, its dockerd answers < 1 s later.
+    while new_nodes().is_empty() {
         assert!(Instant::now() < deadline, "the pool never filled");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let warm = pool_nodes(&stack);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let warm = new_nodes();
     assert_eq!(warm.len(), 1, "{warm:?}");
 
     let t = Instant::now();

@@ -33,6 +33,8 @@ impl Server {
             .env("MUELLE_DATA_DIR", data_dir())
             .env("MUELLE_SESSION_TTL_SECS", ttl_secs.to_string())
             .env("MUELLE_EXPIRY_INTERVAL_SECS", "1")
+            // kill -9 leaves a pool's nodes to the next start's sweep; keep this test to its own.
+            .env("MUELLE_POOL_SIZE", "0")
             .spawn()
             .expect("start muelle serve");
         let base = format!("http://127.0.0.1:{port}");
@@ -51,7 +53,7 @@ impl Server {
 
     async fn create(&self) -> CreateSessionResponse {
         let r = reqwest::Client::new().post(format!("{}/api/sessions", self.base)).json(&serde_json::json!({})).send().await.unwrap();
-        assert_eq!(r.status(), 201);
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
         r.json().await.unwrap()
     }
 
@@ -63,7 +65,7 @@ impl Server {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200);
+        assert_eq!(r.status(), 200, "exec {cmd:?}: {}", r.text().await.unwrap());
         r.json().await.unwrap()
     }
 

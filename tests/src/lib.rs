@@ -25,6 +25,11 @@ pub struct Stack {
 }
 
 
+fn next_stack() -> u32 {
+    static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// The data directory the images were built into (`MUELLE_DATA_DIR`, default /var/lib/muelle).
 pub fn data_dir() -> PathBuf {
     PathBuf::from(std::env::var("MUELLE_DATA_DIR").unwrap_or_else(|_| "/var/lib/muelle".into()))
@@ -43,6 +48,9 @@ impl Stack {
             data_dir: data_dir.clone(),
             // Tests that want the warm pool ask for it.
             pool_size: 0,
+            // Each stack its own database, so suites running side by side never adopt (or end)
+            // each other's sessions.
+            db_file: Some(std::env::temp_dir().join(format!("muelle-e2e-{}-{}.db", std::process::id(), next_stack()))),
             ..Config::default()
         };
         config(&mut cfg);
@@ -52,12 +60,7 @@ impl Stack {
         let cfg = Arc::new(cfg);
         let provider: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&cfg)?);
         let sessions = Arc::new(SessionRegistry::open(cfg.clone(), provider.clone())?);
-        // A test that panicked earlier left its session running: the suite owns this data
-        // directory while it runs, so adopt and end every stored session first.
-        sessions.recover().await?;
-        for id in sessions.session_ids() {
-            sessions.delete(&id).await.map_err(|e| anyhow::anyhow!("sweeping session {id}: {e:?}"))?;
-        }
+        provider.start_background()?;
         let expiry = sessions.spawn_expiry_task(cfg.expiry_interval);
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         let base = format!("http://{}", listener.local_addr()?);

@@ -94,6 +94,20 @@ pub trait SandboxProvider: Send + Sync + 'static {
     fn destroy_node(&self, node: &NodeHandle) -> Result<(), ProviderError>;
     /// Whether the node's init process is still running.
     fn is_alive(&self, node: &NodeHandle) -> bool;
+    /// Destroys every node and session bridge on the host that is not in `live_keys` /
+    /// `live_bridges`: what a crash left between creating a sandbox and storing it. Returns how
+    /// many it removed. Only the one backend that owns the host may call it.
+    fn sweep_orphans(&self, live_keys: &[String], live_bridges: &[String]) -> usize {
+        let _ = (live_keys, live_bridges);
+        0
+    }
+
+    /// Starts background work (the real provider's warm pool). Called once, after sessions were
+    /// recovered and orphans swept.
+    fn start_background(&self) -> anyhow::Result<()> {
+        Ok(())
+    }
+
     /// Starts `argv` in the node on a fresh terminal of `cols`×`rows`; returns the PTY master
     /// (non-blocking) and the child. The default uses a host PTY; the real provider takes the PTY
     /// from the node's own devpts so the terminal has a name inside (`tty` prints /dev/pts/N).

@@ -16,7 +16,7 @@ const GATEWAY: [u8; 4] = [10, 99, 1, 1];
 /// Pool nodes' uid ranges start here, above any range the session registry hands out.
 const UID_BASE: u32 = 1_000_000_000;
 const UID_SLOTS: u32 = 16_384;
-/// Key prefix of pool nodes; leftovers with it are swept at start.
+/// Key prefix of pool nodes (they keep it when a session takes them).
 pub const KEY_PREFIX: &str = "pl-";
 
 /// The pool.
@@ -47,9 +47,10 @@ impl Pool {
         })
     }
 
-    /// Sweeps pool nodes a previous process left, creates the bridge, starts the refill thread.
+    /// Creates the pool's bridge and starts the refill thread. Pool nodes a previous process
+    /// left are not this pool's business: the registry's orphan sweep, which runs first and
+    /// knows which nodes sessions own, removes them.
     pub fn start(self: &Arc<Self>) -> anyhow::Result<()> {
-        sweep(&self.host);
         let gw = std::net::Ipv4Addr::from(GATEWAY).to_string();
         net::create_bridge(BRIDGE, &gw, 24)?;
         let pool = Arc::clone(self);
@@ -135,16 +136,4 @@ fn random_suffix() -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
     (0..6).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
-}
-
-/// Destroys every pool node a previous process left behind (they are in no session).
-fn sweep(host: &HostConfig) {
-    let Ok(entries) = std::fs::read_dir(&host.state_dir) else { return };
-    for e in entries.flatten() {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with(KEY_PREFIX) {
-            tracing::info!(node = %name, "sweeping a pool node left by a previous run");
-            let _ = Sandbox::attach(&name, 0, 0, host).destroy();
-        }
-    }
 }

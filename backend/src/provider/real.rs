@@ -38,9 +38,6 @@ impl RealProvider {
         let limits = CgroupLimits { memory_bytes: l.memory_mb << 20, cpu_millis: l.cpus_milli, pids: l.pids };
         let disk_bytes = l.disk_mb << 20;
         let pool = (config.pool_size > 0).then(|| Pool::new(config.pool_size, host.clone(), limits.clone(), disk_bytes, MTU));
-        if let Some(p) = &pool {
-            p.start().context("starting the warm pool")?;
-        }
         Ok(Self { host, limits, disk_bytes, pool })
     }
 
@@ -137,6 +134,37 @@ impl SandboxProvider for RealProvider {
 
     fn is_alive(&self, node: &NodeHandle) -> bool {
         self.sandbox(node).is_alive()
+    }
+
+    fn start_background(&self) -> anyhow::Result<()> {
+        if let Some(p) = &self.pool {
+            p.start().context("starting the warm pool")?;
+        }
+        Ok(())
+    }
+
+    fn sweep_orphans(&self, live_keys: &[String], live_bridges: &[String]) -> usize {
+        let mut removed = 0;
+        for e in std::fs::read_dir(&self.host.state_dir).into_iter().flatten().flatten() {
+            let key = e.file_name().to_string_lossy().into_owned();
+            // Runs before the pool starts: every pool node here is a previous process's.
+            if key.starts_with('.') || live_keys.contains(&key) {
+                continue;
+            }
+            tracing::warn!(node = %key, "sweeping a node no session owns");
+            if Sandbox::attach(&key, 0, 0, &self.host).destroy().is_ok() {
+                removed += 1;
+            }
+        }
+        for e in std::fs::read_dir("/sys/class/net").into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let session_bridge = name.strip_prefix("mb-").is_some_and(|n| n.parse::<u8>().is_ok());
+            if session_bridge && !live_bridges.contains(&name) {
+                tracing::warn!(bridge = %name, "sweeping a bridge no session owns");
+                removed += usize::from(net::delete_bridge(&name).is_ok());
+            }
+        }
+        removed
     }
 
     fn terminal(&self, node: &NodeHandle, argv: &[String], cols: u16, rows: u16) -> std::io::Result<(OwnedFd, Child)> {

@@ -52,6 +52,19 @@ impl SessionRegistry {
         Ok(report)
     }
 
+    /// After [`SessionRegistry::recover`]: removes nodes and bridges on the host that no stored
+    /// session owns (a crash between creating a sandbox and storing it). Returns how many.
+    pub async fn sweep_orphans(&self) -> anyhow::Result<usize> {
+        let (keys, bridges): (Vec<String>, Vec<String>) = {
+            let map = self.lock();
+            let keys = map.values().flat_map(|s| s.nodes.iter().map(|n| n.handle.key.clone())).collect();
+            let bridges = map.values().map(|s| s.net.bridge.clone()).collect();
+            (keys, bridges)
+        };
+        let provider = self.provider.clone();
+        blocking(move || Ok(provider.sweep_orphans(&keys, &bridges))).await
+    }
+
     /// Marks nodes failed when their sandbox is gone or their creation was interrupted, and
     /// clears what is left of them.
     async fn check_nodes(
