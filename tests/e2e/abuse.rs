@@ -11,19 +11,22 @@ use protocol::{CreateSessionResponse, ExecResponse};
 use serial_test::serial;
 
 use crate::support::{
-    cgroup_key, cgroup_u64, create, delete, exec, exec_for, host_free_bytes, ok, timed_docker_run, Watchdog,
+    cgroup_key, cgroup_u64, create, delete, exec, exec_for, find_node_key, guard, host_free_bytes, ok, timed_docker_run,
+    DeleteOnDrop, Watchdog,
 };
 
 /// Slowest acceptable `/healthz` answer while a session misbehaves.
 const HEALTHZ_LIMIT: Duration = Duration::from_secs(1);
 
 /// Two sessions on a fresh stack: the abuser and a bystander whose busybox is already pulled.
-async fn two_sessions(stack: &Stack) -> (CreateSessionResponse, CreateSessionResponse) {
+/// Both are deleted when the guards drop, even after a failed assertion.
+async fn two_sessions(stack: &Stack) -> (CreateSessionResponse, CreateSessionResponse, [DeleteOnDrop; 2]) {
     let abuser = create(stack, "{}").await;
     let victim = create(stack, "{}").await;
+    let guards = [guard(stack, &abuser), guard(stack, &victim)];
     let warm = timed_docker_run(stack, &victim).await;
     eprintln!("bystander's docker run before the abuse (pull included): {warm:?}");
-    (abuser, victim)
+    (abuser, victim, guards)
 }
 
 /// Starts `cmd` on the abuser's node1 in the background with a time limit.
@@ -62,8 +65,8 @@ async fn forks_refused_beyond(key: &str, before: u64) -> u64 {
 #[serial]
 async fn fork_bomb_is_held_by_the_pids_limit() {
     let stack = Arc::new(Stack::start(|_| {}).await.expect("stack"));
-    let (a, v) = two_sessions(&stack).await;
-    let key = crate::support::node_key(&a, 1);
+    let (a, v, _guards) = two_sessions(&stack).await;
+    let key = find_node_key(&stack, &a, "node1").await;
     let max = cgroup_u64(&key, "pids", "pids.max");
     let dog = Watchdog::start(&stack);
     // The classic bomb; the exec keeps running (exec sleep forks nothing) until its time limit.
@@ -78,8 +81,14 @@ async fn fork_bomb_is_held_by_the_pids_limit() {
     assert!(out.timed_out && out.exit_code == 124, "the bomb should run until its time limit: {out:?}");
     // The time limit killed the exec's whole process group: the node is usable again.
     still_alive(&stack, &a, Duration::from_secs(20)).await;
-    let left = cgroup_u64(&key, "pids", "pids.current");
-    assert!(left < 200, "{left} processes left after the bomb was killed");
+    // 2000 SIGKILLed processes take a while to exit under the node's CPU quota.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut left = cgroup_u64(&key, "pids", "pids.current");
+    while left >= 200 {
+        assert!(Instant::now() < deadline, "{left} processes left 30 s after the bomb was killed");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        left = cgroup_u64(&key, "pids", "pids.current");
+    }
     let after = timed_docker_run(&stack, &a).await;
     eprintln!("abuser's own docker run after the bomb: {after:?} ({left} processes left)");
 
@@ -106,8 +115,8 @@ async fn fork_bomb_is_held_by_the_pids_limit() {
 #[serial]
 async fn memory_bomb_is_killed_inside_its_node() {
     let stack = Arc::new(Stack::start(|c| c.node_limits.memory_mb = 768).await.expect("stack"));
-    let (a, v) = two_sessions(&stack).await;
-    let key = crate::support::node_key(&a, 1);
+    let (a, v, _guards) = two_sessions(&stack).await;
+    let key = find_node_key(&stack, &a, "node1").await;
     let limit = cgroup_u64(&key, "memory", "memory.limit_in_bytes");
     assert_eq!(limit, 768 << 20);
     let dog = Watchdog::start(&stack);
@@ -121,15 +130,21 @@ async fn memory_bomb_is_killed_inside_its_node() {
     assert!(!out.timed_out && out.exit_code == 137, "the OOM killer should end it: {out:?}");
     let kills = cgroup_key(&key, "memory", "memory.oom_control", "oom_kill");
     assert!(kills >= 1, "no OOM kill recorded in the node's cgroup");
-    // The same from a container: its cgroup sits under the node's.
+    // The same from a container: its cgroup sits under the node's, so the node's limit holds it
+    // (docker sets no limit of its own). The kill is counted in the container's cgroup, which
+    // goes with the container; docker's OOMKilled and the node's peak show it.
+    ok(&stack, &a, "docker pull -q busybox >/dev/null").await;
+    std::fs::write(crate::support::cgroup_dir(&key, "memory").join("memory.max_usage_in_bytes"), "0").unwrap();
     let t = Instant::now();
-    let out = exec(&stack, &a, "docker run --rm busybox tail /dev/zero").await;
+    let out = exec(&stack, &a, "docker run --name membomb busybox tail /dev/zero").await;
     eprintln!("container memory bomb ended in {:?}: {out:?}", t.elapsed());
     assert_eq!(out.exit_code, 137, "container bomb: {out:?}");
-    assert!(cgroup_key(&key, "memory", "memory.oom_control", "oom_kill") > kills);
+    let state = ok(&stack, &a, "docker inspect -f '{{.State.OOMKilled}} {{.HostConfig.Memory}}' membomb && docker rm membomb >/dev/null").await;
+    assert_eq!(state.trim(), "true 0", "killed by the OOM killer, under no limit but the node's");
     let peak = cgroup_u64(&key, "memory", "memory.max_usage_in_bytes");
-    eprintln!("node's peak memory {} MiB of {} MiB", peak >> 20, limit >> 20);
-    assert!(peak <= limit, "peak {peak} above the limit {limit}");
+    eprintln!("node's peak memory during the container bomb: {} MiB of {} MiB", peak >> 20, limit >> 20);
+    // A dying task may overcharge by a page or so (the kernel's forced charges).
+    assert!(peak <= limit + (1 << 20) && peak > limit / 10 * 9, "peak {peak}, limit {limit}");
     dog.finish(10, HEALTHZ_LIMIT).await;
     still_alive(&stack, &a, Duration::from_secs(10)).await;
     let after = timed_docker_run(&stack, &a).await;
@@ -143,8 +158,8 @@ async fn memory_bomb_is_killed_inside_its_node() {
 async fn disk_fill_stops_at_the_node_disk() {
     const DISK_MB: u64 = 1024;
     let stack = Arc::new(Stack::start(|c| c.node_limits.disk_mb = DISK_MB).await.expect("stack"));
-    let (a, v) = two_sessions(&stack).await;
-    let key = crate::support::node_key(&a, 1);
+    let (a, v, _guards) = two_sessions(&stack).await;
+    let key = find_node_key(&stack, &a, "node1").await;
     let image = stack.data_dir.join("sandboxes").join(&key).join("disk.img");
     let free_before = host_free_bytes(&stack.data_dir);
     let dog = Watchdog::start(&stack);
@@ -188,8 +203,8 @@ async fn disk_fill_stops_at_the_node_disk() {
 #[serial]
 async fn cpu_hog_gets_one_core() {
     let stack = Arc::new(Stack::start(|_| {}).await.expect("stack"));
-    let (a, v) = two_sessions(&stack).await;
-    let key = crate::support::node_key(&a, 1);
+    let (a, v, _guards) = two_sessions(&stack).await;
+    let key = find_node_key(&stack, &a, "node1").await;
     let cores = cgroup_u64(&key, "cpu", "cpu.cfs_quota_us") as f64 / cgroup_u64(&key, "cpu", "cpu.cfs_period_us") as f64;
     let dog = Watchdog::start(&stack);
     let hog = start_abuse(&stack, &a, "for i in 1 2 3 4; do timeout 15 yes >/dev/null & done; wait; echo done", 60);
@@ -199,8 +214,11 @@ async fn cpu_hog_gets_one_core() {
     eprintln!("bystander's docker run DURING the CPU hog: {during:?}");
     tokio::time::sleep(Duration::from_secs(5).saturating_sub(t0.elapsed())).await;
     let used = (cgroup_u64(&key, "cpuacct", "cpuacct.usage") - u0) as f64 / 1e9 / t0.elapsed().as_secs_f64();
-    eprintln!("CPU hog used {used:.2} cores (quota {cores:.2})");
-    assert!(used > 0.5 * cores, "the hog did not run ({used:.2} cores)");
+    let throttled = cgroup_key(&key, "cpu", "cpu.stat", "nr_throttled");
+    let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    eprintln!("CPU hog used {used:.2} cores (quota {cores:.2}), throttled {throttled} times; host load {}", load.trim());
+    // The host has other work too (2 cores): the hog must run, but may get less than its quota.
+    assert!(used > 0.2 * cores, "the hog did not run ({used:.2} cores)");
     assert!(used < cores * 1.15, "the hog used {used:.2} cores, quota {cores:.2}");
     let out = hog.await.unwrap();
     assert_eq!((out.exit_code, out.stdout.as_str()), (0, "done\n"), "{out:?}");

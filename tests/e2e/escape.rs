@@ -10,7 +10,7 @@ use protocol::CreateSessionResponse;
 use serial_test::serial;
 
 use crate::support::{
-    create, delete, denied, exec, host_uids, node_key, node_pids, node_pids_running, ok, MIN_NODE_UID,
+    create, delete, denied, exec, find_node_key, guard, host_uids, node_pids, node_pids_running, ok, MIN_NODE_UID,
 };
 
 /// The host's root filesystem device: (path, major, minor), from /proc/self/mountinfo.
@@ -56,7 +56,8 @@ const GARBAGE_MODULE: &str = "head -c 4096 /dev/urandom > /tmp/x.ko";
 async fn node_root_cannot_touch_the_host() {
     let stack = Stack::start(|_| {}).await.expect("stack");
     let s = create(&stack, "{}").await;
-    let key = node_key(&s, 1);
+    let _guard = guard(&stack, &s);
+    let key = find_node_key(&stack, &s, "node1").await;
 
     // Host sysctls and kernel knobs: not even openable for writing.
     let files = host_control_files();
@@ -136,6 +137,7 @@ async fn node_root_cannot_touch_the_host() {
 async fn privileged_container_cannot_touch_the_host() {
     let stack = Stack::start(|_| {}).await.expect("stack");
     let s = create(&stack, "{}").await;
+    let _guard = guard(&stack, &s);
     let priv_run = |script: &str| format!("docker run --rm --privileged busybox sh -c '{script}'");
     let (dev, major, minor) = host_root_device();
     let caps = ok(&stack, &s, &priv_run("grep CapEff /proc/self/status")).await;
@@ -160,14 +162,17 @@ async fn privileged_container_cannot_touch_the_host() {
     delete(&stack, &s).await;
 }
 
-/// The host's address on its uplink (the first global IPv4 not on a session bridge).
-fn host_uplink_ip() -> String {
+/// Every global IPv4 address of the host, with its interface: the uplink, the registry's
+/// address on lo, every session and pool bridge.
+fn host_ipv4s() -> Vec<(String, String)> {
     let out = std::process::Command::new("ip").args(["-4", "-o", "addr", "show", "scope", "global"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.lines()
-        .filter(|l| !l.split_whitespace().nth(1).unwrap_or("").starts_with("mb-"))
-        .find_map(|l| l.split_whitespace().nth(3)?.split('/').next().map(str::to_string))
-        .expect("a global IPv4 address")
+        .filter_map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            Some((w.get(1)?.to_string(), w.get(3)?.split('/').next()?.to_string()))
+        })
+        .collect()
 }
 
 /// IPv6 link-local address of a host interface, if it has one.
@@ -191,6 +196,7 @@ async fn nodes_reach_neither_other_sessions_nor_host_services() {
     let port = stack.base.rsplit(':').next().unwrap().to_string();
     let a = create(&stack, "{}").await;
     let b = create(&stack, "{}").await;
+    let _guards = (guard(&stack, &a), guard(&stack, &b));
     let (ip_b, gw) = (b.session.nodes[0].ip.clone(), gateway_of(&a.session.nodes[0].ip));
 
     // Another session's node: a listener there answers its own node, not ours.
@@ -203,17 +209,30 @@ async fn nodes_reach_neither_other_sessions_nor_host_services() {
 
     // The host: the registry answers on the gateway (allowed), the backend nowhere.
     ok(&stack, &a, &format!("curl -sS -m 3 -o /dev/null http://{gw}:5000/v2/")).await;
-    let uplink = host_uplink_ip();
+    let addrs = host_ipv4s();
+    let (_, uplink) = addrs.iter().find(|(d, _)| d != "lo" && !d.starts_with("mb-")).expect("an uplink address");
     let from_host = reqwest::get(format!("http://{uplink}:{port}/healthz")).await.unwrap();
     assert_eq!(from_host.text().await.unwrap(), "ok", "the backend should listen on {uplink}");
-    cannot_reach(&stack, &a, &format!("http://{gw}:{port}/healthz")).await;
-    cannot_reach(&stack, &a, &format!("http://{uplink}:{port}/healthz")).await;
+    assert!(addrs.iter().any(|(_, ip)| *ip == gw), "{addrs:?}");
+    for (_, ip) in &addrs {
+        cannot_reach(&stack, &a, &format!("http://{ip}:{port}/healthz")).await;
+    }
     let bridge = format!("mb-{}", gw.split('.').nth(2).unwrap());
-    let ll = link_local(&bridge).expect("session bridges have an IPv6 link-local address");
-    // The registry listens on [::] too: the same path to it shows IPv6 works at all.
-    let reg = exec(&stack, &a, &format!("curl -sS -g -m 3 -o /dev/null http://[{ll}%25eth0]:5000/v2/")).await;
-    eprintln!("registry over IPv6 link-local: exit {} {}", reg.exit_code, reg.stderr.trim());
-    cannot_reach(&stack, &a, &format!("http://[{ll}%25eth0]:{port}/healthz")).await;
+    // IPv6: once the node's link-local address is usable, no host address on its link (the
+    // bridge's, its veth's, whatever answers all-nodes multicast) may lead to the backend.
+    ok(&stack, &a, "for i in $(seq 50); do ip -6 -o addr show dev eth0 scope link | grep -v -q tentative && exit 0; sleep 0.2; done; exit 1").await;
+    let mut targets: Vec<String> = [bridge.clone(), format!("vh-{}", find_node_key(&stack, &a, "node1").await)].iter().filter_map(|d| link_local(d)).collect();
+    let own = ok(&stack, &a, "ip -6 -o addr show dev eth0 scope link | awk '{print $4}' | cut -d/ -f1").await;
+    let answering = exec(&stack, &a, "ping -6 -c2 -W1 ff02::1%eth0 | grep -o 'from fe80[^%]*' | cut -d' ' -f2 | sort -u").await;
+    targets.extend(answering.stdout.lines().filter(|l| *l != own.trim()).map(str::to_string));
+    targets.sort();
+    targets.dedup();
+    eprintln!("host link-local addresses seen by the node: {targets:?}");
+    for ll in &targets {
+        let reg = exec(&stack, &a, &format!("curl -sS -g -m 3 -o /dev/null http://[{ll}%25eth0]:5000/v2/")).await;
+        eprintln!("registry over IPv6 at {ll}: exit {}", reg.exit_code);
+        cannot_reach(&stack, &a, &format!("http://[{ll}%25eth0]:{port}/healthz")).await;
+    }
     delete(&stack, &b).await;
     delete(&stack, &a).await;
 }

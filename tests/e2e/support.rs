@@ -121,11 +121,6 @@ impl Watchdog {
     }
 }
 
-/// Host key of node `index` of a session (`<6 chars of the id>-<index>`).
-pub fn node_key(s: &CreateSessionResponse, index: u8) -> String {
-    format!("{}-{index}", &s.session.id[..6])
-}
-
 /// A node's cgroup directory in one hierarchy, on the host.
 pub fn cgroup_dir(key: &str, hierarchy: &str) -> PathBuf {
     Path::new("/sys/fs/cgroup").join(hierarchy).join("muelle").join(key)
@@ -187,4 +182,63 @@ pub fn host_uids(pid: i32) -> [u32; 4] {
 pub fn host_free_bytes(path: &Path) -> u64 {
     let st = nix::sys::statvfs::statvfs(path).unwrap();
     st.blocks_available() as u64 * st.fragment_size() as u64
+}
+
+/// Deletes a session when dropped (a failed assertion must not leave its nodes running): a
+/// plain HTTP/1.1 `DELETE` from a helper thread, since `Drop` cannot await. A session already
+/// deleted just answers 404.
+pub struct DeleteOnDrop {
+    addr: String,
+    path: String,
+    token: String,
+}
+
+/// Guards `s` (see [`DeleteOnDrop`]).
+pub fn guard(stack: &Stack, s: &CreateSessionResponse) -> DeleteOnDrop {
+    let addr = stack.base.trim_start_matches("http://").replace("[::]", "[::1]").replace("0.0.0.0", "127.0.0.1");
+    DeleteOnDrop { addr, path: protocol::routes::session(&s.session.id), token: s.token.clone() }
+}
+
+impl Drop for DeleteOnDrop {
+    fn drop(&mut self) {
+        use std::io::{Read, Write};
+        let req = format!(
+            "DELETE {} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\nConnection: close\r\n\r\n",
+            self.path, self.addr, self.token
+        );
+        let addr = self.addr.clone();
+        let _ = std::thread::spawn(move || {
+            let mut s = std::net::TcpStream::connect(&addr).ok()?;
+            s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+            s.write_all(req.as_bytes()).ok()?;
+            let mut out = String::new();
+            s.read_to_string(&mut out).ok()
+        })
+        .join();
+    }
+}
+
+/// The host-side key of a node (its sandbox, cgroup and veth name), found by starting a marker
+/// process in it and looking for that process in the nodes' cgroups: pooled nodes keep the
+/// key they were born with, so it cannot be derived from the session id.
+pub async fn find_node_key(stack: &Stack, s: &CreateSessionResponse, node: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    let mark = (7_000_000 + nanos % 1_000_000).to_string();
+    let out = exec_for(stack, s, node, &format!("setsid sleep {mark} </dev/null >/dev/null 2>&1 &"), 10).await;
+    assert_eq!(out.exit_code, 0, "{out:?}");
+    let want = format!("sleep\0{mark}\0").into_bytes();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        for e in std::fs::read_dir("/sys/fs/cgroup/pids/muelle").unwrap().flatten() {
+            let key = e.file_name().to_string_lossy().into_owned();
+            for pid in node_pids(&key) {
+                if std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| c == want) {
+                    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                    return key;
+                }
+            }
+        }
+        assert!(Instant::now() < deadline, "no node runs the marker `sleep {mark}`");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
