@@ -51,6 +51,17 @@ echo two > two.txt
 test -f {out}/sub/dir/notes.txt
 ```
 
+## Show an error
+```sh run
+ls /nonexistent-muelle-dir
+```
+```sh run
+touch shown
+```
+```check
+test -f shown
+```
+
 ## Read
 Nothing to check.
 "#,
@@ -110,7 +121,7 @@ async fn catalog_lists_servable_lessons_with_language_fallback() {
 
     let (status, l) = app.call(Method::GET, "/api/lessons/demo?lang=es", None, "").await;
     assert_eq!((status, l["title"].as_str(), l["nodes"].as_u64()), (StatusCode::OK, Some("Demostración"), Some(2)));
-    assert_eq!(l["steps"].as_array().unwrap().len(), 4);
+    assert_eq!(l["steps"].as_array().unwrap().len(), 5);
     assert_eq!(l["steps"][0]["hint"], "Create the marker.");
     assert!(!l.to_string().contains("grep -qx"), "check scripts must not reach the browser");
     let (_, solo) = app.call(Method::GET, "/api/lessons/solo?lang=es", None, "").await;
@@ -154,7 +165,7 @@ async fn checks_report_hints_and_stay_done() {
     assert_eq!(p["lesson"], "demo");
     let steps: Vec<(u64, bool)> =
         p["steps"].as_array().unwrap().iter().map(|s| (s["step"].as_u64().unwrap(), s["done"] == true)).collect();
-    assert_eq!(steps, [(1, true), (2, false), (3, false)]);
+    assert_eq!(steps, [(1, true), (2, false), (3, false), (4, false)]);
     assert_eq!(p["steps"][1]["hint"], "Write two.txt on node2.");
 
     // The step-2 check runs on node2: the file on node1 does not count.
@@ -164,7 +175,7 @@ async fn checks_report_hints_and_stay_done() {
     assert_eq!(post(&app, &format!("/api/sessions/{id}/lesson/steps/2/check"), &token).await.1["done"], true);
 
     for (uri, status, code) in [
-        (format!("/api/sessions/{id}/lesson/steps/4/check"), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        (format!("/api/sessions/{id}/lesson/steps/5/check"), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
         (format!("/api/sessions/{id}/lesson/steps/9/check"), StatusCode::NOT_FOUND, "NOT_FOUND"),
         (format!("/api/sessions/{id}/lesson/steps/x/check"), StatusCode::BAD_REQUEST, "BAD_REQUEST"),
     ] {
@@ -187,6 +198,10 @@ async fn solve_runs_the_solve_or_replays_the_blocks() {
     let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/3/solve"), &token).await;
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(std::fs::read_to_string(tmp.path().join("out/sub/dir/notes.txt")).unwrap(), FILE_TEXT);
+    // Step 4 shows an error on purpose: the replay goes on, and the check decides.
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/4/solve"), &token).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert!(r["output"].as_str().unwrap().contains("nonexistent-muelle-dir"));
     let (_, p) = app.call(Method::GET, &format!("/api/sessions/{id}/lesson/progress"), Some(&token), "").await;
     assert!(p["steps"].as_array().unwrap().iter().all(|s| s["done"] == true), "{p}");
 }

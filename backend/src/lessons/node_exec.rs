@@ -98,6 +98,15 @@ impl Transcript {
         ok
     }
 
+    /// Records a command whose failure is allowed (the step's check decides); returns whether it
+    /// succeeded.
+    pub fn record_allowed(&mut self, label: &str, r: &ExecResponse) -> bool {
+        let failed_before = self.failed;
+        let ok = self.record(label, r);
+        self.failed = failed_before;
+        ok
+    }
+
     /// Records a failure that produced no command output (a node that is not running…).
     pub fn fail(&mut self, message: &str) {
         self.output.push_str(message);
@@ -151,6 +160,9 @@ mod tests {
         let mut slow = Transcript::default();
         assert!(!slow.record("sleep 9", &exec(124, "", true)));
         assert!(slow.output().ends_with("(timed out)\n"));
+        let mut allowed = Transcript::default();
+        assert!(!allowed.record_allowed("false", &exec(1, "", false)));
+        assert!(allowed.ok() && allowed.output().contains("(exit status 1)"));
         let mut fine = Transcript::default();
         fine.record("true", &exec(0, "", false));
         assert!(fine.clone().into_response(true).ok);
