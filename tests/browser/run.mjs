@@ -6,62 +6,14 @@
 // Screenshots go to ./screenshots/. Uses the system Chromium; playwright-core never downloads one.
 
 import { mkdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { chromium } from "playwright-core";
-
-const BASE_URL = (process.env.BASE_URL || "http://localhost:8080").replace(/\/$/, "");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), "screenshots");
-const TIMEOUT = Number(process.env.CHECK_TIMEOUT_MS || 60000);
-
-const results = [];
-const pageErrors = [];
-
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`ok   - ${name}`);
-  } catch (err) {
-    results.push(false);
-    console.log(`FAIL - ${name}: ${String(err && err.message ? err.message : err).split("\n")[0]}`);
-    for (const e of pageErrors.splice(0)) console.log(`       page: ${e}`);
-  }
-}
-
-function expect(cond, what) {
-  if (!cond) throw new Error(what);
-}
-
-/** The terminal's visible text (xterm's DOM renderer), with non-breaking spaces normalised. */
-async function screenText(page) {
-  return page.$$eval(".xterm-rows > div", (rows) =>
-    rows.map((r) => r.textContent.replace(/\u00a0/g, " ").trimEnd()).join("\n"),
-  );
-}
-
-async function waitForScreen(page, pred, what) {
-  const deadline = Date.now() + TIMEOUT;
-  let text = "";
-  while (Date.now() < deadline) {
-    text = await screenText(page).catch(() => "");
-    if (pred(text)) return text;
-    await page.waitForTimeout(200);
-  }
-  throw new Error(`timed out waiting for ${what}; screen was:\n${text}`);
-}
-
-/** Waits for the shell, then types a command into the terminal and waits for its output. */
-async function runInTerminal(page, command, expected) {
-  await page.waitForSelector(".dot.ready", { timeout: TIMEOUT });
-  await waitForScreen(page, (t) => /[$#>%] ?$/m.test(t), "the shell prompt");
-  await page.click(".terminal");
-  await page.keyboard.type(command);
-  await page.keyboard.press("Enter");
-  const outputLine = new RegExp(`^${expected}$`, "m");
-  await waitForScreen(page, (t) => outputLine.test(t), `"${expected}" on the screen`);
-}
+import {
+  BASE_URL, CHROMIUM, SHOTS, TIMEOUT, results, pageErrors, check, expect, screenText, waitForScreen,
+  runInTerminal, endStoredSessions,
+} from "./lib.mjs";
+import { lessonChecks } from "./lessons.mjs";
+import { playgroundChecks } from "./playground.mjs";
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -232,14 +184,14 @@ async function main() {
       expect(text === "La sesión terminó.", `ended panel says ${text}`);
       await p.screenshot({ path: join(SHOTS, "ended-es.png") });
       // The server would expire it an hour later; free the shell now.
-      await p.evaluate(() => Promise.all(Object.keys(sessionStorage).map((k) => {
-        const s = JSON.parse(sessionStorage.getItem(k));
-        return fetch(`/api/sessions/${s.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${s.token}` } });
-      })));
+      await endStoredSessions(p);
     } finally {
       await ctx.close();
     }
   });
+
+  await lessonChecks(browser);
+  await playgroundChecks(browser);
 
   await browser.close();
   const passed = results.filter(Boolean).length;

@@ -89,7 +89,7 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
                 } else {
                     <button type="button" class="next" onclick={action(next)}>{ more.next }</button>
                 }
-                if props.step.has_solve && !props.done {
+                if (props.step.has_solve || props.step.has_check) && !props.done {
                     <button type="button" class="skip" disabled={!running || *busy} onclick={action(skip)}>{ more.skip }</button>
                 }
             </div>
