@@ -11,3 +11,4 @@ mod restart;
 mod capacity;
 mod pool;
 mod playground;
+mod lessons;

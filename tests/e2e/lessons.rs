@@ -1,0 +1,29 @@
+//! `muelle lessons test` on the shipped lessons: every step of every lesson, in each language,
+//! played on real nodes (run blocks typed, file blocks written, interactive steps solved) must
+//! pass its check.
+
+use std::path::PathBuf;
+
+use serial_test::serial;
+
+fn lessons_dir() -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lessons").display().to_string()
+}
+
+fn play(lang: &str) {
+    let args: Vec<String> = ["test", &lessons_dir(), "--lang", lang].iter().map(|s| s.to_string()).collect();
+    let code = backend::lessons::run_cli(&args).expect("lessons test could not run");
+    assert_eq!(code, 0, "a step of a {lang} lesson failed (see the ✗ lines above)");
+}
+
+#[test]
+#[serial]
+fn every_spanish_lesson_passes_on_real_nodes() {
+    play("es");
+}
+
+#[test]
+#[serial]
+fn every_english_lesson_passes_on_real_nodes() {
+    play("en");
+}
