@@ -16,6 +16,7 @@ pub mod runner;
 pub mod steps;
 pub mod store;
 pub mod test_cli;
+pub mod test_net;
 
 use std::path::{Path, PathBuf};
 

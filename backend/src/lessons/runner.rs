@@ -49,7 +49,6 @@ pub struct Runner {
 impl Runner {
     /// Plays `lesson` in a fresh session, printing one line per step.
     pub async fn run_lesson(&self, label: &str, lesson: &ParsedLesson) -> anyhow::Result<LessonOutcome> {
-        wait_for_network(BRIDGE_WAIT).await?;
         let started = Instant::now();
         let new = NewSession {
             nodes: lesson.front.node_count,
@@ -165,29 +164,6 @@ impl Runner {
             Err(err) => t.fail(&format!("{what}: {err:#}")),
         }
     }
-}
-
-/// How long to wait for another process's session to free the first session network.
-pub const BRIDGE_WAIT: Duration = Duration::from_secs(600);
-
-/// This process's registry numbers its networks from 0, knowing nothing of other processes: if
-/// another muelle (a server, the e2e suite) holds the first bridge, our nodes would share its
-/// addresses. Wait for it to go, or fail with an explanation.
-async fn wait_for_network(limit: Duration) -> anyhow::Result<()> {
-    let bridge = crate::provider::SessionNet::new(0).bridge;
-    let busy = || std::path::Path::new("/sys/class/net").join(&bridge).exists();
-    let deadline = Instant::now() + limit;
-    if busy() {
-        println!("  waiting for bridge {bridge} to go: another muelle has a session on this host");
-    }
-    while busy() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "bridge {bridge} is still in use after {limit:?}: stop the other muelle (server or tests) first"
-        );
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    Ok(())
 }
 
 /// A step with an interactive block cannot be replayed: a person would type into a container.

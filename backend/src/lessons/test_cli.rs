@@ -2,7 +2,8 @@
 //! each one on real nodes (see [`super::runner`]) and prints a line per step and a summary.
 //!
 //! It runs its own session registry in this process, over `<data dir>/lessons-test.db`, so it
-//! never adopts or sweeps a server's sessions. Needs root, the node image and the local registry.
+//! never adopts or sweeps a server's sessions, and numbers its networks from the top
+//! ([`super::test_net`]). Needs root, the node image and the local registry.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use super::live::catalog_beside;
 use super::model::ParsedLesson;
 use super::runner::{LessonOutcome, Runner};
 use super::store::SharedCatalog;
+use super::test_net::{wait_for_network, TopDownNets, BRIDGE_WAIT};
 use crate::config::Config;
 use crate::provider::real::RealProvider;
 use crate::provider::SandboxProvider;
@@ -115,7 +117,8 @@ async fn play_all(lessons: &[(String, ParsedLesson)]) -> anyhow::Result<Vec<Less
     crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
         .await
         .context("starting the local registry")?;
-    let provider: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&config)?);
+    let real: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&config)?);
+    let provider: Arc<dyn SandboxProvider> = Arc::new(TopDownNets(real));
     let store = crate::store::Store::open(&config.data_dir.join("lessons-test.db"))?;
     let sessions = Arc::new(SessionRegistry::new(config.clone(), provider.clone(), store));
     // Sessions a killed earlier run left behind: adopt them and end them.
@@ -126,6 +129,7 @@ async fn play_all(lessons: &[(String, ParsedLesson)]) -> anyhow::Result<Vec<Less
     let runner = Runner { sessions, provider };
     let mut out = Vec::new();
     for (label, lesson) in lessons {
+        wait_for_network(BRIDGE_WAIT).await?;
         match runner.run_lesson(label, lesson).await {
             Ok(o) => out.push(o),
             Err(err) => {
