@@ -10,13 +10,17 @@ const LESSON = "first-containers";
 const ACTIVE = ".term-slot.active";
 
 export async function lessonChecks(browser) {
-  const ctx = await browser.newContext({ viewport: { width: 1400, height: 860 }, locale: "es-ES" });
+  const ctx = await browser.newContext({
+    viewport: { width: 1400, height: 860 }, locale: "es-ES",
+    permissions: ["clipboard-read", "clipboard-write"],
+  });
   const page = await ctx.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (e) => pageErrors.push(e.message));
   try {
     await catalog(page);
     await player(page);
+    await fileBlocks(page);
   } finally {
     await endStoredSessions(page).catch(() => {});
     await ctx.close();
@@ -65,6 +69,15 @@ async function player(page) {
     await page.screenshot({ path: join(SHOTS, "lesson-tick.png") });
   });
 
+  await check("Copy puts a plain block on the clipboard", async () => {
+    const block = page.locator("#step-1 .block-plain").first();
+    await block.locator(".block-btn").click();
+    await block.locator(".block-status.ok").waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const code = (await block.locator("pre code").textContent()).trim();
+    expect(copied.trim() === code, `clipboard holds ${JSON.stringify(copied)}`);
+  });
+
   await check("Check on an unfinished step shows its hint", async () => {
     await page.click("#step-2 button.check");
     const hint = (await (await page.waitForSelector("#step-2 .hint")).textContent()).trim();
@@ -101,5 +114,20 @@ async function player(page) {
     expect(/^[1-9]\d*\/\d+ pasos$/.test(progress), `catalog progress is ${progress}`);
     await page.goBack();
     await page.waitForSelector("#step-1");
+  });
+}
+
+async function fileBlocks(page) {
+  await check("Write file puts a file block in the node (lesson 3), and Run shows it", async () => {
+    await page.goto(BASE_URL + "/lessons/dockerfile-layers-cache");
+    await page.click("button.start-lesson");
+    await page.waitForSelector(`${ACTIVE} .dot.ready`, { timeout: TIMEOUT });
+    const block = page.locator("#step-1 .block-file").first();
+    const path = (await block.locator(".block-caption").textContent()).trim();
+    await block.locator(".block-btn").click();
+    const status = (await (await page.waitForSelector("#step-1 .block-file .block-status")).textContent()).trim();
+    expect(status === `Archivo escrito: ${path}`, `status says ${status}`);
+    await page.locator("#step-1 .block-run .block-btn").first().click();
+    await waitForScreen(page, (t) => /^figlet "Hola, Docker"$/m.test(t), "the written file in the terminal", ACTIVE);
   });
 }

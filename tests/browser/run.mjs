@@ -5,8 +5,10 @@
 // Prints one line per check and a final "N passed, M failed"; exits non-zero on any failure.
 // Screenshots go to ./screenshots/. Uses the system Chromium; playwright-core never downloads one.
 
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 import {
   BASE_URL, CHROMIUM, SHOTS, TIMEOUT, results, pageErrors, check, expect, screenText, waitForScreen,
@@ -188,6 +190,13 @@ async function main() {
     } finally {
       await ctx.close();
     }
+  });
+
+  await check("the built front end is under 600 KB gzipped", async () => {
+    const dist = join(dirname(fileURLToPath(import.meta.url)), "../../frontend/dist");
+    const total = readdirSync(dist).reduce((sum, f) => sum + gzipSync(readFileSync(join(dist, f)), { level: 9 }).length, 0);
+    console.log(`       frontend/dist: ${(total / 1024).toFixed(0)} KB gzipped`);
+    expect(total < 600 * 1024, `${total} bytes gzipped`);
   });
 
   await lessonChecks(browser);

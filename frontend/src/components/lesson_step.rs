@@ -54,17 +54,17 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
     let busy = use_state(|| false);
     let running = ctx.as_ref().is_some_and(|c| c.session.is_some());
     let n = props.number;
-    let action = |f: fn(
-        &LessonCtx,
-        u32,
-        &'static MoreStrings,
-        UseStateHandle<Option<Note>>,
-        UseStateHandle<bool>,
-    )| {
-        let (ctx, note, busy) = (ctx.clone(), note.clone(), busy.clone());
+    let ui = StepUi {
+        n,
+        more,
+        note: note.clone(),
+        busy: busy.clone(),
+    };
+    let action = |f: StepAction| {
+        let (ctx, ui) = (ctx.clone(), ui.clone());
         Callback::from(move |_: MouseEvent| {
             if let Some(ctx) = &ctx {
-                f(ctx, n, more, note.clone(), busy.clone());
+                f(ctx, ui.clone());
             }
         })
     };
@@ -113,15 +113,26 @@ fn view_note(note: &Option<Note>, more: &MoreStrings) -> Html {
     }
 }
 
-type NoteState = UseStateHandle<Option<Note>>;
-
-fn check(
-    ctx: &LessonCtx,
+/// What a step's button handler works on.
+#[derive(Clone)]
+struct StepUi {
+    /// 1-based step number.
     n: u32,
     more: &'static MoreStrings,
-    note: NoteState,
+    note: UseStateHandle<Option<Note>>,
     busy: UseStateHandle<bool>,
-) {
+}
+
+type StepAction = fn(&LessonCtx, StepUi);
+
+/// "Check": runs the step's check; a pass ticks the step, a failure shows the hint.
+fn check(ctx: &LessonCtx, ui: StepUi) {
+    let StepUi {
+        n,
+        more,
+        note,
+        busy,
+    } = ui;
     let Some((id, token)) = ctx.creds() else {
         return;
     };
@@ -143,13 +154,15 @@ fn check(
     });
 }
 
-fn skip(
-    ctx: &LessonCtx,
-    n: u32,
-    more: &'static MoreStrings,
-    note: NoteState,
-    busy: UseStateHandle<bool>,
-) {
+/// "Skip": after a confirmation, the server solves the step (its solve script, or a replay of
+/// its blocks) and the step is ticked if its check then passes.
+fn skip(ctx: &LessonCtx, ui: StepUi) {
+    let StepUi {
+        n,
+        more,
+        note,
+        busy,
+    } = ui;
     if !confirm(more.confirm_skip) {
         return;
     }
@@ -176,7 +189,8 @@ fn skip(
 }
 
 /// A reading step: tick it and bring the next step into view.
-fn next(ctx: &LessonCtx, n: u32, _: &'static MoreStrings, _: NoteState, _: UseStateHandle<bool>) {
+fn next(ctx: &LessonCtx, ui: StepUi) {
+    let n = ui.n;
     ctx.mark_done.emit(n);
     #[cfg(target_arch = "wasm32")]
     if let Some(el) = web_sys::window()

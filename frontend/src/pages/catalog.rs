@@ -65,11 +65,7 @@ fn LessonCard(props: &LessonCardProps) -> Html {
     let more = use_lang().more();
     let l = &props.lesson;
     let done = storage::load_progress(&l.id).count(l.step_count);
-    let pct = if l.step_count == 0 {
-        0
-    } else {
-        done * 100 / l.step_count
-    };
+    let pct = (done * 100).checked_div(l.step_count).unwrap_or(0);
     html! {
         <Link<Route> to={Route::Lesson { id: l.id.clone() }} classes="card">
             <article data-lesson={l.id.clone()}>
