@@ -16,7 +16,9 @@ pub struct MoreStrings {
     pub loading: &'static str,
     /// Unit after a duration.
     pub minutes: &'static str,
-    /// Unit after a node count.
+    /// Unit after a node count of one.
+    pub node: &'static str,
+    /// Unit after any other node count.
     pub nodes: &'static str,
     /// "steps" after "2/7".
     pub steps: &'static str,
@@ -103,6 +105,7 @@ static ES: MoreStrings = MoreStrings {
     catalog_intro: "Cada lección trae sus propios nodos con Docker; el texto a la izquierda, la terminal a la derecha.",
     loading: "Cargando…",
     minutes: "min",
+    node: "nodo",
     nodes: "nodos",
     steps: "pasos",
     start_lesson: "Empezar",
@@ -142,6 +145,7 @@ static EN: MoreStrings = MoreStrings {
         "Every lesson brings its own Docker nodes: the text on the left, the terminal on the right.",
     loading: "Loading…",
     minutes: "min",
+    node: "node",
     nodes: "nodes",
     steps: "steps",
     start_lesson: "Start lesson",
@@ -184,6 +188,7 @@ mod tests {
             s.lessons,
             s.catalog_intro,
             s.loading,
+            s.node,
             s.nodes,
             s.steps,
             s.start_lesson,

@@ -47,6 +47,22 @@ async function nodes(page) {
     expect((await page.$(".term-slot[data-node=node2]")) === null, "node2's terminal is still there");
     expect((await page.$(".error-banner")) === null, "an error banner is shown");
   });
+
+  await check("a refused + Add node shows the server's error text", async () => {
+    const nodesUrl = /\/api\/sessions\/[^/]+\/nodes$/;
+    await page.route(nodesUrl, (route) => route.fulfill({
+      status: 400, contentType: "application/json",
+      body: JSON.stringify({ code: "TOO_MANY_NODES", message: "a session has at most 5 nodes" }),
+    }));
+    try {
+      await page.click("button.add-node");
+      const text = (await (await page.waitForSelector(".playground .error-banner")).textContent()).trim();
+      expect(text === "Something went wrong: a session has at most 5 nodes", `banner says ${text}`);
+      expect((await page.locator(".node-tab").count()) === 1, "a tab was added");
+    } finally {
+      await page.unroute(nodesUrl);
+    }
+  });
 }
 
 async function uploadAndPorts(page) {

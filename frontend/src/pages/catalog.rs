@@ -74,7 +74,7 @@ fn LessonCard(props: &LessonCardProps) -> Html {
                 <p class="card-facts">
                     <span class="lang-badge">{ l.lang.to_uppercase() }</span>
                     <span>{ format!("{} {}", l.duration_minutes, more.minutes) }</span>
-                    <span>{ format!("{} {}", l.nodes, more.nodes) }</span>
+                    <span>{ format!("{} {}", l.nodes, if l.nodes == 1 { more.node } else { more.nodes }) }</span>
                     <span class="card-progress">{ format!("{done}/{} {}", l.step_count, more.steps) }</span>
                 </p>
                 <div class="bar" aria-hidden="true"><span style={format!("width:{pct}%")}></span></div>
