@@ -92,6 +92,10 @@ pub fn prepare_host(sessions_cidr: &str, registry_port: u16) -> Result<(), NetEr
     ensure_rule("filter", INPUT, &["-i", &br, "-p", "udp", "--dport", "53", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-p", "icmp", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-j", "DROP"], false)?;
+    // Second layer behind `no_ipv6`: nothing from a session bridge reaches the host over IPv6.
+    if !ok("ip6tables", &["-w", "-C", "INPUT", "-i", &br, "-j", "DROP"]) {
+        run("ip6tables", &["-w", "-I", "INPUT", "1", "-i", &br, "-j", "DROP"])?;
+    }
     Ok(())
 }
 
@@ -117,6 +121,7 @@ pub fn create_bridge(name: &str, gateway: &str, prefix: u8) -> Result<(), NetErr
     if !ok("ip", &["link", "show", name]) {
         run("ip", &["link", "add", name, "type", "bridge"])?;
     }
+    no_ipv6(name)?;
     let addr = format!("{gateway}/{prefix}");
     if !run("ip", &["-4", "-o", "addr", "show", "dev", name])?.contains(&addr) {
         run("ip", &["addr", "add", &addr, "dev", name])?;
@@ -138,7 +143,20 @@ pub fn delete_bridge(name: &str) -> Result<(), NetError> {
 pub fn plug_veth(host_if: &str, pid: i32, bridge: &str, mtu: u32) -> Result<(), NetError> {
     let (pid, mtu) = (pid.to_string(), mtu.to_string());
     run("ip", &["link", "add", host_if, "mtu", &mtu, "type", "veth", "peer", "name", "eth0", "mtu", &mtu, "netns", &pid])?;
+    no_ipv6(host_if)?;
     run("ip", &["link", "set", host_if, "master", bridge, "up"]).map(drop)
+}
+
+/// Turns IPv6 off on a host interface. The isolation rules are IPv4 rules: without this, nodes
+/// would reach the host's services on its IPv6 link-local address of their bridge.
+fn no_ipv6(ifname: &str) -> Result<(), NetError> {
+    let path = format!("/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6");
+    match std::fs::write(&path, "1") {
+        Ok(()) => Ok(()),
+        // A kernel without IPv6 has nothing to turn off.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !std::path::Path::new("/proc/sys/net/ipv6").exists() => Ok(()),
+        Err(e) => Err(NetError::Command { cmd: format!("sysctl net.ipv6.conf.{ifname}.disable_ipv6=1"), stderr: e.to_string() }),
+    }
 }
 
 /// Removes a host veth if it is still there (it normally vanishes with the sandbox's netns).
