@@ -7,44 +7,17 @@ use e2e::Stack;
 use protocol::{CreateSessionResponse, ExecResponse, NodeInfo};
 use serial_test::serial;
 
-pub async fn create(stack: &Stack, body: &str) -> CreateSessionResponse {
-    let r = reqwest::Client::new()
-        .post(stack.url("/api/sessions"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
-}
+pub use crate::support::{create, delete};
 
+/// Runs `cmd` on `node` (3 minutes at most).
 pub async fn exec(stack: &Stack, s: &CreateSessionResponse, node: &str, cmd: &str) -> ExecResponse {
-    let r = reqwest::Client::new()
-        .post(stack.url(&protocol::routes::exec(&s.session.id, node)))
-        .bearer_auth(&s.token)
-        .json(&serde_json::json!({ "cmd": cmd, "timeout_secs": 180 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
+    crate::support::exec_for(stack, s, node, cmd, 180).await
 }
 
 async fn ok(stack: &Stack, s: &CreateSessionResponse, node: &str, cmd: &str) -> String {
     let out = exec(stack, s, node, cmd).await;
     assert_eq!(out.exit_code, 0, "{node}$ {cmd}\nstdout: {}\nstderr: {}", out.stdout, out.stderr);
     out.stdout
-}
-
-pub async fn delete(stack: &Stack, s: &CreateSessionResponse) {
-    let r = reqwest::Client::new()
-        .delete(stack.url(&protocol::routes::session(&s.session.id)))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,32 +4,10 @@
 use std::time::{Duration, Instant};
 
 use e2e::{leftovers, Stack, Terminal};
-use protocol::{CreateSessionResponse, ExecResponse, NodeStatus};
+use protocol::NodeStatus;
+
+use crate::multinode::{create, exec};
 use serial_test::serial;
-
-async fn create(stack: &Stack, body: &str) -> CreateSessionResponse {
-    let r = reqwest::Client::new()
-        .post(stack.url("/api/sessions"))
-        .header("content-type", "application/json")
-        .body(body.to_string())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
-    r.json().await.unwrap()
-}
-
-async fn exec(stack: &Stack, s: &CreateSessionResponse, node: &str, cmd: &str) -> ExecResponse {
-    let r = reqwest::Client::new()
-        .post(stack.url(&protocol::routes::exec(&s.session.id, node)))
-        .bearer_auth(&s.token)
-        .json(&serde_json::json!({ "cmd": cmd, "timeout_secs": 120 }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.json().await.unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[serial]
