@@ -47,7 +47,7 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_NODE_DISK_MB` — disk of each node (writable root + /var/lib/docker), a sparse image; 0 = no limit [`10240`]
 /// - `MUELLE_DB` — the SQLite file [`$MUELLE_DATA_DIR/muelle.db`]
 /// - `MUELLE_POOL_SIZE` — warm nodes kept ready (dockerd running) for instant starts [`2`]
-/// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it on their gateway) [`0.0.0.0:5000`]
+/// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it at 10.99.0.1, an address on the host's lo) [`0.0.0.0:5000`]
 /// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
 /// - `MUELLE_LOG_FORMAT` — `json` for JSON logs (read by `main`) [text]
 /// - `RUST_LOG` — tracing filter [`backend=info,sandbox=info,tower_http=info`]

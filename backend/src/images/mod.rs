@@ -32,7 +32,7 @@ usage: muelle images build [--data-dir D] [--only NAME] [--no-node] [--catalog F
   data dir: --data-dir, else $MUELLE_DATA_DIR, else /var/lib/muelle
   catalog:  --catalog, else $MUELLE_IMAGES_DIR/catalog.yaml, else ./images/catalog.yaml,
             else the source tree's images/catalog.yaml
-  registry: --listen, else $MUELLE_REGISTRY_ADDR, else 0.0.0.0:5000";
+  registry: --listen, else $MUELLE_REGISTRY_LISTEN, else 0.0.0.0:5000";
 
 /// `muelle images ...`: `args` are the words after `images` (a leading `images` is skipped too).
 /// Returns the process exit code; runs its own tokio runtime on a separate thread, so it may be
@@ -62,9 +62,9 @@ pub fn default_data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/var/lib/muelle"))
 }
 
-/// Registry listen address: `$MUELLE_REGISTRY_ADDR`, else [`DEFAULT_LISTEN`].
+/// Registry listen address: `$MUELLE_REGISTRY_LISTEN`, else [`DEFAULT_LISTEN`].
 pub fn default_listen() -> String {
-    std::env::var("MUELLE_REGISTRY_ADDR")
+    std::env::var("MUELLE_REGISTRY_LISTEN")
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| DEFAULT_LISTEN.to_string())
