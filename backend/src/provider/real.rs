@@ -32,7 +32,13 @@ impl RealProvider {
     /// Prepares the host (cgroup parents, device nodes, NAT and isolation rules) and checks that
     /// the node image and the `sandbox-init` helper are there.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let host = HostConfig::new(&config.data_dir, find_init_bin()?);
+        let mut host = HostConfig::new(&config.data_dir, find_init_bin()?);
+        host.registry_port = config
+            .registry_listen
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .with_context(|| format!("MUELLE_REGISTRY_LISTEN {:?} has no port", config.registry_listen))?;
         host.prepare().context("preparing the host for sandboxes")?;
         let l = &config.node_limits;
         let limits = CgroupLimits { memory_bytes: l.memory_mb << 20, cpu_millis: l.cpus_milli, pids: l.pids };
