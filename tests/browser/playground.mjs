@@ -90,11 +90,17 @@ async function uploadAndPorts(page) {
       return;
     }
     await runInTerminal(page, "docker run -d -p 8080:80 nginx >/dev/null && echo started-nginx", "started-nginx", ACTIVE);
-    const link = await page.waitForSelector("a.port", { timeout: 3 * TIMEOUT });
+    const link = await page.waitForSelector('a.port[data-port="8080"]', { timeout: 3 * TIMEOUT });
     const href = await link.getAttribute("href");
     expect(/^\/proxy\/[^/]+\/node1\/\d+\/\?token=/.test(href), `port link is ${href}`);
     expect((await link.getAttribute("target")) === "_blank", "port link does not open a new tab");
-    const resp = await page.request.get(BASE_URL + href);
-    expect(resp.ok() && /nginx/i.test(await resp.text()), `proxy answered ${resp.status()}`);
+    // nginx may still be starting when its port shows up: give it a few tries.
+    let status = 0, body = "";
+    for (let i = 0; i < 10 && !(status === 200 && /nginx/i.test(body)); i++) {
+      if (i) await page.waitForTimeout(1000);
+      const resp = await page.request.get(BASE_URL + href);
+      [status, body] = [resp.status(), await resp.text()];
+    }
+    expect(status === 200 && /nginx/i.test(body), `proxy answered ${status}: ${body.slice(0, 120)}`);
   });
 }
