@@ -3,18 +3,21 @@
 
 use std::io;
 use std::os::fd::OwnedFd;
+use std::process::Child;
 use std::sync::Arc;
 use std::time::Duration;
 
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 use tokio::io::unix::AsyncFd;
-use tokio::sync::oneshot;
+use tokio::signal::unix::{signal, Signal as SignalStream, SignalKind};
 
 use crate::provider::{NodeHandle, SandboxProvider};
 
 /// How long a hung-up shell gets before SIGKILL.
 const HANGUP_GRACE: Duration = Duration::from_secs(2);
+/// Exit polling period when no SIGCHLD arrives.
+const POLL_EVERY: Duration = Duration::from_millis(250);
 
 /// Wraps the PTY master for the reactor. `AsyncFd::new` is deprecated because an arbitrary
 /// `AsRawFd` type may close or swap its fd while registered; an `OwnedFd` cannot (it owns the
@@ -34,27 +37,41 @@ pub struct Shell {
     pid: Pid,
 }
 
-/// The exit code of a shell, delivered by the task that reaps it.
+/// The shell's exit status. The `Child` is polled (on SIGCHLD, and every few hundred ms in case
+/// a signal was coalesced) rather than waited on a blocking thread: a blocked waiter would keep
+/// the runtime from shutting down while a terminal is open.
 pub struct Exit {
-    rx: oneshot::Receiver<i32>,
+    child: Child,
     code: Option<i32>,
+    sigchld: Option<SignalStream>,
 }
 
 impl Exit {
     /// Waits until the shell exits and returns its exit code (cancel-safe).
     pub async fn wait(&mut self) -> i32 {
-        if let Some(code) = self.code {
-            return code;
+        loop {
+            if let Some(code) = self.code() {
+                return code;
+            }
+            let tick = tokio::time::sleep(POLL_EVERY);
+            match self.sigchld.as_mut() {
+                Some(sig) => {
+                    tokio::select! { _ = sig.recv() => {}, () = tick => {} }
+                }
+                None => tick.await,
+            }
         }
-        let code = (&mut self.rx).await.unwrap_or(-1);
-        self.code = Some(code);
-        code
     }
 
-    /// The exit code, if the shell has exited.
+    /// The exit code, if the shell has exited (reaping it).
     pub fn code(&mut self) -> Option<i32> {
-        if let Ok(code) = self.rx.try_recv() {
-            self.code = Some(code);
+        if self.code.is_none() {
+            match self.child.try_wait() {
+                Ok(Some(status)) => self.code = Some(crate::exec::exit_code(status)),
+                Ok(None) => {}
+                // ECHILD: someone else reaped it; it is gone either way.
+                Err(_) => self.code = Some(-1),
+            }
         }
         self.code
     }
@@ -70,14 +87,7 @@ impl Shell {
         .await
         .map_err(io::Error::other)??;
         let pid = Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?);
-        let (tx, exit) = oneshot::channel();
-        // The waiter owns the Child, so the shell is always reaped, whoever ends it.
-        tokio::task::spawn_blocking(move || {
-            let mut child = child;
-            let code = child.wait().map(crate::exec::exit_code).unwrap_or(-1);
-            let _ = tx.send(code);
-        });
-        Ok(Self { pty: register(master)?, exit: Exit { rx: exit, code: None }, pid })
+        Ok(Self { pty: register(master)?, exit: Exit { child, code: None, sigchld: signal(SignalKind::child()).ok() }, pid })
     }
 
     /// Ends the shell: SIGHUP to its process group (as a closing terminal would), SIGKILL after
@@ -85,7 +95,7 @@ impl Shell {
     pub async fn terminate(mut self) {
         if self.exit.code().is_none() {
             // The group id is the shell's pid (it is a session leader); it is still ours, because
-            // the waiter has not reaped the shell yet.
+            // the shell has not been reaped yet.
             let _ = killpg(self.pid, Signal::SIGHUP);
             if tokio::time::timeout(HANGUP_GRACE, self.exit.wait()).await.is_err() {
                 let _ = killpg(self.pid, Signal::SIGKILL);
@@ -93,5 +103,15 @@ impl Shell {
             }
         }
         tracing::debug!(pid = self.pid.as_raw(), code = ?self.exit.code(), "shell ended");
+    }
+}
+
+impl Drop for Shell {
+    /// A bridge dropped without [`Shell::terminate`] (runtime shutdown) still ends its shell.
+    fn drop(&mut self) {
+        if self.exit.code().is_none() {
+            let _ = killpg(self.pid, Signal::SIGKILL);
+            let _ = self.exit.child.try_wait();
+        }
     }
 }
