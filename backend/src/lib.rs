@@ -5,6 +5,7 @@ pub mod exec;
 pub mod images;
 pub mod lessons;
 pub mod provider;
+pub mod reaper;
 pub mod routes;
 pub mod server;
 pub mod sessions;

@@ -84,11 +84,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Orphaned sandbox and shell processes get reparented to us (not to pid 1), so they are
-/// reaped by our own waits and cannot escape the backend's accounting.
+/// Orphaned sandbox and shell processes get reparented to us (not to pid 1), so they cannot
+/// escape the backend's accounting; [`crate::reaper`] collects the ones nobody waits for.
 fn become_subreaper() {
-    if let Err(err) = nix::sys::prctl::set_child_subreaper(true) {
-        tracing::warn!(?err, "could not become a child subreaper");
+    match nix::sys::prctl::set_child_subreaper(true) {
+        Ok(()) => drop(crate::reaper::spawn(std::time::Duration::from_secs(5))),
+        Err(err) => tracing::warn!(?err, "could not become a child subreaper"),
     }
 }
 

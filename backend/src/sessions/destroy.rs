@@ -119,8 +119,8 @@ impl SessionRegistry {
         due.len()
     }
 
-    /// Runs [`SessionRegistry::expire_due`] every `every` until the registry is dropped elsewhere
-    /// and the task aborted.
+    /// Runs [`SessionRegistry::expire_due`] every `every`; the task holds only a weak reference
+    /// and ends once the registry is dropped.
     pub fn spawn_expiry_task(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let registry = Arc::downgrade(self);
         tokio::spawn(async move {
