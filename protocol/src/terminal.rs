@@ -42,7 +42,8 @@ pub enum ServerEvent {
         /// Exit code of the shell.
         code: i32,
     },
-    /// Something went wrong; the socket closes after this.
+    /// Something went wrong. After a malformed control frame the socket stays open; after a
+    /// failure to start or keep the shell it closes.
     Error {
         /// Same codes as [`crate::error::codes`].
         code: String,
