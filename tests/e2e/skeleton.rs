@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use e2e::{leftovers, Stack, Terminal};
 use protocol::NodeStatus;
 
-use crate::multinode::{create, exec};
+use crate::multinode::{create, delete, exec};
 use serial_test::serial;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,22 +58,21 @@ async fn hello_world_in_a_browser_terminal_then_nothing_is_left() {
     let bridge = host_bridge_of(&node.ip);
     assert!(leftovers(&stack.data_dir, &key, &bridge).len() >= 3, "the node should exist before delete");
     drop(term);
-    let r = reqwest::Client::new()
-        .delete(stack.url(&protocol::routes::session(&s.session.id)))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
+    delete(&stack, &s).await;
     let left = leftovers(&stack.data_dir, &key, &bridge);
     assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(session_status(&stack, &s).await, 404);
+}
+
+/// `GET /api/sessions/{id}`'s status.
+async fn session_status(stack: &Stack, s: &protocol::CreateSessionResponse) -> u16 {
     let r = reqwest::Client::new()
         .get(stack.url(&protocol::routes::session(&s.session.id)))
         .bearer_auth(&s.token)
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 404);
+    r.status().as_u16()
 }
 
 /// The session bridge is named after the third octet of the node address (`mb-N`).
@@ -95,13 +94,8 @@ async fn expired_sessions_are_destroyed() {
     let bridge = host_bridge_of(&s.session.nodes[0].ip);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let r = reqwest::Client::new()
-            .get(stack.url(&protocol::routes::session(&s.session.id)))
-            .bearer_auth(&s.token)
-            .send()
-            .await
-            .unwrap();
-        if r.status() == 404 && leftovers(&stack.data_dir, &key, &bridge).is_empty() {
+        let status = session_status(&stack, &s).await;
+        if status == 404 && leftovers(&stack.data_dir, &key, &bridge).is_empty() {
             break;
         }
         assert!(Instant::now() < deadline, "session not expired: {:?}", leftovers(&stack.data_dir, &key, &bridge));
