@@ -8,9 +8,6 @@ use std::process::{Command, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::{kill, Signal};
-use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::Pid;
 
 use crate::cgroup::SandboxCgroup;
 use crate::error::Error;
@@ -18,6 +15,8 @@ use crate::host::HostConfig;
 use crate::init::{InitResult, InitSpec};
 use crate::net;
 use crate::spec::SandboxSpec;
+
+mod destroy;
 
 /// A running sandbox. Cheap to clone; owns nothing that `Drop` would release: the backend decides
 /// when a sandbox ends (it outlives a backend restart) and calls [`Sandbox::destroy`].
@@ -230,56 +229,6 @@ impl Sandbox {
         self.cgroup.memory_usage()
     }
 
-    /// Kills every process of the sandbox and removes its cgroups, veth and directory.
-    /// Idempotent; every mount and interface inside vanishes with the namespaces.
-    pub fn destroy(&self) -> Result<(), Error> {
-        if self.is_alive() {
-            let _ = kill(Pid::from_raw(self.pid), Signal::SIGKILL);
-        }
-        // `enter` helpers live in the sandbox's cgroups but the host's pid namespace.
-        for _ in 0..3 {
-            self.kill_cgroup_members();
-            if !self.wait_gone(Duration::from_secs(5)) {
-                continue;
-            }
-            break;
-        }
-        net::delete_link(&self.veth);
-        crate::disk::detach(&self.storage());
-        self.cgroup.remove(Duration::from_secs(10))?;
-        if self.dir.exists() {
-            fs::remove_dir_all(&self.dir).map_err(|e| Error::io("remove", &self.dir, e))?;
-        }
-        Ok(())
-    }
-
-    fn kill_cgroup_members(&self) {
-        for d in self.cgroup.dirs().iter().filter(|d| d.to_string_lossy().contains("/pids/")) {
-            for pid in cgroup_pids(d) {
-                let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
-            }
-        }
-    }
-
-    /// Reaps the init if it is our child; waits until no process is left in the cgroup.
-    fn wait_gone(&self, timeout: Duration) -> bool {
-        let start = Instant::now();
-        let pids_dir = self.cgroup.dirs().into_iter().find(|d| d.to_string_lossy().contains("/pids/"));
-        while start.elapsed() < timeout {
-            if self.pid > 0 {
-                match waitpid(Pid::from_raw(self.pid), Some(WaitPidFlag::WNOHANG)) {
-                    Ok(WaitStatus::StillAlive) | Err(_) => {}
-                    Ok(_) => {}
-                }
-            }
-            if pids_dir.as_ref().map(|d| cgroup_pids(d).is_empty()).unwrap_or(true) {
-                return true;
-            }
-            sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
     /// The sandbox's directory on the host.
     pub fn dir(&self) -> &std::path::Path {
         &self.dir
@@ -289,21 +238,6 @@ impl Sandbox {
     pub fn cgroup_dirs(&self) -> Vec<PathBuf> {
         self.cgroup.dirs()
     }
-}
-
-/// Every pid in a cgroup directory and its descendants.
-fn cgroup_pids(dir: &std::path::Path) -> Vec<i32> {
-    let mut pids: Vec<i32> = fs::read_to_string(dir.join("cgroup.procs"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| l.trim().parse().ok())
-        .collect();
-    if let Ok(entries) = fs::read_dir(dir) {
-        for e in entries.flatten().filter(|e| e.file_type().map(|t| t.is_dir()).unwrap_or(false)) {
-            pids.extend(cgroup_pids(&e.path()));
-        }
-    }
-    pids
 }
 
 /// One `GET /_ping` on dockerd's socket.
