@@ -76,7 +76,8 @@ pub async fn upload_file(
         .await
         .map_err(|_| AppError::BadRequest("upload timed out".into()))?;
     let status = status.map_err(|e| AppError::Internal(e.into()))?;
-    let stderr = String::from_utf8_lossy(&stderr.bytes).trim().to_string();
+    // The node writes this text: its first MiB is read, the last 4 KiB shown.
+    let stderr = crate::lessons::node_exec::tail(String::from_utf8_lossy(&stderr.bytes).trim(), 4096);
     tracing::info!(session_id = %id, node = %node, %path, ok = status.success(), "upload");
     match written {
         Ok(_) if status.success() => {
