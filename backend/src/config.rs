@@ -59,6 +59,7 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_JOIN_CODE` — when set, starting a session needs this code (the start page asks for it) [none]
 /// - `MUELLE_ALLOWED_ORIGINS` — comma-separated origins (`https://muelle.school.lan`) allowed to start sessions besides the server's own [none]
 /// - `MUELLE_ALLOWED_HOSTS` — comma-separated `Host` names the app answers (`*.example.org` allowed); others get 421 [any]
+/// - `MUELLE_TLS_CERT`, `MUELLE_TLS_KEY` — PEM certificate chain and key: the server speaks HTTPS only [none: HTTP]
 /// - `MUELLE_DISK_RESERVE_MB` — free space kept on the data directory's filesystem; no new nodes below it [`2048`]
 /// - `MUELLE_LOG_FORMAT` — `json` for JSON logs (read by `main`) [text]
 /// - `RUST_LOG` — tracing filter [`backend=info,sandbox=info,tower_http=info`]
@@ -96,6 +97,8 @@ pub struct Config {
     pub db_file: Option<PathBuf>,
     /// Connection, rate and admission limits of the HTTP server.
     pub limits: ServerLimits,
+    /// PEM certificate chain and key for built-in TLS (both or neither).
+    pub tls: Option<(PathBuf, PathBuf)>,
 }
 
 /// What the HTTP server admits: connections, concurrent work per session, session creation.
@@ -216,6 +219,7 @@ impl Default for Config {
             pool_size: 2,
             db_file: None,
             limits: ServerLimits::default(),
+            tls: None,
         }
     }
 }
@@ -256,6 +260,11 @@ impl Config {
             pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
             db_file: get("MUELLE_DB").map(PathBuf::from),
             limits: ServerLimits::from_lookup(&get)?,
+            tls: match (get("MUELLE_TLS_CERT"), get("MUELLE_TLS_KEY")) {
+                (Some(cert), Some(key)) => Some((PathBuf::from(cert), PathBuf::from(key))),
+                (None, None) => None,
+                _ => bail!("MUELLE_TLS_CERT and MUELLE_TLS_KEY go together: set both or neither"),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -355,6 +364,9 @@ mod tests {
         assert_eq!(from(&[]).unwrap().limits, ServerLimits::default());
         assert!(from(&[("MUELLE_MAX_CONNECTIONS", "3")]).is_err());
         assert!(from(&[("MUELLE_JOIN_CODE", "  ")]).unwrap().limits.join_code.is_none());
+        assert!(from(&[("MUELLE_TLS_CERT", "/c.pem")]).is_err());
+        let tls = from(&[("MUELLE_TLS_CERT", "/c.pem"), ("MUELLE_TLS_KEY", "/k.pem")]).unwrap().tls;
+        assert_eq!(tls, Some((PathBuf::from("/c.pem"), PathBuf::from("/k.pem"))));
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod server;
 pub mod sessions;
 pub mod store;
 pub mod terminal;
+pub mod tls;
 
 pub use config::Config;
 pub use error::AppError;

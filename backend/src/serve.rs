@@ -41,6 +41,20 @@ pub async fn serve(
     limits: &ServerLimits,
     shutdown: impl Future<Output = ()> + Send,
 ) -> io::Result<()> {
+    serve_tls(listener, app, limits, None, shutdown).await
+}
+
+/// [`serve`], speaking TLS on every connection when `tls` is given (the handshake has the
+/// header timeout too).
+pub async fn serve_tls(
+    listener: TcpListener,
+    app: Router,
+    limits: &ServerLimits,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    shutdown: impl Future<Output = ()> + Send,
+) -> io::Result<()> {
+    let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+    let handshake_timeout = limits.header_timeout;
     let max = connection_cap(limits.max_connections);
     let slots = Arc::new(Semaphore::new(max));
     let mut http1 = hyper::server::conn::http1::Builder::new();
@@ -64,24 +78,17 @@ pub async fn serve(
             continue;
         };
         let _ = stream.set_nodelay(true);
-        let io = TokioIo::new(Held { stream, _slot: slot });
-        let (app, http1, mut stop, alive) = (app.clone(), http1.clone(), stop_rx.clone(), alive_tx.clone());
+        let held = Held { stream, _slot: slot };
+        let conn = Conn { app: app.clone(), http1: http1.clone(), stop: stop_rx.clone(), peer };
+        let (tls, alive) = (tls.clone(), alive_tx.clone());
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
-                req.extensions_mut().insert(ConnectInfo(peer));
-                app.clone().call(req)
-            });
-            let conn = http1.serve_connection(io, service).with_upgrades();
-            tokio::pin!(conn);
-            let result = tokio::select! {
-                r = conn.as_mut() => r,
-                _ = stop.changed() => {
-                    conn.as_mut().graceful_shutdown();
-                    conn.await
-                }
-            };
-            if let Err(err) = result {
-                tracing::debug!(%err, %peer, "connection ended with an error");
+            match tls {
+                None => conn.serve(held).await,
+                Some(acceptor) => match tokio::time::timeout(handshake_timeout, acceptor.accept(held)).await {
+                    Ok(Ok(stream)) => conn.serve(stream).await,
+                    Ok(Err(err)) => tracing::debug!(%err, %peer, "TLS handshake failed"),
+                    Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                },
             }
             drop(alive);
         });
@@ -93,6 +100,38 @@ pub async fn serve(
         tracing::warn!("connections still open after the shutdown grace period");
     }
     Ok(())
+}
+
+/// What one connection's task needs.
+struct Conn {
+    app: Router,
+    http1: hyper::server::conn::http1::Builder,
+    stop: watch::Receiver<bool>,
+    peer: SocketAddr,
+}
+
+impl Conn {
+    /// Serves HTTP/1.1 (and upgrades) on `io` until the client leaves, the header timeout
+    /// passes, or shutdown asks it to finish its request in flight.
+    async fn serve<I: AsyncRead + AsyncWrite + Unpin + Send + 'static>(mut self, io: I) {
+        let (app, peer) = (self.app, self.peer);
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().call(req)
+        });
+        let conn = self.http1.serve_connection(TokioIo::new(io), service).with_upgrades();
+        tokio::pin!(conn);
+        let result = tokio::select! {
+            r = conn.as_mut() => r,
+            _ = self.stop.changed() => {
+                conn.as_mut().graceful_shutdown();
+                conn.await
+            }
+        };
+        if let Err(err) = result {
+            tracing::debug!(%err, %peer, "connection ended with an error");
+        }
+    }
 }
 
 /// The next connection; errors such as EMFILE are logged and retried after a pause, as

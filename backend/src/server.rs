@@ -95,13 +95,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     provider.start_background()?;
     let expiry = sessions.spawn_expiry_task(config.expiry_interval);
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(crate::tls::load(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
+    tracing::info!(addr = %listener.local_addr()?, tls = tls.is_some(), "listening");
     let limits = config.limits.clone();
     let state = AppState::new(config, sessions, provider);
-    crate::serve::serve(listener, app(state), &limits, shutdown_signal()).await?;
+    crate::serve::serve_tls(listener, app(state), &limits, tls, shutdown_signal()).await?;
     expiry.abort();
     tracing::info!("stopped");
     Ok(())

@@ -302,3 +302,46 @@ async fn connections_beyond_the_cap_are_closed_and_the_server_recovers() {
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     drop(idle);
 }
+
+#[tokio::test]
+async fn built_in_tls_serves_https_and_times_out_stalled_handshakes() {
+    use rustls::pki_types::ServerName;
+    let pair = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, pair.cert.pem()).unwrap();
+    std::fs::write(&key, pair.key_pair.serialize_pem()).unwrap();
+    let app = TestApp::with(|c| c.limits.header_timeout = Duration::from_secs(1));
+    let tls = backend::tls::load(&cert, &key).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (router, limits) = (app.router(), app.state.config.limits.clone());
+    tokio::spawn(async move {
+        backend::serve::serve_tls(listener, router, &limits, Some(tls), std::future::pending()).await.unwrap()
+    });
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(pair.cert.der().clone()).unwrap();
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(client));
+    let tcp = TcpStream::connect(addr).await.unwrap();
+    let mut tls = connector.connect(ServerName::try_from("localhost").unwrap(), tcp).await.unwrap();
+    tls.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    tls.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.ends_with("ok"), "{answer}");
+    assert!(answer.to_lowercase().contains("x-content-type-options: nosniff"), "{answer}");
+
+    // Plain HTTP gets no HTTP answer; a client that never sends its hello is closed.
+    let head = raw(addr, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", Duration::from_secs(3)).await;
+    assert!(!head.contains("200 OK"), "{head}");
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(Duration::from_secs(3), silent.read(&mut buf)).await.expect("closed in time").unwrap_or(0);
+    assert_eq!(n, 0);
+}
