@@ -192,6 +192,34 @@ async function main() {
     await page.unroute("**/api/sessions");
   });
 
+  await check("a server that asks for a join code gets a field, and Start sends the code", async () => {
+    let sent = null;
+    await page.route("**/api/config", (route) =>
+      route.fulfill({ status: 200, contentType: "application/json", body: '{"join_code_required":true}' }));
+    await page.route("**/api/sessions", (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      sent = { body: route.request().postDataJSON(), type: route.request().headers()["content-type"] };
+      return route.fulfill({
+        status: 403,
+        contentType: "application/json",
+        body: JSON.stringify({ code: "JOIN_CODE_REQUIRED", message: "this class needs a join code: ask your teacher for it" }),
+      });
+    });
+    await page.goto(BASE_URL + "/");
+    const field = page.locator(".join-code input");
+    await field.waitFor();
+    await field.fill("clase-3b");
+    await page.click("button.start");
+    const banner = await page.waitForSelector(".error-banner");
+    expect(sent && sent.body.join_code === "clase-3b", `POST body ${JSON.stringify(sent)}`);
+    expect(sent.type.startsWith("application/json"), `content type ${sent.type}`);
+    expect((await banner.textContent()).includes("join code"), `banner says ${await banner.textContent()}`);
+    await page.screenshot({ path: join(SHOTS, "join-code.png") });
+    await page.unroute("**/api/sessions");
+    await page.unroute("**/api/config");
+    await page.evaluate(() => localStorage.removeItem("muelle.join-code"));
+  });
+
   await check("the countdown reaching 00:00 ends the session page", async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "es-ES" });
     try {

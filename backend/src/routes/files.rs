@@ -41,7 +41,8 @@ pub fn valid_path(path: &str) -> Result<&str, AppError> {
 
 /// Writes the body to `path` in the node (parents created) → 201, or 507 when the node's disk is
 /// full. The session is checked before the body is read, and the body is streamed into the node
-/// as it arrives (never held whole); past [`MAX_UPLOAD_BYTES`] the upload stops with a 413.
+/// as it arrives (never held whole); past [`MAX_UPLOAD_BYTES`] the upload stops with a 413 (the
+/// bytes already written stay in the node's file).
 pub async fn upload_file(
     State(state): State<AppState>,
     session: AuthorizedSession,
