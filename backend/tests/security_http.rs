@@ -345,3 +345,29 @@ async fn built_in_tls_serves_https_and_times_out_stalled_handshakes() {
     let n = tokio::time::timeout(Duration::from_secs(3), silent.read(&mut buf)).await.expect("closed in time").unwrap_or(0);
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn shutdown_lets_the_request_in_flight_finish_then_stops() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let (router, limits) = (app.router(), app.state.config.limits.clone());
+    let server = tokio::spawn(async move {
+        backend::serve::serve(listener, router, &limits, async { stop_rx.await.unwrap_or(()) }).await
+    });
+    let body = r#"{"cmd":"sleep 1; echo finished"}"#;
+    let req = format!(
+        "POST /api/sessions/{id}/nodes/node1/exec HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let in_flight = tokio::spawn(async move { raw(addr, req.as_bytes(), Duration::from_secs(10)).await });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop_tx.send(()).unwrap();
+    let answer = in_flight.await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200") && answer.contains("finished"), "{answer}");
+    tokio::time::timeout(Duration::from_secs(5), server).await.expect("serve returned").unwrap().unwrap();
+    assert!(TcpStream::connect(addr).await.is_err(), "still accepting after shutdown");
+}
