@@ -49,6 +49,18 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_POOL_SIZE` — warm nodes kept ready (dockerd running) for instant starts [`2`]
 /// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it at 10.99.0.1, an address on the host's lo) [`0.0.0.0:5000`]
 /// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
+/// - `MUELLE_MAX_CONNECTIONS` — open HTTP connections (terminals included); more wait briefly, then are closed [`4096`]
+/// - `MUELLE_HEADER_TIMEOUT_SECS` — time to send a request's headers, and idle time of a kept-alive connection [`10`]
+/// - `MUELLE_MAX_EXECS_PER_SESSION` — commands (exec, upload, checks) one session runs at once; 429 beyond [`8`]
+/// - `MUELLE_MAX_TERMINALS_PER_SESSION` — terminal sockets open per session [`20`]
+/// - `MUELLE_MAX_TERMINALS_PER_ADDR` — terminal sockets open per client address (a class behind one NAT shares one) [`300`]
+/// - `MUELLE_SESSION_RATE` — sessions one client address may create per minute, 0 = no limit [`60`]
+/// - `MUELLE_SESSION_BURST` — sessions one address may create at once before the rate applies [`60`]
+/// - `MUELLE_JOIN_CODE` — when set, starting a session needs this code (the start page asks for it) [none]
+/// - `MUELLE_ALLOWED_ORIGINS` — comma-separated origins (`https://muelle.school.lan`) allowed to start sessions besides the server's own [none]
+/// - `MUELLE_ALLOWED_HOSTS` — comma-separated `Host` names the app answers (`*.example.org` allowed); others get 421 [any]
+/// - `MUELLE_TLS_CERT`, `MUELLE_TLS_KEY` — PEM certificate chain and key: the server speaks HTTPS only [none: HTTP]
+/// - `MUELLE_DISK_RESERVE_MB` — free space kept on the data directory's filesystem; no new nodes below it [`2048`]
 /// - `MUELLE_LOG_FORMAT` — `json` for JSON logs (read by `main`) [text]
 /// - `RUST_LOG` — tracing filter [`backend=info,sandbox=info,tower_http=info`]
 #[derive(Debug, Clone)]
@@ -83,6 +95,90 @@ pub struct Config {
     pub pool_size: usize,
     /// The SQLite file, when not `data_dir/muelle.db`.
     pub db_file: Option<PathBuf>,
+    /// Connection, rate and admission limits of the HTTP server.
+    pub limits: ServerLimits,
+    /// PEM certificate chain and key for built-in TLS (both or neither).
+    pub tls: Option<(PathBuf, PathBuf)>,
+}
+
+/// What the HTTP server admits: connections, concurrent work per session, session creation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// Open connections.
+    pub max_connections: usize,
+    /// Header-read and keep-alive idle timeout.
+    pub header_timeout: Duration,
+    /// Concurrent commands per session.
+    pub max_execs_per_session: usize,
+    /// Terminal sockets per session.
+    pub max_terminals_per_session: usize,
+    /// Terminal sockets per client address.
+    pub max_terminals_per_addr: usize,
+    /// Session creations per client address and minute (0 = unlimited).
+    pub session_rate_per_minute: u32,
+    /// Session creations one address may make at once.
+    pub session_rate_burst: u32,
+    /// The class's join code, if the operator set one.
+    pub join_code: Option<String>,
+    /// Origins allowed to create sessions besides the request's own host.
+    pub allowed_origins: Vec<String>,
+    /// `Host` names answered; empty = any.
+    pub allowed_hosts: Vec<String>,
+    /// Free MiB kept on the data directory's filesystem.
+    pub disk_reserve_mb: u64,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(10),
+            max_execs_per_session: 8,
+            max_terminals_per_session: 20,
+            max_terminals_per_addr: 300,
+            session_rate_per_minute: 60,
+            session_rate_burst: 60,
+            join_code: None,
+            allowed_origins: Vec::new(),
+            allowed_hosts: Vec::new(),
+            disk_reserve_mb: 2048,
+        }
+    }
+}
+
+impl ServerLimits {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
+        let d = Self::default();
+        let list = |key: &str| -> Vec<String> {
+            get(key)
+                .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+                .unwrap_or_default()
+        };
+        Ok(Self {
+            max_connections: parse(get, "MUELLE_MAX_CONNECTIONS")?.unwrap_or(d.max_connections),
+            header_timeout: parse(get, "MUELLE_HEADER_TIMEOUT_SECS")?.map(Duration::from_secs).unwrap_or(d.header_timeout),
+            max_execs_per_session: parse(get, "MUELLE_MAX_EXECS_PER_SESSION")?.unwrap_or(d.max_execs_per_session),
+            max_terminals_per_session: parse(get, "MUELLE_MAX_TERMINALS_PER_SESSION")?
+                .unwrap_or(d.max_terminals_per_session),
+            max_terminals_per_addr: parse(get, "MUELLE_MAX_TERMINALS_PER_ADDR")?.unwrap_or(d.max_terminals_per_addr),
+            session_rate_per_minute: parse(get, "MUELLE_SESSION_RATE")?.unwrap_or(d.session_rate_per_minute),
+            session_rate_burst: parse(get, "MUELLE_SESSION_BURST")?.unwrap_or(d.session_rate_burst),
+            join_code: get("MUELLE_JOIN_CODE").map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+            allowed_origins: list("MUELLE_ALLOWED_ORIGINS"),
+            allowed_hosts: list("MUELLE_ALLOWED_HOSTS").into_iter().map(|h| h.to_ascii_lowercase()).collect(),
+            disk_reserve_mb: parse(get, "MUELLE_DISK_RESERVE_MB")?.unwrap_or(d.disk_reserve_mb),
+        })
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.max_connections < 16 || self.header_timeout.is_zero() {
+            bail!("MUELLE_MAX_CONNECTIONS must be at least 16 and MUELLE_HEADER_TIMEOUT_SECS positive");
+        }
+        if self.max_execs_per_session == 0 || self.max_terminals_per_session == 0 || self.max_terminals_per_addr == 0 {
+            bail!("MUELLE_MAX_EXECS_PER_SESSION and MUELLE_MAX_TERMINALS_PER_* must be positive");
+        }
+        Ok(())
+    }
 }
 
 /// Resource limits of one node.
@@ -122,6 +218,8 @@ impl Default for Config {
             registry_listen: "0.0.0.0:5000".into(),
             pool_size: 2,
             db_file: None,
+            limits: ServerLimits::default(),
+            tls: None,
         }
     }
 }
@@ -161,6 +259,12 @@ impl Config {
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
             pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
             db_file: get("MUELLE_DB").map(PathBuf::from),
+            limits: ServerLimits::from_lookup(&get)?,
+            tls: match (get("MUELLE_TLS_CERT"), get("MUELLE_TLS_KEY")) {
+                (Some(cert), Some(key)) => Some((PathBuf::from(cert), PathBuf::from(key))),
+                (None, None) => None,
+                _ => bail!("MUELLE_TLS_CERT and MUELLE_TLS_KEY go together: set both or neither"),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -180,7 +284,7 @@ impl Config {
         if self.flow_window_bytes < 4096 {
             bail!("MUELLE_FLOW_WINDOW_BYTES must be at least 4096");
         }
-        Ok(())
+        self.limits.validate()
     }
 
     /// Path of the SQLite database.
@@ -242,6 +346,27 @@ mod tests {
         assert_eq!(c.max_nodes, 7);
         assert_eq!(c.exec_timeout, Duration::from_secs(9));
         assert_eq!(c.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn limits_are_read() {
+        let c = from(&[
+            ("MUELLE_JOIN_CODE", " clase-3b "),
+            ("MUELLE_ALLOWED_HOSTS", "Muelle.lan, *.ports.lan,"),
+            ("MUELLE_SESSION_RATE", "10"),
+            ("MUELLE_HEADER_TIMEOUT_SECS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(c.limits.join_code.as_deref(), Some("clase-3b"));
+        assert_eq!(c.limits.allowed_hosts, ["muelle.lan", "*.ports.lan"]);
+        assert_eq!(c.limits.session_rate_per_minute, 10);
+        assert_eq!(c.limits.header_timeout, Duration::from_secs(3));
+        assert_eq!(from(&[]).unwrap().limits, ServerLimits::default());
+        assert!(from(&[("MUELLE_MAX_CONNECTIONS", "3")]).is_err());
+        assert!(from(&[("MUELLE_JOIN_CODE", "  ")]).unwrap().limits.join_code.is_none());
+        assert!(from(&[("MUELLE_TLS_CERT", "/c.pem")]).is_err());
+        let tls = from(&[("MUELLE_TLS_CERT", "/c.pem"), ("MUELLE_TLS_KEY", "/k.pem")]).unwrap().tls;
+        assert_eq!(tls, Some((PathBuf::from("/c.pem"), PathBuf::from("/k.pem"))));
     }
 
     #[test]

@@ -34,6 +34,33 @@ pub enum AppError {
     /// The node is not running.
     #[error("the node is not running")]
     NodeNotReady,
+    /// Session creation without a JSON body.
+    #[error("send the request as JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    /// A request from another site's page.
+    #[error("requests from {0} may not start sessions here")]
+    ForbiddenOrigin(String),
+    /// The server needs a join code and the request had none or a wrong one.
+    #[error("this class needs a join code: ask your teacher for it")]
+    JoinCodeRequired,
+    /// Too many requests from one address; retry after the duration.
+    #[error("too many new sessions from your network address, try again in {} s", .0.as_secs().max(1))]
+    RateLimited(std::time::Duration),
+    /// The data directory's filesystem is below its reserve.
+    #[error("the server's disk is nearly full, try again later")]
+    DiskFull,
+    /// The session runs its maximum of commands at once.
+    #[error("this session already runs {0} commands at once; wait for one to finish")]
+    TooManyExecs(usize),
+    /// Too many terminal sockets for the session or the address.
+    #[error("too many terminals open for {0}; close some first")]
+    TooManyTerminals(&'static str),
+    /// The body is larger than the route takes.
+    #[error("the request body is larger than {0} bytes")]
+    PayloadTooLarge(usize),
+    /// A `Host` this server does not answer for.
+    #[error("this server does not answer for that host name")]
+    MisdirectedRequest,
     /// Anything else; details go to the log only.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -51,6 +78,15 @@ impl AppError {
             Self::OutOfCapacity => (StatusCode::SERVICE_UNAVAILABLE, codes::OUT_OF_CAPACITY),
             Self::TooManyNodes(_) => (StatusCode::CONFLICT, codes::TOO_MANY_NODES),
             Self::NodeNotReady => (StatusCode::CONFLICT, codes::NODE_NOT_READY),
+            Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, codes::UNSUPPORTED_MEDIA_TYPE),
+            Self::ForbiddenOrigin(_) => (StatusCode::FORBIDDEN, codes::FORBIDDEN_ORIGIN),
+            Self::JoinCodeRequired => (StatusCode::FORBIDDEN, codes::JOIN_CODE_REQUIRED),
+            Self::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, codes::RATE_LIMITED),
+            Self::DiskFull => (StatusCode::SERVICE_UNAVAILABLE, codes::DISK_FULL),
+            Self::TooManyExecs(_) => (StatusCode::TOO_MANY_REQUESTS, codes::TOO_MANY_EXECS),
+            Self::TooManyTerminals(_) => (StatusCode::TOO_MANY_REQUESTS, codes::TOO_MANY_TERMINALS),
+            Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE),
+            Self::MisdirectedRequest => (StatusCode::MISDIRECTED_REQUEST, codes::MISDIRECTED_REQUEST),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
         }
     }
@@ -71,7 +107,12 @@ impl IntoResponse for AppError {
             tracing::error!(err = ?err, "request failed");
         }
         let (status, _) = self.status_and_code();
-        (status, Json(self.to_api_error())).into_response()
+        let mut resp = (status, Json(self.to_api_error())).into_response();
+        if let Self::RateLimited(wait) = &self {
+            let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.max(1).into());
+        }
+        resp
     }
 }
 
@@ -92,6 +133,13 @@ mod tests {
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(body.code, "OUT_OF_CAPACITY");
         assert_eq!(body.message, "out of capacity, try again in a few minutes");
+    }
+
+    #[tokio::test]
+    async fn rate_limits_say_when_to_retry() {
+        let resp = AppError::RateLimited(std::time::Duration::from_millis(1500)).into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()["retry-after"], "2");
     }
 
     #[tokio::test]

@@ -31,7 +31,7 @@ pub async fn run(cmd: std::process::Command, limit: Duration) -> anyhow::Result<
     let pid = child.id().context("exec child has no pid")?;
     let mut stdout = child.stdout.take().context("no stdout pipe")?;
     let mut stderr = child.stderr.take().context("no stderr pipe")?;
-    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let (mut out, mut err) = (Capped::default(), Capped::default());
     let (mut out_done, mut err_done) = (false, false);
     let deadline = Instant::now() + limit;
     let mut status: Option<ExitStatus> = None;
@@ -58,20 +58,31 @@ pub async fn run(cmd: std::process::Command, limit: Duration) -> anyhow::Result<
     };
     Ok(ExecResponse {
         exit_code,
-        stdout: String::from_utf8_lossy(&out).into_owned(),
-        stderr: String::from_utf8_lossy(&err).into_owned(),
+        truncated: out.truncated || err.truncated,
+        stdout: String::from_utf8_lossy(&out.bytes).into_owned(),
+        stderr: String::from_utf8_lossy(&err.bytes).into_owned(),
         timed_out,
     })
 }
 
+/// Output kept up to [`OUTPUT_CAP`] bytes; whether more was dropped.
+#[derive(Default)]
+pub struct Capped {
+    /// The first bytes.
+    pub bytes: Vec<u8>,
+    /// True when bytes beyond the cap were read and dropped.
+    pub truncated: bool,
+}
+
 /// Reads one chunk into `buf` (keeping at most [`OUTPUT_CAP`] bytes); true at end of stream.
-async fn read_chunk(reader: &mut (impl AsyncRead + Unpin), buf: &mut Vec<u8>) -> bool {
+pub async fn read_chunk(reader: &mut (impl AsyncRead + Unpin), buf: &mut Capped) -> bool {
     let mut chunk = [0u8; 16 * 1024];
     match reader.read(&mut chunk).await {
         Ok(0) | Err(_) => true,
         Ok(n) => {
-            let room = OUTPUT_CAP.saturating_sub(buf.len());
-            buf.extend_from_slice(&chunk[..n.min(room)]);
+            let room = OUTPUT_CAP.saturating_sub(buf.bytes.len());
+            buf.bytes.extend_from_slice(&chunk[..n.min(room)]);
+            buf.truncated |= n > room;
             false
         }
     }
@@ -121,6 +132,9 @@ mod tests {
         let r = run(sh("head -c 3000000 /dev/zero | tr '\\0' a"), Duration::from_secs(10)).await.unwrap();
         assert_eq!(r.stdout.len(), OUTPUT_CAP);
         assert_eq!(r.exit_code, 0);
+        assert!(r.truncated);
+        let small = run(sh("echo hi"), Duration::from_secs(10)).await.unwrap();
+        assert!(!small.truncated);
     }
 
     #[tokio::test]

@@ -4,13 +4,16 @@ pub mod error;
 pub mod exec;
 pub mod images;
 pub mod lessons;
+pub mod limits;
 pub mod provider;
 pub mod reaper;
 pub mod routes;
+pub mod serve;
 pub mod server;
 pub mod sessions;
 pub mod store;
 pub mod terminal;
+pub mod tls;
 
 pub use config::Config;
 pub use error::AppError;

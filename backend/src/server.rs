@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use axum::extract::MatchedPath;
+use axum::extract::{FromRef, MatchedPath};
 use axum::http::Request;
 use axum::routing::get;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, SandboxKind};
+use crate::limits::Limits;
 use crate::provider::fake::FakeProvider;
 use crate::provider::SandboxProvider;
 use crate::routes;
@@ -25,12 +26,30 @@ pub struct AppState {
     pub sessions: Arc<SessionRegistry>,
     /// Creates and enters sandboxes.
     pub provider: Arc<dyn SandboxProvider>,
+    /// Per-session and per-address limits (execs, terminals, session creation).
+    pub limits: Arc<Limits>,
 }
 
-/// The whole HTTP app: `/healthz`, `/api/...`, and the frontend as fallback.
+impl AppState {
+    /// The state of an app over `sessions`, with fresh limits from `config`.
+    pub fn new(config: Arc<Config>, sessions: Arc<SessionRegistry>, provider: Arc<dyn SandboxProvider>) -> Self {
+        let limits = Arc::new(Limits::new(&config));
+        Self { config, sessions, provider, limits }
+    }
+}
+
+impl FromRef<AppState> for Arc<SessionRegistry> {
+    fn from_ref(state: &AppState) -> Self {
+        state.sessions.clone()
+    }
+}
+
+/// The whole HTTP app: `/healthz`, `/api/...`, and the frontend as fallback, behind the host
+/// allowlist and with the security headers ([`routes::headers`]).
 pub fn app(state: AppState) -> Router {
     let statics = routes::statics::router(&state.config.static_dir);
-    Router::new()
+    let (hosts, static_dir) = (state.config.limits.allowed_hosts.clone(), state.config.static_dir.clone());
+    let app = Router::new()
         .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
         .nest("/api", routes::api().merge(routes::lessons::router(&state)))
         .merge(routes::proxy_routes())
@@ -39,7 +58,8 @@ pub fn app(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let matched = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
             tracing::info_span!("request", method = %req.method(), matched_path = matched)
-        }))
+        }));
+    routes::headers::secure(app, &hosts, &static_dir)
 }
 
 /// Builds the provider `config.sandbox` names.
@@ -57,6 +77,8 @@ pub fn make_provider(config: &Config) -> anyhow::Result<Arc<dyn SandboxProvider>
 /// task, serves, and on shutdown leaves sessions running for the next process to adopt.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     become_subreaper();
+    let nofile = crate::serve::raise_nofile_limit();
+    tracing::info!(nofile, "open file limit");
     let config = Arc::new(config);
     let provider = make_provider(&config)?;
     if config.sandbox == SandboxKind::Real {
@@ -73,12 +95,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     }
     provider.start_background()?;
     let expiry = sessions.spawn_expiry_task(config.expiry_interval);
+    let tls = match &config.tls {
+        Some((cert, key)) => Some(crate::tls::load(cert, key)?),
+        None => None,
+    };
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("binding {}", config.bind))?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    let state = AppState { config, sessions, provider };
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!(addr = %listener.local_addr()?, tls = tls.is_some(), "listening");
+    let limits = config.limits.clone();
+    let state = AppState::new(config, sessions, provider);
+    crate::serve::serve_tls(listener, app(state), &limits, tls, shutdown_signal()).await?;
     expiry.abort();
     tracing::info!("stopped");
     Ok(())

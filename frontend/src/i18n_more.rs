@@ -80,6 +80,8 @@ pub struct MoreStrings {
     pub no_ports: &'static str,
     /// The server has no ports endpoint.
     pub ports_unavailable: &'static str,
+    /// Label of the join code field on the start page.
+    pub join_code: &'static str,
 }
 
 impl Lang {
@@ -137,6 +139,7 @@ static ES: MoreStrings = MoreStrings {
     ports: "Puertos",
     no_ports: "ningún puerto publicado",
     ports_unavailable: "Este servidor no muestra los puertos publicados.",
+    join_code: "Código de la clase",
 };
 
 static EN: MoreStrings = MoreStrings {
@@ -177,6 +180,7 @@ static EN: MoreStrings = MoreStrings {
     ports: "Ports",
     no_ports: "no published ports",
     ports_unavailable: "This server does not list published ports.",
+    join_code: "Class join code",
 };
 
 #[cfg(test)]

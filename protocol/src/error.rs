@@ -40,6 +40,24 @@ pub mod codes {
     pub const NOT_FOUND: &str = "NOT_FOUND";
     /// Something went wrong on the server; details are in its log.
     pub const INTERNAL: &str = "INTERNAL";
+    /// Session creation needs a JSON body (`Content-Type: application/json`).
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    /// The request came from another site (its `Origin` is not this server).
+    pub const FORBIDDEN_ORIGIN: &str = "FORBIDDEN_ORIGIN";
+    /// This server needs a join code to start a session, and none or a wrong one was given.
+    pub const JOIN_CODE_REQUIRED: &str = "JOIN_CODE_REQUIRED";
+    /// Too many requests from this address; the `Retry-After` header says when to retry.
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+    /// The server's disk is nearly full: no new node disks for now.
+    pub const DISK_FULL: &str = "DISK_FULL";
+    /// The session already runs its maximum of concurrent commands.
+    pub const TOO_MANY_EXECS: &str = "TOO_MANY_EXECS";
+    /// The session (or this address) already has its maximum of open terminals.
+    pub const TOO_MANY_TERMINALS: &str = "TOO_MANY_TERMINALS";
+    /// The request body is larger than this route accepts.
+    pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
+    /// The request's `Host` is not one this server answers for.
+    pub const MISDIRECTED_REQUEST: &str = "MISDIRECTED_REQUEST";
 }
 
 #[cfg(test)]

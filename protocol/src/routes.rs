@@ -6,6 +6,8 @@ pub const HEALTHZ: &str = "/healthz";
 pub const SESSIONS: &str = "/api/sessions";
 /// The lesson catalog.
 pub const LESSONS: &str = "/api/lessons";
+/// `GET`: what the start page needs to know ([`crate::ServerConfig`]).
+pub const CONFIG: &str = "/api/config";
 
 /// `/api/sessions/{id}`
 pub fn session(id: &str) -> String {

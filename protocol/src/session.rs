@@ -43,6 +43,17 @@ pub struct CreateSessionRequest {
     /// A lesson id: the session gets that lesson's nodes and duration.
     #[serde(default)]
     pub lesson: Option<String>,
+    /// The class's join code, when the server asks for one (`GET /api/config`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub join_code: Option<String>,
+}
+
+/// What `GET /api/config` returns: what the start page needs to know before it starts a session.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServerConfig {
+    /// Whether `POST /api/sessions` needs a `join_code`.
+    #[serde(default)]
+    pub join_code_required: bool,
 }
 
 /// What `GET /api/sessions/{id}` returns.
@@ -94,6 +105,9 @@ pub struct ExecResponse {
     /// True when the time limit killed the command.
     #[serde(default)]
     pub timed_out: bool,
+    /// True when stdout or stderr was longer than 1 MiB and was cut (sent only when true).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
 }
 
 #[cfg(test)]
@@ -136,7 +150,7 @@ mod tests {
     fn exec_golden() {
         let r: ExecRequest = serde_json::from_str(r#"{"cmd":"echo hi"}"#).unwrap();
         assert_eq!(r.timeout_secs, None);
-        let o = ExecResponse { exit_code: 0, stdout: "hi\n".into(), stderr: String::new(), timed_out: false };
+        let o = ExecResponse { exit_code: 0, stdout: "hi\n".into(), stderr: String::new(), timed_out: false, truncated: false };
         assert_eq!(
             serde_json::to_string(&o).unwrap(),
             r#"{"exit_code":0,"stdout":"hi\n","stderr":"","timed_out":false}"#

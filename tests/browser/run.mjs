@@ -29,10 +29,26 @@ async function main() {
   });
   // A fresh context is a fresh, temporary profile: no stored language or session.
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US" });
+  // Every document records the Content-Security-Policy violations it sees.
+  await context.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) =>
+      window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (e) => pageErrors.push(e.message));
   page.on("console", (m) => m.type() === "error" && pageErrors.push(m.text()));
+
+  await check("the app is served with its security headers (CSP with wasm, DENY, nosniff)", async () => {
+    const resp = await page.goto(BASE_URL + "/");
+    const h = resp.headers();
+    const csp = h["content-security-policy"] || "";
+    expect(csp.includes("'wasm-unsafe-eval'") && csp.includes("frame-ancestors 'none'"), `CSP: ${csp}`);
+    expect(h["x-frame-options"] === "DENY", `X-Frame-Options: ${h["x-frame-options"]}`);
+    expect(h["x-content-type-options"] === "nosniff", `X-Content-Type-Options: ${h["x-content-type-options"]}`);
+    expect(h["referrer-policy"] === "same-origin", `Referrer-Policy: ${h["referrer-policy"]}`);
+  });
 
   await check("start page shows muelle and a Start button", async () => {
     await page.goto(BASE_URL + "/");
@@ -61,6 +77,11 @@ async function main() {
     const countdown = (await page.textContent(".countdown-value")).trim();
     expect(/^\d{2,}:\d{2}$/.test(countdown), `countdown shows ${countdown}`);
     await page.screenshot({ path: join(SHOTS, "terminal.png") });
+  });
+
+  await check("the start page and a terminal run without a Content-Security-Policy violation", async () => {
+    const seen = await page.evaluate(() => window.__cspViolations);
+    expect(seen.length === 0, `violations: ${seen.join(", ")}`);
   });
 
   await check("colours, Ctrl-C, paste and a resize reach the shell", async () => {
@@ -169,6 +190,34 @@ async function main() {
     expect(text === "Out of capacity, try again in a few minutes.", `banner says ${text}`);
     await page.screenshot({ path: join(SHOTS, "out-of-capacity.png") });
     await page.unroute("**/api/sessions");
+  });
+
+  await check("a server that asks for a join code gets a field, and Start sends the code", async () => {
+    let sent = null;
+    await page.route("**/api/config", (route) =>
+      route.fulfill({ status: 200, contentType: "application/json", body: '{"join_code_required":true}' }));
+    await page.route("**/api/sessions", (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      sent = { body: route.request().postDataJSON(), type: route.request().headers()["content-type"] };
+      return route.fulfill({
+        status: 403,
+        contentType: "application/json",
+        body: JSON.stringify({ code: "JOIN_CODE_REQUIRED", message: "this class needs a join code: ask your teacher for it" }),
+      });
+    });
+    await page.goto(BASE_URL + "/");
+    const field = page.locator(".join-code input");
+    await field.waitFor();
+    await field.fill("clase-3b");
+    await page.click("button.start");
+    const banner = await page.waitForSelector(".error-banner");
+    expect(sent && sent.body.join_code === "clase-3b", `POST body ${JSON.stringify(sent)}`);
+    expect(sent.type.startsWith("application/json"), `content type ${sent.type}`);
+    expect((await banner.textContent()).includes("join code"), `banner says ${await banner.textContent()}`);
+    await page.screenshot({ path: join(SHOTS, "join-code.png") });
+    await page.unroute("**/api/sessions");
+    await page.unroute("**/api/config");
+    await page.evaluate(() => localStorage.removeItem("muelle.join-code"));
   });
 
   await check("the countdown reaching 00:00 ends the session page", async () => {

@@ -64,9 +64,11 @@ impl Stack {
         let expiry = sessions.spawn_expiry_task(cfg.expiry_interval);
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         let base = format!("http://{}", listener.local_addr()?);
-        let app = backend::app(AppState { config: cfg, sessions, provider });
+        backend::serve::raise_nofile_limit();
+        let limits = cfg.limits.clone();
+        let app = backend::app(AppState::new(cfg, sessions, provider));
         let server = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
+            let _ = backend::serve::serve(listener, app, &limits, std::future::pending()).await;
         });
         Ok(Stack { base, data_dir, server, expiry })
     }

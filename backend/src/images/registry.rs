@@ -8,6 +8,11 @@ use reqwest::{header, Client, Response, StatusCode};
 
 use super::image::{manifest_json, sha256_digest, Layer, MANIFEST_V2};
 
+/// Largest manifest read (registries cap theirs at 4 MiB too).
+const MAX_MANIFEST_BYTES: usize = 4 << 20;
+/// Largest error body kept for a message.
+const MAX_ERROR_BYTES: usize = 64 << 10;
+
 /// Client for one registry, e.g. `http://127.0.0.1:5000`.
 #[derive(Debug, Clone)]
 pub struct RegistryClient {
@@ -139,11 +144,11 @@ impl RegistryClient {
         let url = format!("{}/v2/{repo}/manifests/{reference}", self.base);
         let request = self.http.get(&url).header(header::ACCEPT, MANIFEST_V2);
         let response = check(request.send().await, &url, StatusCode::OK).await?;
-        Ok(response
-            .bytes()
-            .await
-            .with_context(|| format!("GET {url}"))?
-            .to_vec())
+        let (bytes, cut) = read_capped(response, MAX_MANIFEST_BYTES).await.with_context(|| format!("GET {url}"))?;
+        if cut {
+            bail!("GET {url}: the manifest is larger than {MAX_MANIFEST_BYTES} bytes");
+        }
+        Ok(bytes)
     }
 
     /// The bytes of blob `digest` in `repo`.
@@ -184,6 +189,21 @@ impl RegistryClient {
     }
 }
 
+/// At most `max` bytes of a response body (read chunk by chunk, never more held), and whether
+/// the body was longer.
+async fn read_capped(mut response: Response, max: usize) -> reqwest::Result<(Vec<u8>, bool)> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        let room = max - out.len();
+        if chunk.len() > room {
+            out.extend_from_slice(&chunk[..room]);
+            return Ok((out, true));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok((out, false))
+}
+
 /// Turns a Location header (absolute or relative to the registry) into a full URL.
 fn absolute(base: &str, location: &str) -> String {
     if location.starts_with("http://") || location.starts_with("https://") {
@@ -213,7 +233,8 @@ async fn check(
         return Ok(response);
     }
     let status = response.status();
-    let body = response.text().await.unwrap_or_default();
+    let (body, _) = read_capped(response, MAX_ERROR_BYTES).await.unwrap_or_default();
+    let body = String::from_utf8_lossy(&body);
     bail!(
         "{url}: registry answered {status} (expected {want}): {}",
         body.trim()
@@ -252,5 +273,26 @@ mod tests {
             format!("{err:#}").contains("cannot reach the registry"),
             "{err:#}"
         );
+    }
+
+    #[tokio::test]
+    async fn manifests_and_error_bodies_are_read_up_to_a_cap() {
+        use axum::routing::get;
+        let app = axum::Router::new()
+            .route("/v2/library/x/manifests/small", get(|| async { "{}" }))
+            .route("/v2/library/x/manifests/big", get(|| async { vec![b'm'; 5 << 20] }))
+            .route(
+                "/v2/library/x/manifests/err",
+                get(|| async { (axum::http::StatusCode::BAD_REQUEST, "e".repeat(1 << 20)) }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let client = RegistryClient::new(&base);
+        assert_eq!(client.get_manifest("library/x", "small").await.unwrap(), b"{}");
+        let err = client.get_manifest("library/x", "big").await.unwrap_err();
+        assert!(format!("{err:#}").contains("larger than 4194304 bytes"), "{err:#}");
+        let err = format!("{:#}", client.get_manifest("library/x", "err").await.unwrap_err());
+        assert!(err.contains("registry answered 400") && err.len() < (64 << 10) + 200, "{} bytes", err.len());
     }
 }

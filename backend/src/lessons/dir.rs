@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::lint::{lint, ImageCatalog};
+use super::lint::{lint, lint_links, ImageCatalog};
 use super::model::{ParsedLesson, Problem};
 use super::parser::parse;
 
@@ -61,6 +61,7 @@ pub fn check_file(path: &Path, images: &dyn ImageCatalog) -> FileResult {
     let (lesson, mut problems) = parse(&label, &text);
     if let Some(l) = &lesson {
         problems.extend(lint(l, images));
+        problems.extend(lint_links(&label, &text));
         let dir_lang = path
             .parent()
             .and_then(|p| p.file_name())

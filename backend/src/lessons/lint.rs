@@ -5,7 +5,10 @@
 //! a `check` must be completable without a person: by a `solve` block, or by replaying its run and
 //! file blocks when none of them is `interactive`.
 
+use pulldown_cmark::{Event, Parser, Tag};
+
 use super::model::{Action, Diags, ParsedLesson, Problem, Step};
+use super::render::{safe_url, MARKDOWN_OPTIONS};
 
 /// Which image references the nodes can pull (the image catalog).
 pub trait ImageCatalog {
@@ -70,6 +73,25 @@ pub fn lint(l: &ParsedLesson, images: &dyn ImageCatalog) -> Vec<Problem> {
     }
     for s in &l.steps {
         lint_step(s, &mut d);
+    }
+    d.list
+}
+
+/// Links and images in the lesson's markdown (`text`, the whole file) whose URL is not http(s),
+/// mailto or relative: the renderer drops them, so the author should hear of it.
+pub fn lint_links(file: &str, text: &str) -> Vec<Problem> {
+    let mut d = Diags::new(file);
+    for (event, range) in Parser::new_ext(text, MARKDOWN_OPTIONS).into_offset_iter() {
+        let (what, url) = match &event {
+            Event::Start(Tag::Link { dest_url, .. }) => ("link", dest_url),
+            Event::Start(Tag::Image { dest_url, .. }) => ("image", dest_url),
+            _ => continue,
+        };
+        if !safe_url(url) {
+            let line = 1 + text[..range.start].matches('\n').count() as u32;
+            let shown: String = url.chars().take(40).collect();
+            d.at(line, format!("{what} to `{shown}`: only http(s), mailto and relative links are allowed"));
+        }
     }
     d.list
 }
@@ -160,6 +182,17 @@ mod tests {
             .collect();
         // A: line 10 (no way to finish); B: interactive run at 15; C: solve at 22; D: node4 at 26.
         assert_eq!(p, vec![26, 10, 15, 22]);
+    }
+
+    #[test]
+    fn unsafe_links_are_reported_at_their_line() {
+        let text = "---\nid: t\n---\nSee [docs](https://docs.docker.com).\n\n```sh\n[not](javascript:a)\n```\nClick [me](javascript:alert(1))\nand ![x](data:image/png;base64,AA)\n";
+        let p: Vec<(u32, String)> = lint_links("f.md", text).into_iter().map(|p| (p.line, p.message)).collect();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(p[0].0, 9);
+        assert!(p[0].1.starts_with("link to `javascript:alert(1)`: only http(s)"), "{p:?}");
+        assert_eq!(p[1].0, 10);
+        assert!(p[1].1.starts_with("image to `data:image/png;base64,AA`"), "{p:?}");
     }
 
     #[test]

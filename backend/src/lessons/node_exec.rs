@@ -146,7 +146,7 @@ mod tests {
     use crate::provider::fake::FakeProvider;
 
     fn exec(code: i32, out: &str, timed_out: bool) -> ExecResponse {
-        ExecResponse { exit_code: code, stdout: out.into(), stderr: String::new(), timed_out }
+        ExecResponse { exit_code: code, stdout: out.into(), stderr: String::new(), timed_out, truncated: false }
     }
 
     #[test]

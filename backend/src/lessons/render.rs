@@ -1,20 +1,55 @@
 //! [`ParsedLesson`] → `protocol::Lesson`: markdown to HTML, blocks without check/solve contents.
 
-use pulldown_cmark::{html, Event, Options, Parser};
+use pulldown_cmark::{html, Event, Options, Parser, Tag, TagEnd};
 
 use super::model::{Action, ParsedLesson, Part, Step};
 
-/// Renders markdown to an HTML fragment. Raw HTML in the source is escaped, not passed through:
-/// lesson files should not be able to run script in a learner's browser.
+/// The markdown extensions lessons use.
+pub const MARKDOWN_OPTIONS: Options = Options::ENABLE_TABLES.union(Options::ENABLE_STRIKETHROUGH);
+
+/// Renders markdown to an HTML fragment that runs no script in a learner's browser (the frontend
+/// inserts it as HTML): raw HTML in the source is escaped, not passed through, and a link or
+/// image whose URL is not http(s), mailto or relative (`javascript:`, `data:`, `vbscript:`…)
+/// loses its tag and keeps only its text. pulldown-cmark escapes every text and attribute it
+/// writes, so with no raw HTML and no such URLs nothing else can carry script: no sanitizer
+/// (such as ammonia) is needed after it.
 pub fn markdown_to_html(md: &str) -> String {
-    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
-    let events = Parser::new_ext(md, options).map(|e| match e {
-        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
-        other => other,
+    // Whether each open link / image was dropped, so its end tag goes too.
+    let (mut links, mut images) = (Vec::new(), Vec::new());
+    let events = Parser::new_ext(md, MARKDOWN_OPTIONS).filter_map(|e| match e {
+        Event::Html(s) | Event::InlineHtml(s) => Some(Event::Text(s)),
+        Event::Start(Tag::Link { ref dest_url, .. }) => {
+            let safe = safe_url(dest_url);
+            links.push(safe);
+            safe.then_some(e)
+        }
+        Event::End(TagEnd::Link) => links.pop().unwrap_or(true).then_some(e),
+        Event::Start(Tag::Image { ref dest_url, .. }) => {
+            let safe = safe_url(dest_url);
+            images.push(safe);
+            safe.then_some(e)
+        }
+        Event::End(TagEnd::Image) => images.pop().unwrap_or(true).then_some(e),
+        other => Some(other),
     });
     let mut out = String::new();
     html::push_html(&mut out, events);
     out
+}
+
+/// Whether a lesson may link to `url`: `http:`, `https:`, `mailto:`, or no scheme at all (a
+/// relative link, `#anchor`, `//host/path`). Tabs, newlines and other control characters are
+/// ignored first, as browsers ignore them (`java\tscript:` is `javascript:`).
+pub fn safe_url(url: &str) -> bool {
+    let cleaned: String = url.chars().filter(|c| !c.is_ascii_control() && !c.is_whitespace()).collect();
+    let scheme_end = cleaned.find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')));
+    match scheme_end.map(|i| (&cleaned[..i], &cleaned[i..])) {
+        Some((scheme, rest)) if rest.starts_with(':') && !scheme.is_empty() => {
+            ["http", "https", "mailto"].iter().any(|s| scheme.eq_ignore_ascii_case(s))
+        }
+        // No `scheme:` before the first `/`, `?` or `#`: relative.
+        _ => true,
+    }
 }
 
 /// The catalog entry for a lesson.
@@ -92,6 +127,34 @@ mod tests {
         let h = markdown_to_html("Hi <script>alert(1)</script> **there**\n");
         assert!(h.contains("&lt;script&gt;"), "{h}");
         assert!(h.contains("<strong>there</strong>"), "{h}");
+    }
+
+    #[test]
+    fn only_safe_links_and_images_keep_their_tag() {
+        let h = markdown_to_html(
+            "[ok](https://docs.docker.com) [rel](../02-next) [mail](mailto:a@b.c) [x](javascript:alert(1)) \
+             [y](<JaVa\tScRiPt:alert(2)>) <javascript:alert(3)> ![img](data:image/svg+xml,<svg/onload=alert(4)>) \
+             [z](vbscript:msgbox) ![pic](/img/a.png)\n",
+        );
+        assert!(h.contains(r#"<a href="https://docs.docker.com">ok</a>"#), "{h}");
+        assert!(h.contains(r#"<a href="../02-next">rel</a>"#), "{h}");
+        assert!(h.contains(r#"<a href="mailto:a@b.c">mail</a>"#), "{h}");
+        assert!(h.contains(r#"<img src="/img/a.png" alt="pic" />"#), "{h}");
+        for bad in ["javascript", "JaVa", "data:", "vbscript", "alert(3)"] {
+            assert!(!h.contains(&format!("=\"{bad}")) && !h.to_lowercase().contains("href=\"javascript"), "{bad}: {h}");
+        }
+        assert!(h.contains("mail</a> x y javascript:alert(3) img z"), "{h}");
+        assert!(!h.contains("<img src=\"data"), "{h}");
+    }
+
+    #[test]
+    fn url_schemes() {
+        for ok in ["https://x.org", "HTTP://x", "mailto:a@b", "/abs", "rel/a:b", "#top", "?q=1", "//cdn.x/y", "a.png"] {
+            assert!(safe_url(ok), "{ok}");
+        }
+        for bad in ["javascript:x", " javascript:x", "java\nscript:x", "data:text/html,x", "file:///etc", "vbscript:x", "blob:x"] {
+            assert!(!safe_url(bad), "{bad}");
+        }
     }
 
     #[test]

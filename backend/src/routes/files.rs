@@ -4,17 +4,19 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use futures_util::StreamExt;
 use protocol::{ActionResponse, ApiError};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use super::bearer;
+use super::AuthorizedSession;
 use crate::error::AppError;
+use crate::exec::{read_chunk, Capped};
 use crate::server::AppState;
 
 /// Largest upload.
@@ -37,38 +39,55 @@ pub fn valid_path(path: &str) -> Result<&str, AppError> {
     }
 }
 
-/// Writes the body to `path` in the node (parents created) → 201, or 507 when the node's disk is full.
+/// Writes the body to `path` in the node (parents created) → 201, or 507 when the node's disk is
+/// full. The session is checked before the body is read, and the body is streamed into the node
+/// as it arrives (never held whole); past [`MAX_UPLOAD_BYTES`] the upload stops with a 413 (the
+/// bytes already written stay in the node's file).
 pub async fn upload_file(
     State(state): State<AppState>,
-    Path((id, node)): Path<(String, String)>,
+    session: AuthorizedSession,
+    Path((_, node)): Path<(String, String)>,
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, AppError> {
-    state.sessions.authorize(&id, bearer(&headers)?)?;
+    let id = session.id;
     let path = valid_path(&q.path)?.to_string();
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_UPLOAD_BYTES as u64) {
+        return Err(AppError::PayloadTooLarge(MAX_UPLOAD_BYTES));
+    }
     let handle = state.sessions.running_node(&id, &node)?;
+    let _slot = state.limits.exec_slot(&id)?;
     // The path travels as an argument ($1), never inside the script text.
     let argv = ["/bin/sh", "-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && cat > \"$1\"", "upload", &path]
         .map(String::from);
     let mut cmd = tokio::process::Command::from(state.provider.command(&handle, &argv));
-    cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
+    cmd.stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::piped()).kill_on_drop(true);
     let mut child = cmd.spawn().map_err(|e| AppError::Internal(e.into()))?;
-    let mut stdin = child.stdin.take().expect("piped");
-    let write = async move {
-        let r = stdin.write_all(&body).await;
-        drop(stdin);
-        r
+    let stdin = child.stdin.take().expect("piped");
+    let mut stderr_pipe = child.stderr.take().expect("piped");
+    let stderr_read = async move {
+        let mut stderr = Capped::default();
+        while !read_chunk(&mut stderr_pipe, &mut stderr).await {}
+        stderr
     };
-    let (written, out) = tokio::time::timeout(UPLOAD_TIMEOUT, async { tokio::join!(write, child.wait_with_output()) })
+    let run = async { tokio::join!(stream_body(body, stdin), stderr_read, child.wait()) };
+    let (written, stderr, status) = tokio::time::timeout(UPLOAD_TIMEOUT, run)
         .await
         .map_err(|_| AppError::BadRequest("upload timed out".into()))?;
-    let out = out.map_err(|e| AppError::Internal(e.into()))?;
-    let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
-    tracing::info!(session_id = %id, node = %node, %path, ok = out.status.success(), "upload");
-    if out.status.success() && written.is_ok() {
-        let ok = ActionResponse { ok: true, output: String::new() };
-        return Ok((StatusCode::CREATED, Json(ok)).into_response());
+    let status = status.map_err(|e| AppError::Internal(e.into()))?;
+    // The node writes this text: its first MiB is read, the last 4 KiB shown.
+    let stderr = crate::lessons::node_exec::tail(String::from_utf8_lossy(&stderr.bytes).trim(), 4096);
+    tracing::info!(session_id = %id, node = %node, %path, ok = status.success(), "upload");
+    match written {
+        Ok(_) if status.success() => {
+            let ok = ActionResponse { ok: true, output: String::new() };
+            return Ok((StatusCode::CREATED, Json(ok)).into_response());
+        }
+        Err(UploadError::TooLarge) => return Err(AppError::PayloadTooLarge(MAX_UPLOAD_BYTES)),
+        Err(UploadError::Body(e)) => return Err(AppError::BadRequest(format!("reading the upload failed: {e}"))),
+        _ => {}
     }
     if stderr.contains("No space left") {
         let e = ApiError::new("DISK_FULL", format!("the node's disk is full: {stderr}"));
@@ -77,14 +96,41 @@ pub async fn upload_file(
     Ok((StatusCode::BAD_REQUEST, Json(ApiError::new("UPLOAD_FAILED", stderr))).into_response())
 }
 
+/// Why streaming an upload into the node stopped early.
+enum UploadError {
+    /// The body went past [`MAX_UPLOAD_BYTES`].
+    TooLarge,
+    /// The client's body failed (connection closed mid-way…).
+    Body(axum::Error),
+    /// The node's side closed (its command failed: its stderr says why).
+    Node,
+}
+
+/// Copies `body` into `stdin` chunk by chunk; closes `stdin` at the end (or on any failure, so
+/// the node's `cat` stops). Returns the bytes written.
+async fn stream_body(body: Body, mut stdin: tokio::process::ChildStdin) -> Result<usize, UploadError> {
+    let mut stream = body.into_data_stream();
+    let mut total = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(UploadError::Body)?;
+        total += chunk.len();
+        if total > MAX_UPLOAD_BYTES {
+            return Err(UploadError::TooLarge);
+        }
+        stdin.write_all(&chunk).await.map_err(|_| UploadError::Node)?;
+    }
+    drop(stdin);
+    Ok(total)
+}
+
 /// TCP ports listening on the node's own addresses (not loopback, not swarm's), sorted.
 pub async fn list_ports(
     State(state): State<AppState>,
-    Path((id, node)): Path<(String, String)>,
-    headers: HeaderMap,
+    session: AuthorizedSession,
+    Path((_, node)): Path<(String, String)>,
 ) -> Result<Json<Vec<u16>>, AppError> {
-    state.sessions.authorize(&id, bearer(&headers)?)?;
-    let handle = state.sessions.running_node(&id, &node)?;
+    let handle = state.sessions.running_node(&session.id, &node)?;
+    let _slot = state.limits.exec_slot(&session.id)?;
     let argv = ["ss", "-Htln"].map(String::from);
     let out = crate::exec::run(state.provider.command(&handle, &argv), Duration::from_secs(10)).await?;
     Ok(Json(parse_ss(&out.stdout)))

@@ -5,17 +5,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRef, Path, Query, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use protocol::{ActionResponse, Lesson, LessonProgress, LessonSummary, StepStatus};
 use serde::Deserialize;
 
-use super::bearer;
+use super::AuthorizedSession;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::lessons::live::LiveLessons;
+use crate::limits::{Limits, Slot};
 use crate::lessons::steps::{LessonError, LessonSession};
 use crate::provider::SandboxProvider;
 use crate::server::AppState;
@@ -33,6 +33,14 @@ pub struct LessonsState {
     pub sessions: Arc<SessionRegistry>,
     /// Runs scripts in nodes.
     pub provider: Arc<dyn SandboxProvider>,
+    /// Concurrent commands per session (checks and solves count).
+    pub limits: Arc<Limits>,
+}
+
+impl FromRef<LessonsState> for Arc<SessionRegistry> {
+    fn from_ref(state: &LessonsState) -> Self {
+        state.sessions.clone()
+    }
 }
 
 /// `?lang=es`
@@ -53,6 +61,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: &AppState) -> Router<S> {
         live: LiveLessons::for_dir(&app.config.lessons_dir),
         sessions: app.sessions.clone(),
         provider: app.provider.clone(),
+        limits: app.limits.clone(),
     };
     Router::new()
         .route("/lessons", get(list_lessons))
@@ -61,6 +70,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: &AppState) -> Router<S> {
         .route("/sessions/{id}/lesson/steps/{step}/check", post(check_step))
         .route("/sessions/{id}/lesson/steps/{step}/solve", post(solve_step))
         .route("/sessions/{id}/lesson/blocks/{block}/write", post(write_block))
+        .layer(axum::extract::DefaultBodyLimit::max(super::JSON_BODY_LIMIT))
         .with_state(state)
 }
 
@@ -121,59 +131,60 @@ fn parse_step(s: &str) -> Result<u32, LessonError> {
         .ok_or_else(|| AppError::BadRequest(format!("step must be a number from 1, not {s:?}")).into())
 }
 
-/// Authorizes the token and opens the session's lesson.
-fn open(state: LessonsState, id: &str, headers: &HeaderMap, q: &LangQuery) -> Result<LessonSession, LessonError> {
-    state.sessions.authorize(id, bearer(headers)?)?;
-    LessonSession::open(state.live, state.sessions, state.provider, id, q.lang())
+/// Opens the (already authorized) session's lesson, with one of the session's command slots:
+/// checks and solves run in the nodes like execs and share their per-session cap.
+fn open(state: LessonsState, id: &str, q: &LangQuery) -> Result<(LessonSession, Slot<String>), LessonError> {
+    let slot = state.limits.exec_slot(id)?;
+    let lesson = LessonSession::open(state.live, state.sessions, state.provider, id, q.lang())?;
+    Ok((lesson, slot))
 }
 
 /// Every checked step's status.
 pub async fn get_progress(
     State(state): State<LessonsState>,
-    Path(id): Path<String>,
+    session: AuthorizedSession,
     Query(q): Query<LangQuery>,
-    headers: HeaderMap,
 ) -> Result<Json<LessonProgress>, LessonError> {
-    let session = open(state, &id, &headers, &q)?;
-    Ok(Json(session.progress().await))
+    let (lesson, _slot) = open(state, &session.id, &q)?;
+    Ok(Json(lesson.progress().await))
 }
 
 /// Runs one step's check.
 pub async fn check_step(
     State(state): State<LessonsState>,
-    Path((id, step)): Path<(String, String)>,
+    session: AuthorizedSession,
+    Path((_, step)): Path<(String, String)>,
     Query(q): Query<LangQuery>,
-    headers: HeaderMap,
 ) -> Result<Json<StepStatus>, LessonError> {
     let step = parse_step(&step)?;
-    let session = open(state, &id, &headers, &q)?;
-    tracing::info!(session_id = %id, step, "lesson check");
-    Ok(Json(session.check(step).await?))
+    let (lesson, _slot) = open(state, &session.id, &q)?;
+    tracing::info!(session_id = %session.id, step, "lesson check");
+    Ok(Json(lesson.check(step).await?))
 }
 
 /// "Skip": completes one step.
 pub async fn solve_step(
     State(state): State<LessonsState>,
-    Path((id, step)): Path<(String, String)>,
+    session: AuthorizedSession,
+    Path((_, step)): Path<(String, String)>,
     Query(q): Query<LangQuery>,
-    headers: HeaderMap,
 ) -> Result<Json<ActionResponse>, LessonError> {
     let step = parse_step(&step)?;
-    let session = open(state, &id, &headers, &q)?;
-    tracing::info!(session_id = %id, step, "lesson solve");
-    Ok(Json(session.solve(step).await?))
+    let (lesson, _slot) = open(state, &session.id, &q)?;
+    tracing::info!(session_id = %session.id, step, "lesson solve");
+    Ok(Json(lesson.solve(step).await?))
 }
 
 /// Writes one file block in its node.
 pub async fn write_block(
     State(state): State<LessonsState>,
-    Path((id, block)): Path<(String, String)>,
+    session: AuthorizedSession,
+    Path((_, block)): Path<(String, String)>,
     Query(q): Query<LangQuery>,
-    headers: HeaderMap,
 ) -> Result<Json<ActionResponse>, LessonError> {
-    let session = open(state, &id, &headers, &q)?;
-    tracing::info!(session_id = %id, block = %block, "lesson file write");
-    Ok(Json(session.write_block(&block).await?))
+    let (lesson, _slot) = open(state, &session.id, &q)?;
+    tracing::info!(session_id = %session.id, block = %block, "lesson file write");
+    Ok(Json(lesson.write_block(&block).await?))
 }
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! HTTP routes: `/healthz`, the `/api` session, node, exec and terminal endpoints, and the
-//! request helpers they share (bearer tokens, lenient JSON bodies).
+//! request helpers they share (the session extractor, bounded JSON bodies).
 
+pub mod admission;
+pub mod auth;
 pub mod files;
+pub mod headers;
 pub mod health;
 pub mod lessons;
 pub mod nodes;
@@ -11,28 +14,33 @@ pub mod statics;
 pub mod terminal;
 
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
+pub use self::auth::{bearer, AuthorizedSession, ClientAddr};
 use crate::error::AppError;
 use crate::server::AppState;
+
+/// Largest JSON body an `/api` route reads (uploads stream and have their own limit).
+pub const JSON_BODY_LIMIT: usize = 64 << 10;
 
 /// The `/api` routes; unknown `/api` paths answer a JSON 404 rather than the SPA.
 pub fn api() -> Router<AppState> {
     Router::new()
+        .route("/config", get(sessions::get_config))
         .route("/sessions", post(sessions::create_session))
         .route("/sessions/{id}", get(sessions::get_session).delete(sessions::delete_session))
         .route("/sessions/{id}/nodes", post(nodes::add_node))
         .route("/sessions/{id}/nodes/{node}", axum::routing::delete(nodes::remove_node))
         .route("/sessions/{id}/nodes/{node}/exec", post(nodes::exec_node))
         .route("/sessions/{id}/nodes/{node}/terminal", get(terminal::open_terminal))
-        .route(
-            "/sessions/{id}/nodes/{node}/files",
-            post(files::upload_file).layer(axum::extract::DefaultBodyLimit::max(files::MAX_UPLOAD_BYTES)),
-        )
+        // Streams its body into the node and counts it against `files::MAX_UPLOAD_BYTES` itself.
+        .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))
         .route("/sessions/{id}/nodes/{node}/ports", get(files::list_ports))
+        .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(api_not_found)
 }
 
@@ -62,15 +70,20 @@ async fn api_not_found() -> AppError {
     AppError::NotFound
 }
 
-/// The token of an `Authorization: Bearer <token>` header.
-pub fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or(AppError::Unauthorized)
+/// A request body read whole, within the route's `DefaultBodyLimit`; too large a body is a JSON
+/// 413 `PAYLOAD_TOO_LARGE` rather than axum's plain-text one.
+pub struct LimitedBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for LimitedBody {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match Bytes::from_request(req, state).await {
+            Ok(bytes) => Ok(Self(bytes)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::PayloadTooLarge(JSON_BODY_LIMIT)),
+            Err(e) => Err(AppError::BadRequest(format!("cannot read the request body: {e}"))),
+        }
+    }
 }
 
 /// Parses a JSON body whatever its content type; malformed bodies are a 400 `ApiError`.
@@ -90,16 +103,6 @@ pub fn parse_optional_json<T: DeserializeOwned + Default>(body: &Bytes) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn bearer_tokens_are_extracted() {
-        let mut h = HeaderMap::new();
-        assert!(matches!(bearer(&h), Err(AppError::Unauthorized)));
-        h.insert(header::AUTHORIZATION, "Basic abc".parse().unwrap());
-        assert!(bearer(&h).is_err());
-        h.insert(header::AUTHORIZATION, "Bearer abc".parse().unwrap());
-        assert_eq!(bearer(&h).unwrap(), "abc");
-    }
 
     #[test]
     fn empty_bodies_default_and_bad_ones_are_400() {

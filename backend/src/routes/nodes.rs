@@ -3,13 +3,12 @@
 
 use std::time::Duration;
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use protocol::{ExecRequest, ExecResponse, NodeInfo};
 
-use super::{bearer, parse_json};
+use super::{admission, parse_json, AuthorizedSession, LimitedBody};
 use crate::error::AppError;
 use crate::server::AppState;
 
@@ -19,36 +18,36 @@ pub const MAX_EXEC_TIMEOUT_SECS: u32 = 600;
 /// Adds the next free `nodeN` → 201.
 pub async fn add_node(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    session: AuthorizedSession,
 ) -> Result<(StatusCode, Json<NodeInfo>), AppError> {
-    state.sessions.authorize(&id, bearer(&headers)?)?;
-    let node = state.sessions.add_node(&id).await?;
+    admission::check_disk(&state.config, state.sessions.live_nodes(), 1)?;
+    let node = state.sessions.add_node(&session.id).await?;
     Ok((StatusCode::CREATED, Json(node)))
 }
 
 /// Destroys one node → 204.
 pub async fn remove_node(
     State(state): State<AppState>,
-    Path((id, node)): Path<(String, String)>,
-    headers: HeaderMap,
+    session: AuthorizedSession,
+    Path((_, node)): Path<(String, String)>,
 ) -> Result<StatusCode, AppError> {
-    state.sessions.authorize(&id, bearer(&headers)?)?;
-    state.sessions.remove_node(&id, &node).await?;
+    state.sessions.remove_node(&session.id, &node).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Runs `/bin/sh -c <cmd>` in the node and returns its output.
+/// Runs `/bin/sh -c <cmd>` in the node and returns its output (each stream cut at 1 MiB,
+/// `truncated` then set); at most `MUELLE_MAX_EXECS_PER_SESSION` at once per session.
 pub async fn exec_node(
     State(state): State<AppState>,
-    Path((id, node)): Path<(String, String)>,
-    headers: HeaderMap,
-    body: Bytes,
+    session: AuthorizedSession,
+    Path((_, node)): Path<(String, String)>,
+    LimitedBody(body): LimitedBody,
 ) -> Result<Json<ExecResponse>, AppError> {
-    state.sessions.authorize(&id, bearer(&headers)?)?;
+    let id = session.id;
     let req: ExecRequest = parse_json(&body)?;
     let limit = exec_limit(req.timeout_secs, state.config.exec_timeout)?;
     let handle = state.sessions.running_node(&id, &node)?;
+    let _slot = state.limits.exec_slot(&id)?;
     let argv = ["/bin/sh".to_string(), "-c".to_string(), req.cmd];
     let cmd = state.provider.command(&handle, &argv);
     tracing::info!(session_id = %id, node = %node, "exec");

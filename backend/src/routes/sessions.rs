@@ -1,23 +1,37 @@
-//! `POST /api/sessions`, `GET|DELETE /api/sessions/{id}`.
+//! `POST /api/sessions`, `GET|DELETE /api/sessions/{id}`, and `GET /api/config` (what the
+//! start page must know before it starts one).
 
-use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use protocol::{CreateSessionRequest, CreateSessionResponse, SessionInfo};
+use protocol::{CreateSessionRequest, CreateSessionResponse, ServerConfig, SessionInfo};
 
-use super::{bearer, parse_optional_json};
+use super::{admission, parse_optional_json, AuthorizedSession, ClientAddr, LimitedBody};
 use crate::error::AppError;
 use crate::lessons::steps::LessonError;
 use crate::server::AppState;
 use crate::sessions::NewSession;
 
-/// Creates a session (body optional: `{"nodes": N, "lesson": "id"}`) → 201 with its token.
+/// Whether starting a session needs a join code.
+pub async fn get_config(State(state): State<AppState>) -> Json<ServerConfig> {
+    Json(ServerConfig { join_code_required: state.config.limits.join_code.is_some() })
+}
+
+/// Creates a session (a JSON body, possibly empty: `{"nodes": N, "lesson": "id", "join_code":
+/// "…"}`) → 201 with its token. Admission first: same origin, JSON, the address's rate, the join
+/// code, room on the disk.
 pub async fn create_session(
     State(state): State<AppState>,
-    body: Bytes,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    LimitedBody(body): LimitedBody,
 ) -> Result<(StatusCode, Json<CreateSessionResponse>), LessonError> {
+    let limits = &state.config.limits;
+    admission::check_origin(&headers, limits)?;
+    admission::check_json(&headers)?;
+    state.limits.session_creation(addr)?;
     let req: CreateSessionRequest = parse_optional_json(&body)?;
+    admission::check_join_code(limits, req.join_code.as_deref())?;
     let new = match &req.lesson {
         // A lesson session gets the lesson's nodes and lasts the lesson's duration.
         Some(lesson) => {
@@ -26,6 +40,7 @@ pub async fn create_session(
         }
         None => NewSession { nodes: req.nodes.unwrap_or(1), lesson: None, ttl: None },
     };
+    admission::check_disk(&state.config, state.sessions.live_nodes(), u32::from(new.nodes))?;
     let (session, token) = state.sessions.create(new).await?;
     Ok((StatusCode::CREATED, Json(CreateSessionResponse { session, token })))
 }
@@ -45,23 +60,17 @@ fn validate_lesson_id(id: &str) -> Result<(), AppError> {
 /// The session's nodes and remaining time.
 pub async fn get_session(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    session: AuthorizedSession,
 ) -> Result<Json<SessionInfo>, AppError> {
-    let token = bearer(&headers)?;
-    state.sessions.authorize(&id, token)?;
-    Ok(Json(state.sessions.info(&id)?))
+    Ok(Json(state.sessions.info(&session.id)?))
 }
 
 /// Ends the session now → 204.
 pub async fn delete_session(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    session: AuthorizedSession,
 ) -> Result<StatusCode, AppError> {
-    let token = bearer(&headers)?;
-    state.sessions.authorize(&id, token)?;
-    state.sessions.delete(&id).await?;
+    state.sessions.delete(&session.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

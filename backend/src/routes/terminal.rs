@@ -3,36 +3,33 @@
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
+use super::{AuthorizedSession, ClientAddr};
 use crate::error::AppError;
 use crate::server::AppState;
 
-/// Query string of the terminal URL (browsers cannot set headers on WebSockets).
-#[derive(Debug, Deserialize)]
-pub struct TerminalQuery {
-    /// The session's bearer token.
-    #[serde(default)]
-    pub token: Option<String>,
-}
-
-/// Authenticates, then upgrades to the terminal bridge.
+/// Authenticates (the `?token=` of the URL: browsers cannot set headers on WebSockets), takes a
+/// terminal slot of the session and of the client address, then upgrades to the terminal bridge.
+/// The slots are held as long as the socket is open.
 pub async fn open_terminal(
     State(state): State<AppState>,
-    Path((id, node)): Path<(String, String)>,
-    Query(query): Query<TerminalQuery>,
+    session: AuthorizedSession,
+    ClientAddr(addr): ClientAddr,
+    Path((_, node)): Path<(String, String)>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
-    let token = query.token.as_deref().ok_or(AppError::Unauthorized)?;
-    state.sessions.authorize(&id, token)?;
-    let handle = state.sessions.running_node(&id, &node)?;
+    let handle = state.sessions.running_node(&session.id, &node)?;
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => return Ok(rejection.into_response()),
     };
+    let slots = state.limits.terminal_slots(&session.id, addr)?;
     let provider = state.provider.clone();
     let window = state.config.flow_window_bytes;
-    Ok(upgrade.on_upgrade(move |socket| crate::terminal::serve(socket, provider, handle, window)))
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        crate::terminal::serve(socket, provider, handle, window).await;
+        drop(slots);
+    }))
 }

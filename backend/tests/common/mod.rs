@@ -34,7 +34,7 @@ impl TestApp {
         let config = Arc::new(config);
         let provider = Arc::new(FakeProvider::new(dir.path().join("nodes")));
         let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone()).unwrap());
-        let state = AppState { config, sessions, provider: provider.clone() };
+        let state = AppState::new(config, sessions, provider.clone());
         Self { dir, state, provider }
     }
 
@@ -57,6 +57,9 @@ impl TestApp {
 
     pub async fn call_raw(&self, method: Method, uri: &str, token: Option<&str>, body: &str) -> (StatusCode, Vec<u8>) {
         let mut req = Request::builder().method(method).uri(uri);
+        if method_has_json_body(&req) {
+            req = req.header("content-type", "application/json");
+        }
         if let Some(token) = token {
             req = req.header("authorization", format!("Bearer {token}"));
         }
@@ -78,8 +81,13 @@ impl TestApp {
     pub async fn serve(&self) -> std::net::SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = self.router();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let (app, limits) = (self.router(), self.state.config.limits.clone());
+        tokio::spawn(async move { backend::serve::serve(listener, app, &limits, std::future::pending()).await.unwrap() });
         addr
     }
+}
+
+/// Whether a request is a POST (sent as JSON, as the frontend does: session creation needs it).
+fn method_has_json_body(req: &axum::http::request::Builder) -> bool {
+    req.method_ref() == Some(&Method::POST)
 }

@@ -1,8 +1,12 @@
 //! Starting a session: `POST /api/sessions`, remember the token for this tab, open its page.
+//! When the server asks for a join code (`GET /api/config`, or a 403 `JOIN_CODE_REQUIRED`), the
+//! start page shows a field for it.
 
 use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::*;
+
+use protocol::error::codes;
 
 use crate::app::Route;
 use crate::error::Error;
@@ -17,6 +21,8 @@ pub struct StartHandle {
     pub busy: bool,
     /// Why the last attempt failed.
     pub error: Option<Error>,
+    /// The server needs a join code: show the field.
+    pub needs_code: bool,
 }
 
 /// Hook behind every "Start" button.
@@ -25,8 +31,19 @@ pub fn use_start_session() -> StartHandle {
     let navigator = use_navigator();
     let busy = use_state(|| false);
     let error = use_state(|| None::<Error>);
+    let needs_code = use_state(|| false);
+    {
+        let needs_code = needs_code.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                if let Ok(config) = api::get_config().await {
+                    needs_code.set(config.join_code_required);
+                }
+            });
+        });
+    }
     let start = {
-        let (busy, error) = (busy.clone(), error.clone());
+        let (busy, error, needs_code) = (busy.clone(), error.clone(), needs_code.clone());
         Callback::from(move |()| {
             if *busy {
                 return;
@@ -34,6 +51,7 @@ pub fn use_start_session() -> StartHandle {
             busy.set(true);
             error.set(None);
             let (busy, error, navigator) = (busy.clone(), error.clone(), navigator.clone());
+            let needs_code = needs_code.clone();
             spawn_local(async move {
                 let result = api::create_session().await;
                 busy.set(false);
@@ -48,6 +66,9 @@ pub fn use_start_session() -> StartHandle {
                     }
                     Err(err) => {
                         log::warn!("create session: {err}");
+                        if matches!(&err, Error::Api { code, .. } if code == codes::JOIN_CODE_REQUIRED) {
+                            needs_code.set(true);
+                        }
                         error.set(Some(err));
                     }
                 }
@@ -58,5 +79,6 @@ pub fn use_start_session() -> StartHandle {
         start,
         busy: *busy,
         error: (*error).clone(),
+        needs_code: *needs_code,
     }
 }

@@ -8,6 +8,7 @@ use crate::app::Route;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
 use crate::hooks::{use_lang, use_start_session};
+use crate::services::storage;
 
 /// `/`
 #[component]
@@ -30,6 +31,17 @@ pub fn HomePage() -> Html {
             <main class="hero">
                 <h1 class="title">{ "muelle" }</h1>
                 <p class="pitch">{ s.pitch }</p>
+                if start.needs_code {
+                    <label class="join-code">
+                        { more.join_code }
+                        <input type="text" name="join_code" autocomplete="off"
+                            value={storage::load_join_code().unwrap_or_default()}
+                            oninput={Callback::from(|e: InputEvent| {
+                                let input: web_sys::HtmlInputElement = e.target_unchecked_into();
+                                storage::save_join_code(&input.value());
+                            })} />
+                    </label>
+                }
                 <button type="button" class="start" {onclick} disabled={start.busy} aria-busy={start.busy.to_string()}>
                     { if start.busy { s.starting } else { s.start } }
                 </button>

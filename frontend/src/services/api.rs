@@ -1,22 +1,33 @@
 //! The REST calls the front end makes, on same-origin relative URLs.
 
 use gloo_net::http::{Request, RequestBuilder, Response};
-use protocol::{routes, CreateSessionRequest, CreateSessionResponse, SessionInfo};
+use protocol::{routes, CreateSessionRequest, CreateSessionResponse, ServerConfig, SessionInfo};
 use serde::de::DeserializeOwned;
 
+use super::storage;
 use crate::error::Error;
+
+/// `GET /api/config`: whether starting a session needs a join code.
+pub async fn get_config() -> Result<ServerConfig, Error> {
+    json(Request::get(routes::CONFIG).send().await).await
+}
 
 /// `POST /api/sessions` with an empty request (one node, default duration).
 pub async fn create_session() -> Result<CreateSessionResponse, Error> {
     create_session_with(&CreateSessionRequest::default()).await
 }
 
-/// `POST /api/sessions` with `body` (e.g. a lesson id).
+/// `POST /api/sessions` with `body` (e.g. a lesson id), as JSON (the server takes nothing else),
+/// with the remembered join code when the body has none.
 pub async fn create_session_with(
     body: &CreateSessionRequest,
 ) -> Result<CreateSessionResponse, Error> {
+    let mut body = body.clone();
+    if body.join_code.is_none() {
+        body.join_code = storage::load_join_code();
+    }
     let req = Request::post(routes::SESSIONS)
-        .json(body)
+        .json(&body)
         .map_err(|e| Error::Decode(e.to_string()))?;
     json(req.send().await).await
 }

@@ -11,6 +11,7 @@ const LANG_KEY: &str = "muelle.lang";
 const SESSION_PREFIX: &str = "muelle.session.";
 const PROGRESS_PREFIX: &str = "muelle.progress.";
 const LESSON_SESSION_PREFIX: &str = "muelle.lesson-session.";
+const JOIN_CODE_KEY: &str = "muelle.join-code";
 
 /// A session as this tab knows it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -122,6 +123,18 @@ pub fn save_lesson_session(lesson: &str, session: &StoredSession) {
     save_session(session);
     if let Some(st) = storage(false) {
         let _ = st.set_item(&format!("{LESSON_SESSION_PREFIX}{lesson}"), &session.id);
+    }
+}
+
+/// The class's join code, as last typed on the start page.
+pub fn load_join_code() -> Option<String> {
+    storage(true)?.get_item(JOIN_CODE_KEY).ok()?.filter(|c| !c.trim().is_empty())
+}
+
+/// Remembers the join code for this browser (lesson pages start sessions with it too).
+pub fn save_join_code(code: &str) {
+    if let Some(st) = storage(true) {
+        let _ = st.set_item(JOIN_CODE_KEY, code.trim());
     }
 }
 
