@@ -34,6 +34,9 @@ pub enum AppError {
     /// The node is not running.
     #[error("the node is not running")]
     NodeNotReady,
+    /// The node's init died; it must be reset or removed.
+    #[error("{0} has stopped; reset it or remove it")]
+    NodeStopped(String),
     /// Anything else; details go to the log only.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -51,6 +54,7 @@ impl AppError {
             Self::OutOfCapacity => (StatusCode::SERVICE_UNAVAILABLE, codes::OUT_OF_CAPACITY),
             Self::TooManyNodes(_) => (StatusCode::CONFLICT, codes::TOO_MANY_NODES),
             Self::NodeNotReady => (StatusCode::CONFLICT, codes::NODE_NOT_READY),
+            Self::NodeStopped(_) => (StatusCode::CONFLICT, codes::NODE_STOPPED),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
         }
     }

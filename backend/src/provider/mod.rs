@@ -62,6 +62,10 @@ pub struct NodeHandle {
     pub pid: i32,
     /// Same as [`NodeSpec::uid_base`].
     pub uid_base: u32,
+    /// Start time of the init (clock ticks since boot, `/proc/PID/stat` field 22): with `pid`,
+    /// names the init for good, so a reused pid is never entered. 0 when unknown.
+    #[serde(default)]
+    pub start_time: u64,
 }
 
 /// Failures of the provider; the message is logged, never shown raw to a student.

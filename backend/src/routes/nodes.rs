@@ -38,6 +38,17 @@ pub async fn remove_node(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Replaces a node with a fresh one of the same name (after its init died, or to start over)
+/// → 200 with the new node.
+pub async fn reset_node(
+    State(state): State<AppState>,
+    Path((id, node)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Json<NodeInfo>, AppError> {
+    state.sessions.authorize(&id, bearer(&headers)?)?;
+    Ok(Json(state.sessions.reset_node(&id, &node).await?))
+}
+
 /// Runs `/bin/sh -c <cmd>` in the node and returns its output.
 pub async fn exec_node(
     State(state): State<AppState>,
