@@ -13,3 +13,4 @@ mod pool;
 mod playground;
 mod lessons;
 mod security_sandbox;
+mod security_net;
