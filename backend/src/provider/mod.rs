@@ -106,6 +106,13 @@ pub trait SandboxProvider: Send + Sync + 'static {
         0
     }
 
+    /// A command that replaces the node's `/etc/hosts` with `content` (every node of its session
+    /// by name), or `None` where nodes share the host's files (the fake provider).
+    fn hosts_command(&self, node: &NodeHandle, content: &str) -> Option<Command> {
+        let _ = (node, content);
+        None
+    }
+
     /// Starts background work (the real provider's warm pool). Called once, after sessions were
     /// recovered and orphans swept.
     fn start_background(&self) -> anyhow::Result<()> {

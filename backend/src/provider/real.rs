@@ -135,6 +135,12 @@ impl SandboxProvider for RealProvider {
         self.sandbox(node).command(argv, &[])
     }
 
+    fn hosts_command(&self, node: &NodeHandle, content: &str) -> Option<Command> {
+        let script = "printf '%s' \"$1\" > /etc/hosts.muelle && mv /etc/hosts.muelle /etc/hosts";
+        let argv = ["/bin/sh".to_string(), "-c".into(), script.into(), "sh".into(), content.into()];
+        Some(self.command(node, &argv))
+    }
+
     fn destroy_node(&self, node: &NodeHandle) -> Result<(), ProviderError> {
         self.sandbox(node)
             .destroy()

@@ -89,6 +89,7 @@ impl SessionRegistry {
             }
             return Err(err.into());
         }
+        self.sync_hosts(&id).await;
         tracing::info!("session created");
         Ok((self.info(&id)?, plan.token))
     }
@@ -199,6 +200,7 @@ impl SessionRegistry {
             }
             return Err(err.into());
         }
+        self.sync_hosts(id).await;
         tracing::info!(node = %name, "node added");
         let state = self.lock();
         let session = state.get(id).ok_or(AppError::SessionNotFound)?;
@@ -240,6 +242,7 @@ impl SessionRegistry {
             self.set_status(id, name, NodeStatus::Failed);
             return Err(err.into());
         }
+        self.sync_hosts(id).await;
         tracing::info!("node reset");
         let state = self.lock();
         let session = state.get(id).ok_or(AppError::SessionNotFound)?;

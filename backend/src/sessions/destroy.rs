@@ -80,6 +80,7 @@ impl SessionRegistry {
             return Err(err.into());
         }
         self.forget_node(id, name);
+        self.sync_hosts(id).await;
         tracing::info!("node removed");
         Ok(())
     }

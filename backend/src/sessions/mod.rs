@@ -143,6 +143,30 @@ impl SessionRegistry {
         Ok(handle)
     }
 
+    /// Writes every running node's `/etc/hosts` so that each resolves the others by name
+    /// (`node1` … `node5`); called after the session's nodes change. Failures are logged: a
+    /// node may have broken its own /etc.
+    pub(super) async fn sync_hosts(&self, id: &str) {
+        let (content, running) = {
+            let state = self.lock();
+            let Some(session) = state.get(id) else { return };
+            let running: Vec<NodeHandle> =
+                session.nodes.iter().filter(|n| n.status == NodeStatus::Running).map(|n| n.handle.clone()).collect();
+            (hosts_file(&running), running)
+        };
+        let writes = running.iter().filter_map(|h| {
+            let cmd = self.provider.hosts_command(h, &content)?;
+            Some(async move {
+                match crate::exec::run(cmd, std::time::Duration::from_secs(10)).await {
+                    Ok(out) if out.exit_code == 0 => {}
+                    Ok(out) => tracing::warn!(node = %h.key, code = out.exit_code, "writing /etc/hosts failed"),
+                    Err(err) => tracing::warn!(?err, node = %h.key, "writing /etc/hosts failed"),
+                }
+            })
+        });
+        futures_util::future::join_all(writes).await;
+    }
+
     /// Marks a node stopped if it is still the running node `handle` names; returns whether it did.
     pub(super) fn mark_stopped(&self, id: &str, handle: &NodeHandle) -> bool {
         let row = self.lock().get_mut(id).and_then(|s| {
@@ -168,6 +192,15 @@ impl SessionRegistry {
         let state = self.lock();
         live_nodes(&state)
     }
+}
+
+/// `/etc/hosts` of a session's nodes: loopback, then each node by name.
+pub fn hosts_file(nodes: &[NodeHandle]) -> String {
+    let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    for n in nodes {
+        s += &format!("{}\t{}\n", n.ip, n.name);
+    }
+    s
 }
 
 fn live_nodes(state: &HashMap<String, Session>) -> u32 {
