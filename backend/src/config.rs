@@ -48,6 +48,7 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_DB` — the SQLite file [`$MUELLE_DATA_DIR/muelle.db`]
 /// - `MUELLE_POOL_SIZE` — warm nodes kept ready (dockerd running) for instant starts [`2`]
 /// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it at 10.99.0.1, an address on the host's lo) [`0.0.0.0:5000`]
+/// - `MUELLE_EGRESS` — what nodes reach beyond their session and the host's registry: `internet` (NAT out, but no link-local, private, CGNAT or benchmark range: not the school's LAN nor the host's other networks) or `none` (nothing forwarded out) [`internet`]
 /// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
 /// - `MUELLE_MAX_CONNECTIONS` — open HTTP connections (terminals included); more wait briefly, then are closed [`4096`]
 /// - `MUELLE_HEADER_TIMEOUT_SECS` — time to send a request's headers, and idle time of a kept-alive connection [`10`]
@@ -91,6 +92,8 @@ pub struct Config {
     pub node_limits: NodeLimits,
     /// Listen address of the local registry.
     pub registry_listen: String,
+    /// What nodes may reach beyond their session (`MUELLE_EGRESS`).
+    pub egress: sandbox::net::Egress,
     /// Warm nodes kept ready.
     pub pool_size: usize,
     /// The SQLite file, when not `data_dir/muelle.db`.
@@ -216,6 +219,7 @@ impl Default for Config {
             sandbox: SandboxKind::Real,
             node_limits: NodeLimits::default(),
             registry_listen: "0.0.0.0:5000".into(),
+            egress: sandbox::net::Egress::Internet,
             pool_size: 2,
             db_file: None,
             limits: ServerLimits::default(),
@@ -257,6 +261,7 @@ impl Config {
                 disk_mb: parse(&get, "MUELLE_NODE_DISK_MB")?.unwrap_or(d.node_limits.disk_mb),
             },
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
+            egress: parse(&get, "MUELLE_EGRESS")?.unwrap_or(d.egress),
             pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
             db_file: get("MUELLE_DB").map(PathBuf::from),
             limits: ServerLimits::from_lookup(&get)?,
@@ -328,6 +333,8 @@ mod tests {
         assert_eq!(c.session_ttl, Duration::from_secs(3600));
         assert_eq!((c.max_nodes, c.max_nodes_per_session), (200, 5));
         assert_eq!(c.sandbox, SandboxKind::Real);
+        assert_eq!(c.egress, sandbox::net::Egress::Internet);
+        assert_eq!(from(&[("MUELLE_EGRESS", "none")]).unwrap().egress, sandbox::net::Egress::None);
         assert_eq!(c.db_path(), PathBuf::from("/var/lib/muelle/muelle.db"));
     }
 
@@ -374,6 +381,8 @@ mod tests {
         let err = from(&[("MUELLE_MAX_NODES", "lots")]).unwrap_err();
         assert!(format!("{err:#}").contains("MUELLE_MAX_NODES"), "{err:#}");
         assert!(from(&[("MUELLE_SANDBOX", "docker")]).is_err());
+        let err = from(&[("MUELLE_EGRESS", "lan")]).unwrap_err();
+        assert!(format!("{err:#}").contains("MUELLE_EGRESS"), "{err:#}");
         assert!(from(&[("MUELLE_MAX_NODES_PER_SESSION", "9")]).is_err());
     }
 }

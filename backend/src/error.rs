@@ -61,6 +61,9 @@ pub enum AppError {
     /// A `Host` this server does not answer for.
     #[error("this server does not answer for that host name")]
     MisdirectedRequest,
+    /// The node's init died; it must be reset or removed.
+    #[error("{0} has stopped; reset it or remove it")]
+    NodeStopped(String),
     /// Anything else; details go to the log only.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -87,6 +90,7 @@ impl AppError {
             Self::TooManyTerminals(_) => (StatusCode::TOO_MANY_REQUESTS, codes::TOO_MANY_TERMINALS),
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE),
             Self::MisdirectedRequest => (StatusCode::MISDIRECTED_REQUEST, codes::MISDIRECTED_REQUEST),
+            Self::NodeStopped(_) => (StatusCode::CONFLICT, codes::NODE_STOPPED),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
         }
     }

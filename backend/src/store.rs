@@ -29,8 +29,12 @@ CREATE TABLE IF NOT EXISTS nodes (
     pid         INTEGER NOT NULL,
     uid_base    INTEGER NOT NULL,
     status      TEXT NOT NULL,
+    start_time  INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (session_id, name)
 );";
+
+/// Columns added after the first schema, for databases created before them.
+const MIGRATIONS: &[(&str, &str, &str)] = &[("nodes", "start_time", "INTEGER NOT NULL DEFAULT 0")];
 
 /// One persisted session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,6 +82,15 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(SCHEMA).context("creating the schema")?;
+        for (table, column, decl) in MIGRATIONS {
+            let has: bool = conn
+                .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
+                .exists(params![column])?;
+            if !has {
+                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))
+                    .with_context(|| format!("adding {table}.{column}"))?;
+            }
+        }
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -166,8 +179,8 @@ impl Store {
 
 fn upsert_node(conn: &Connection, session_id: &str, n: &NodeRow) -> rusqlite::Result<usize> {
     conn.execute(
-        "INSERT OR REPLACE INTO nodes (session_id, name, idx, key, ip, pid, uid_base, status)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT OR REPLACE INTO nodes (session_id, name, idx, key, ip, pid, uid_base, status, start_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             session_id,
             n.handle.name,
@@ -176,14 +189,16 @@ fn upsert_node(conn: &Connection, session_id: &str, n: &NodeRow) -> rusqlite::Re
             n.handle.ip,
             n.handle.pid,
             n.handle.uid_base,
-            status_str(n.status)
+            status_str(n.status),
+            // SQLite integers are signed; start times (clock ticks since boot) fit.
+            i64::try_from(n.handle.start_time).unwrap_or(0)
         ],
     )
 }
 
 fn load_nodes(conn: &Connection, session_id: &str) -> rusqlite::Result<Vec<NodeRow>> {
     let mut stmt = conn.prepare(
-        "SELECT name, idx, key, ip, pid, uid_base, status FROM nodes
+        "SELECT name, idx, key, ip, pid, uid_base, status, start_time FROM nodes
          WHERE session_id = ?1 ORDER BY idx",
     )?;
     let rows = stmt.query_map(params![session_id], |r| {
@@ -196,6 +211,7 @@ fn load_nodes(conn: &Connection, session_id: &str) -> rusqlite::Result<Vec<NodeR
                 ip: r.get(3)?,
                 pid: r.get(4)?,
                 uid_base: r.get(5)?,
+                start_time: u64::try_from(r.get::<_, i64>(7)?).unwrap_or(0),
             },
             status: parse_status(&status),
         })
@@ -246,6 +262,7 @@ mod tests {
                 ip: format!("10.100.3.{}", 10 + index),
                 pid: 42,
                 uid_base: 1_000_000,
+                start_time: 987_654,
             },
             status,
         }
@@ -289,5 +306,34 @@ mod tests {
         let store = Store::open(&dir.path().join("muelle.db")).unwrap();
         store.insert_session(&session("s1"), &[]).unwrap();
         assert!(store.insert_session(&session("s1"), &[]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod migration_tests {
+    use super::*;
+
+    #[test]
+    fn a_database_without_start_times_is_migrated() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let old_schema = SCHEMA.replace("    start_time  INTEGER NOT NULL DEFAULT 0,\n", "");
+        assert!(!old_schema.contains("start_time"));
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(&old_schema).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sessions VALUES ('s1', 'ab', 1, 2, NULL, 3);
+             INSERT INTO nodes VALUES ('s1', 'node1', 1, 'abc-1', '10.100.3.11', 42, 1000000, 'running');",
+        )
+        .unwrap();
+        drop(conn);
+        let store = Store::open(&path).unwrap();
+        let all = store.load_all().unwrap();
+        assert_eq!((all[0].1[0].handle.pid, all[0].1[0].handle.start_time), (42, 0));
+        let mut row = all[0].1[0].clone();
+        row.handle.start_time = 123;
+        store.upsert_node("s1", &row).unwrap();
+        drop(store);
+        assert_eq!(Store::open(&path).unwrap().load_all().unwrap()[0].1[0].handle.start_time, 123);
     }
 }

@@ -34,6 +34,8 @@ pub mod codes {
     pub const TOO_MANY_NODES: &str = "TOO_MANY_NODES";
     /// The node is not running (starting, stopped or failed).
     pub const NODE_NOT_READY: &str = "NODE_NOT_READY";
+    /// The node's init died (e.g. `kill 1` inside it): reset or remove it.
+    pub const NODE_STOPPED: &str = "NODE_STOPPED";
     /// The lesson does not exist or fails lint.
     pub const LESSON_NOT_FOUND: &str = "LESSON_NOT_FOUND";
     /// No such API route.

@@ -24,6 +24,11 @@ pub fn exec(id: &str, node: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/exec")
 }
 
+/// `/api/sessions/{id}/nodes/{node}/reset`
+pub fn reset(id: &str, node: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes/{node}/reset")
+}
+
 /// `/api/sessions/{id}/nodes/{node}/terminal?token={token}` (WebSocket).
 pub fn terminal(id: &str, node: &str, token: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/terminal?token={token}")

@@ -6,7 +6,6 @@
 //! The host mounts the image only until the sandbox's mount namespace holds its own copy; then
 //! it detaches its copy, and the loop device (autoclear) goes away when the sandbox does.
 
-use std::fs::File;
 use std::io;
 use std::path::Path;
 use std::process::Command;
@@ -23,7 +22,11 @@ fn run(prog: &str, args: &[&str]) -> io::Result<()> {
 /// Creates a sparse ext4 image of `bytes` at `image` and mounts it at `dir` (host namespace).
 /// Takes host space only as the sandbox writes; `discard` gives freed blocks back.
 pub fn create_and_mount(image: &Path, dir: &Path, bytes: u64) -> io::Result<()> {
-    File::create(image)?.set_len(bytes)?;
+    // 0600: the image holds the node's whole writable root; no other host user reads it.
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(image)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    file.set_len(bytes)?;
     let img = image.to_string_lossy();
     run("mkfs.ext4", &["-q", "-F", "-m", "0", "-E", "lazy_itable_init=1,lazy_journal_init=1,nodiscard", &img])?;
     std::fs::create_dir_all(dir)?;

@@ -1,4 +1,7 @@
-//! `sandbox-init enter PID CGDIR... -- ARGV...`: runs a command inside a running sandbox.
+//! `sandbox-init enter PID[@START] CGDIR... -- ARGV...`: runs a command inside a running sandbox.
+//!
+//! `START` is the init's start time (see [`crate::ident`]): with it, a pid that now belongs to
+//! another process is refused instead of entered.
 //!
 //! Joins the sandbox's cgroups (so its processes count against the sandbox's limits), enters
 //! every namespace of the sandbox's init, the user namespace last (entering it first would drop
@@ -8,15 +11,16 @@
 
 use std::convert::Infallible;
 use std::ffi::CString;
-use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
+use nix::fcntl::{openat, OFlag};
 use nix::sched::{setns, CloneFlags};
+use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{chdir, execvpe, fork, setgroups, setresgid, setresuid, ForkResult, Gid, Uid};
 
-use crate::{cgroup, sys};
+use crate::{cgroup, ident, sys};
 
 /// Namespaces in the order they are entered.
 const NAMESPACES: &[(&str, CloneFlags)] = &[
@@ -33,16 +37,23 @@ const NAMESPACES: &[(&str, CloneFlags)] = &[
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct EnterArgs {
     pub pid: i32,
+    /// The init's start time; 0 when not given.
+    pub start: u64,
     pub cgroup_dirs: Vec<PathBuf>,
     pub env: Vec<String>,
     pub argv: Vec<String>,
 }
 
-/// `PID [-e K=V]... [CGDIR]... -- ARGV...`
+/// `PID[@START] [-e K=V]... [CGDIR]... -- ARGV...`
 pub(crate) fn parse(args: &[String]) -> Result<EnterArgs, String> {
     let split = args.iter().position(|a| a == "--").ok_or("missing --")?;
     let (head, argv) = (&args[..split], &args[split + 1..]);
-    let pid = head.first().and_then(|p| p.parse().ok()).filter(|p| *p > 0).ok_or("bad PID")?;
+    let first = head.first().ok_or("bad PID")?;
+    let (pid, start) = match first.split_once('@') {
+        Some((p, s)) => (p, s.parse::<u64>().map_err(|_| "bad START")?),
+        None => (first.as_str(), 0),
+    };
+    let pid = pid.parse().ok().filter(|p: &i32| *p > 0).ok_or("bad PID")?;
     let (mut env, mut cgroup_dirs) = (Vec::new(), Vec::new());
     let mut it = head[1..].iter();
     while let Some(a) = it.next() {
@@ -55,7 +66,7 @@ pub(crate) fn parse(args: &[String]) -> Result<EnterArgs, String> {
     if argv.is_empty() {
         return Err("empty command".into());
     }
-    Ok(EnterArgs { pid, cgroup_dirs, env, argv: argv.to_vec() })
+    Ok(EnterArgs { pid, start, cgroup_dirs, env, argv: argv.to_vec() })
 }
 
 /// The environment of a command in a node: a root login's, plus `extra`.
@@ -97,12 +108,18 @@ pub(crate) fn main(args: &[String]) -> i32 {
 
 fn enter(a: &EnterArgs) -> Result<i32, String> {
     sys::close_fds_except(&[]);
-    // Open every namespace before entering any: /proc changes meaning after setns(mnt).
+    // Open every namespace before entering any: /proc changes meaning after setns(mnt). They are
+    // opened below the checked /proc/PID directory, so they are the init's or nothing (ident.rs).
+    // No error names the host pid: a student reads them.
+    let proc_dir = ident::open_init(a.pid, a.start).map_err(|_| ident::NOT_RUNNING.to_string())?;
     let fds: Vec<(OwnedFd, CloneFlags, &str)> = NAMESPACES
         .iter()
-        .map(|(n, f)| File::open(format!("/proc/{}/ns/{n}", a.pid)).map(|fd| (fd.into(), *f, *n)))
+        .map(|(n, f)| {
+            openat(&proc_dir, format!("ns/{n}").as_str(), OFlag::O_RDONLY | OFlag::O_CLOEXEC, Mode::empty())
+                .map(|fd| (fd, *f, *n))
+        })
         .collect::<Result<_, _>>()
-        .map_err(|e| format!("sandbox {} is not running: {e}", a.pid))?;
+        .map_err(|_| ident::NOT_RUNNING.to_string())?;
     cgroup::join_dirs(&a.cgroup_dirs, std::process::id() as i32).map_err(|e| e.to_string())?;
     for (fd, flag, name) in &fds {
         setns(fd, *flag).map_err(|e| format!("setns({name}): {e}"))?;
@@ -155,10 +172,18 @@ mod tests {
     #[test]
     fn parses_pid_cgroups_env_and_argv() {
         let a = parse(&s(&["42", "/sys/fs/cgroup/pids/m/a", "-e", "X=1", "--", "sh", "-c", "echo hi"])).unwrap();
-        assert_eq!(a.pid, 42);
+        assert_eq!((a.pid, a.start), (42, 0));
         assert_eq!(a.cgroup_dirs, vec![PathBuf::from("/sys/fs/cgroup/pids/m/a")]);
         assert_eq!(a.env, vec!["X=1".to_string()]);
         assert_eq!(a.argv, s(&["sh", "-c", "echo hi"]));
+    }
+
+    #[test]
+    fn parses_the_init_start_time() {
+        let a = parse(&s(&["42@123456", "--", "sh"])).unwrap();
+        assert_eq!((a.pid, a.start), (42, 123456));
+        assert!(parse(&s(&["42@x", "--", "sh"])).is_err());
+        assert!(parse(&s(&["@5", "--", "sh"])).is_err());
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub struct HostConfig {
     pub dns: String,
     /// Address range that holds every session subnet (for NAT and isolation rules).
     pub sessions_cidr: String,
+    /// What nodes may reach beyond their session and the host's registry and DNS.
+    pub egress: net::Egress,
 }
 
 impl HostConfig {
@@ -44,6 +46,7 @@ impl HostConfig {
             registry_ip: "10.99.0.1".into(),
             dns: host_nameserver().unwrap_or_else(|| "1.1.1.1".into()),
             sessions_cidr: "10.100.0.0/16".into(),
+            egress: net::Egress::default(),
         }
     }
 
@@ -70,7 +73,7 @@ impl HostConfig {
         }
         cgroup::prepare_parent(&self.cgroup_root, &self.cgroup_parent)?;
         self.prepare_devnodes()?;
-        net::prepare_host(&self.sessions_cidr, self.registry_port)?;
+        net::prepare_host(&self.sessions_cidr, self.registry_port, self.egress, &self.dns)?;
         net::add_local_address(&self.registry_ip)?;
         Ok(())
     }

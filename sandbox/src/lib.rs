@@ -9,6 +9,7 @@ pub mod cgroup;
 pub mod disk;
 pub mod error;
 pub mod host;
+pub mod ident;
 pub mod net;
 pub mod pty;
 pub mod spec;

@@ -1,8 +1,18 @@
 //! Host networking: one bridge per session, a veth per sandbox, NAT out, and the rules that keep
 //! sessions apart and away from the host's own services.
 //!
-//! Everything goes through `ip` and `iptables` (iproute2, iptables-nft): they are the tools an
-//! operator uses to inspect the same state, and each call is a few milliseconds.
+//! Everything goes through `ip`, `iptables` and `ebtables` (iproute2, iptables-nft): they are the
+//! tools an operator uses to inspect the same state, and each call is a few milliseconds.
+//!
+//! What a node may send:
+//! - **Egress** (`MUELLE-EGRESS`, filter table, for everything a session bridge forwards): with
+//!   [`Egress::Internet`], anything but the link-local, private, carrier-grade NAT, benchmark,
+//!   loopback, multicast and reserved ranges ([`BLOCKED_RANGES`]), plus DNS to the one nameserver
+//!   the nodes are given; with [`Egress::None`], nothing. A node's own session is one bridge (never
+//!   routed), and the host's own services are `MUELLE-IN`'s: the registry, DNS and ping.
+//! - **Anti-spoofing** (`MUELLE-SPOOF`, ebtables nat PREROUTING, one chain per veth): only IPv4
+//!   and ARP frames whose sender address is the node's own enter the bridge; everything else from
+//!   that veth is dropped. Containers inside a node leave NATed to the node's address.
 
 use std::process::Command;
 
@@ -19,6 +29,46 @@ pub const BRIDGE_PREFIX: &str = "mb-";
 const FWD: &str = "MUELLE-FWD";
 const INPUT: &str = "MUELLE-IN";
 const NAT: &str = "MUELLE-NAT";
+const EGRESS: &str = "MUELLE-EGRESS";
+const SPOOF: &str = "MUELLE-SPOOF";
+
+/// Destinations no node reaches through the host, whatever the egress policy: RFC 6890's
+/// non-global ranges a school network or the host may use (its LAN, other bridges, link-local
+/// metadata services). The documentation ranges (TEST-NET-1..3) are not in it.
+pub const BLOCKED_RANGES: &[&str] = &[
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+];
+
+/// What nodes may reach beyond their own session and the host's registry and DNS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Egress {
+    /// The internet (NAT out), but none of [`BLOCKED_RANGES`].
+    #[default]
+    Internet,
+    /// Nothing is forwarded out (the registry on the host still answers).
+    None,
+}
+
+impl std::str::FromStr for Egress {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "internet" => Ok(Self::Internet),
+            "none" => Ok(Self::None),
+            other => Err(format!("unknown egress policy {other:?} (expected `internet` or `none`)")),
+        }
+    }
+}
 
 /// Runs a command, turning a non-zero exit into [`NetError::Command`].
 pub fn run(prog: &str, args: &[&str]) -> Result<String, NetError> {
@@ -70,8 +120,50 @@ fn ensure_chain(table: &str, chain: &str, hook: &str) -> Result<(), NetError> {
     ensure_rule(table, hook, &["-j", chain], true)
 }
 
-/// Forwarding on, NAT for the session range, and the isolation chains (idempotent).
-pub fn prepare_host(sessions_cidr: &str, registry_port: u16) -> Result<(), NetError> {
+/// The `iptables-restore --noflush` input that replaces `MUELLE-EGRESS` in one transaction.
+pub fn egress_rules(egress: Egress, sessions_cidr: &str, dns: Option<std::net::Ipv4Addr>) -> String {
+    let mut r = format!("*filter\n:{EGRESS} - [0:0]\n");
+    match egress {
+        Egress::None => r += &format!("-A {EGRESS} -j DROP\n"),
+        Egress::Internet => {
+            // Only the session range leaves (its NAT rule names it), never a parked pool node.
+            r += &format!("-A {EGRESS} ! -s {sessions_cidr} -j DROP\n");
+            if let Some(dns) = dns {
+                for proto in ["udp", "tcp"] {
+                    r += &format!("-A {EGRESS} -d {dns}/32 -p {proto} -m {proto} --dport 53 -j ACCEPT\n");
+                }
+            }
+            for range in BLOCKED_RANGES {
+                r += &format!("-A {EGRESS} -d {range} -j DROP\n");
+            }
+            r += &format!("-A {EGRESS} -j ACCEPT\n");
+        }
+    }
+    r + "COMMIT\n"
+}
+
+fn restore(input: &str) -> Result<(), NetError> {
+    use std::io::Write;
+    let cmd = || "iptables-restore --noflush".to_string();
+    let mut child = Command::new("iptables-restore")
+        .args(["-w", "--noflush"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| NetError::Command { cmd: cmd(), stderr: e.to_string() })?;
+    child.stdin.take().expect("piped").write_all(input.as_bytes()).map_err(|e| NetError::Command { cmd: cmd(), stderr: e.to_string() })?;
+    let out = child.wait_with_output().map_err(|e| NetError::Command { cmd: cmd(), stderr: e.to_string() })?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(NetError::Command { cmd: cmd(), stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() })
+    }
+}
+
+/// Forwarding on, NAT for the session range, the isolation chains and the egress policy
+/// (idempotent; the policy is replaced by the one given).
+pub fn prepare_host(sessions_cidr: &str, registry_port: u16, egress: Egress, dns: &str) -> Result<(), NetError> {
     std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").map_err(|e| NetError::Command {
         cmd: "sysctl net.ipv4.ip_forward=1".into(),
         stderr: e.to_string(),
@@ -83,7 +175,10 @@ pub fn prepare_host(sessions_cidr: &str, registry_port: u16) -> Result<(), NetEr
     ensure_chain("filter", FWD, "FORWARD")?;
     // Per-session ACCEPTs are inserted above these by `create_bridge`.
     ensure_rule("filter", FWD, &["-i", &br, "-o", &br, "-j", "DROP"], false)?;
-    ensure_rule("filter", FWD, &["-i", &br, "-j", "ACCEPT"], false)?;
+    restore(&egress_rules(egress, sessions_cidr, dns.parse().ok()))?;
+    // Before the egress policy, everything from a bridge was accepted here.
+    delete_rule("filter", FWD, &["-i", &br, "-j", "ACCEPT"]);
+    ensure_rule("filter", FWD, &["-i", &br, "-j", EGRESS], false)?;
     ensure_rule("filter", FWD, &["-o", &br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", FWD, &["-o", &br, "-j", "DROP"], false)?;
     ensure_chain("filter", INPUT, "INPUT")?;
@@ -92,11 +187,89 @@ pub fn prepare_host(sessions_cidr: &str, registry_port: u16) -> Result<(), NetEr
     ensure_rule("filter", INPUT, &["-i", &br, "-p", "udp", "--dport", "53", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-p", "icmp", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-j", "DROP"], false)?;
+    ensure_spoof_chain()?;
     // Second layer behind `no_ipv6`: nothing from a session bridge reaches the host over IPv6.
     if !ok("ip6tables", &["-w", "-C", "INPUT", "-i", &br, "-j", "DROP"]) {
         run("ip6tables", &["-w", "-I", "INPUT", "1", "-i", &br, "-j", "DROP"])?;
     }
     Ok(())
+}
+
+/// One `ebtables -t nat` call. Nodes start in parallel (one `sandbox-init` process each), and
+/// ebtables-nft fails rather than waits when another transaction is under way: the calls are
+/// serialized by a lock file, and retried a few times all the same.
+fn eb(args: &[&str]) -> Result<String, NetError> {
+    let mut all = vec!["--concurrent", "-t", "nat"];
+    all.extend_from_slice(args);
+    let _lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/run/muelle-ebtables.lock")
+        .ok()
+        .and_then(|f| nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive).ok());
+    let mut result = run("ebtables", &all);
+    for _ in 0..4 {
+        match &result {
+            Err(NetError::Command { stderr, .. }) if stderr.contains("emporarily") || stderr.contains("busy") => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                result = run("ebtables", &all);
+            }
+            _ => break,
+        }
+    }
+    result
+}
+
+/// `MUELLE-SPOOF`, entered from the bridge nat PREROUTING by every frame from a node's veth.
+fn ensure_spoof_chain() -> Result<(), NetError> {
+    if eb(&["-L", SPOOF]).is_err() {
+        eb(&["-N", SPOOF])?;
+    }
+    eb(&["-P", SPOOF, "RETURN"])?;
+    let jump = format!("-i {}+ -j {SPOOF}", VETH_PREFIX);
+    if !eb(&["-L", "PREROUTING"])?.lines().any(|l| l.trim() == jump) {
+        eb(&["-I", "PREROUTING", "1", "-i", &format!("{VETH_PREFIX}+"), "-j", SPOOF])?;
+    }
+    Ok(())
+}
+
+/// Prefix of the host side of every node's veth.
+pub const VETH_PREFIX: &str = "vh-";
+
+fn spoof_chain(host_if: &str) -> String {
+    format!("S-{host_if}")
+}
+
+/// Lets only frames sent from `ip` (IPv4 and ARP) in through the host veth `host_if`
+/// (idempotent; a node that moves to another address is pinned again).
+pub fn pin_source(host_if: &str, ip: &str) -> Result<(), NetError> {
+    let chain = spoof_chain(host_if);
+    if eb(&["-L", &chain]).is_ok() {
+        eb(&["-F", &chain])?;
+    } else {
+        eb(&["-N", &chain])?;
+    }
+    eb(&["-A", &chain, "-p", "IPv4", "--ip-src", ip, "-j", "RETURN"])?;
+    eb(&["-A", &chain, "-p", "ARP", "--arp-ip-src", ip, "-j", "RETURN"])?;
+    // Anything else is dropped: other senders, IPv6, VLAN tags. (A rule, not the chain's
+    // policy: ebtables-nft ignores policies of user chains.)
+    eb(&["-A", &chain, "-j", "DROP"])?;
+    let jump = format!("-i {host_if} -j {chain}");
+    if !eb(&["-L", SPOOF])?.lines().any(|l| l.trim() == jump) {
+        eb(&["-A", SPOOF, "-i", host_if, "-j", &chain])?;
+    }
+    Ok(())
+}
+
+/// Removes what [`pin_source`] added for `host_if` (idempotent).
+pub fn unpin_source(host_if: &str) {
+    let chain = spoof_chain(host_if);
+    while eb(&["-D", SPOOF, "-i", host_if, "-j", &chain]).is_ok() {}
+    if eb(&["-L", &chain]).is_ok() {
+        let _ = eb(&["-F", &chain]);
+        let _ = eb(&["-X", &chain]);
+    }
 }
 
 /// Adds `ip/32` to the host's loopback interface (idempotent): a host address that every bridge
@@ -139,11 +312,13 @@ pub fn delete_bridge(name: &str) -> Result<(), NetError> {
     Ok(())
 }
 
-/// Creates a veth pair: `host_if` on `bridge`, its peer `eth0` inside the net namespace of `pid`.
-pub fn plug_veth(host_if: &str, pid: i32, bridge: &str, mtu: u32) -> Result<(), NetError> {
+/// Creates a veth pair: `host_if` on `bridge`, its peer `eth0` inside the net namespace of `pid`,
+/// which may send from `ip` only ([`pin_source`]).
+pub fn plug_veth(host_if: &str, pid: i32, bridge: &str, mtu: u32, ip: &str) -> Result<(), NetError> {
     let (pid, mtu) = (pid.to_string(), mtu.to_string());
     run("ip", &["link", "add", host_if, "mtu", &mtu, "type", "veth", "peer", "name", "eth0", "mtu", &mtu, "netns", &pid])?;
     no_ipv6(host_if)?;
+    pin_source(host_if, ip)?;
     run("ip", &["link", "set", host_if, "master", bridge, "up"]).map(drop)
 }
 
@@ -173,6 +348,28 @@ pub fn link_exists(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn egress_rules_keep_nodes_off_private_ranges_but_let_dns_through() {
+        let dns = Some("10.255.255.53".parse().unwrap());
+        let r = egress_rules(Egress::Internet, "10.100.0.0/16", dns);
+        let lines: Vec<&str> = r.lines().collect();
+        assert_eq!(lines[..2], ["*filter", ":MUELLE-EGRESS - [0:0]"]);
+        assert_eq!(lines[2], "-A MUELLE-EGRESS ! -s 10.100.0.0/16 -j DROP");
+        let pos = |needle: &str| lines.iter().position(|l| l.contains(needle)).unwrap_or_else(|| panic!("{needle}"));
+        assert!(pos("-d 10.255.255.53/32 -p udp -m udp --dport 53 -j ACCEPT") < pos("-d 10.0.0.0/8 -j DROP"));
+        for range in ["169.254.0.0/16", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "198.18.0.0/15"] {
+            assert!(pos(&format!("-d {range} -j DROP")) < pos("-A MUELLE-EGRESS -j ACCEPT"), "{range}");
+        }
+        assert_eq!(lines[lines.len() - 2..], ["-A MUELLE-EGRESS -j ACCEPT", "COMMIT"]);
+        let none = egress_rules(Egress::None, "10.100.0.0/16", dns);
+        assert_eq!(none, "*filter\n:MUELLE-EGRESS - [0:0]\n-A MUELLE-EGRESS -j DROP\nCOMMIT\n");
+        assert_eq!("none".parse::<Egress>(), Ok(Egress::None));
+        assert_eq!("internet".parse::<Egress>(), Ok(Egress::Internet));
+        assert!("all".parse::<Egress>().is_err());
+    }
+
     #[test]
     fn run_reports_the_failing_command() {
         let e = super::run("sh", &["-c", "echo boom >&2; exit 3"]).unwrap_err();

@@ -2,9 +2,7 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use nix::pty::{openpty, Winsize};
@@ -22,16 +20,41 @@ pub fn spawn_with_pty(cmd: Command, cols: u16, rows: u16) -> io::Result<(OwnedFd
     spawn_on(cmd, pty.master, pty.slave)
 }
 
+/// Major and minor of every devpts instance's `ptmx` (devices.txt: 5:2).
+const PTMX_DEV: (u64, u64) = (5, 2);
+
+/// Opens `dev/pts/ptmx` below `root` (a sandbox's root directory, which its root user controls):
+/// resolved as if `root` were `/`, following no symlink and no magic link, so a node cannot
+/// point it at a host file; and only a devpts `ptmx` device is accepted.
+pub fn open_ptmx_in(root: &OwnedFd) -> io::Result<OwnedFd> {
+    use nix::fcntl::{openat2, OFlag, OpenHow, ResolveFlag};
+    let how = OpenHow::new().flags(OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC).resolve(
+        ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_SYMLINKS | ResolveFlag::RESOLVE_NO_MAGICLINKS,
+    );
+    let master = openat2(root, "dev/pts/ptmx", how)
+        .map_err(|e| io::Error::new(io::Error::from(e).kind(), format!("the node's /dev/pts/ptmx: {e}")))?;
+    check_ptmx(&master)?;
+    Ok(master)
+}
+
+/// Whether an open file is a devpts `ptmx` (a character device 5:2 on a devpts filesystem).
+fn check_ptmx(fd: &OwnedFd) -> io::Result<()> {
+    let st = nix::sys::stat::fstat(fd).map_err(io::Error::from)?;
+    let fs = nix::sys::statfs::fstatfs(fd).map_err(io::Error::from)?;
+    let is_chr = st.st_mode & libc::S_IFMT == libc::S_IFCHR;
+    let dev = (libc::major(st.st_rdev) as u64, libc::minor(st.st_rdev) as u64);
+    if is_chr && dev == PTMX_DEV && fs.filesystem_type() == nix::sys::statfs::DEVPTS_SUPER_MAGIC {
+        Ok(())
+    } else {
+        Err(io::Error::new(io::ErrorKind::InvalidData, "the node's /dev/pts/ptmx is not a devpts ptmx"))
+    }
+}
+
 /// Like [`spawn_with_pty`], but the PTY comes from the devpts instance whose `ptmx` is given
-/// (a sandbox's `/proc/PID/root/dev/pts/ptmx`), so that inside the sandbox the terminal has a
+/// (a sandbox's own, opened by [`open_ptmx_in`]), so that inside the sandbox the terminal has a
 /// name (`tty` prints `/dev/pts/N`); the slave is handed to `owner` (the sandbox's root).
-pub fn spawn_with_pty_at(cmd: Command, ptmx: &Path, owner: u32, cols: u16, rows: u16) -> io::Result<(OwnedFd, Child)> {
-    let master: OwnedFd = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .custom_flags(libc::O_NOCTTY | libc::O_CLOEXEC)
-        .open(ptmx)?
-        .into();
+pub fn spawn_with_pty_at(cmd: Command, master: OwnedFd, owner: u32, cols: u16, rows: u16) -> io::Result<(OwnedFd, Child)> {
+    check_ptmx(&master)?;
     let unlock: libc::c_int = 0;
     // SAFETY: TIOCSPTLCK reads one int; TIOCGPTPEER returns a new descriptor we take ownership of
     // (ioctl_tty(2), "open the peer without a path lookup", as runc's console handling does).
@@ -125,6 +148,31 @@ mod tests {
         let out = read_until(&master, "got-hello");
         assert!(out.contains("got-hello"), "{out}");
         assert!(child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn ptmx_is_opened_inside_the_root_without_following_symlinks() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("dev/pts")).unwrap();
+        let secret = root.path().join("secret");
+        std::fs::write(&secret, "host only").unwrap();
+        let open_root = |p: &std::path::Path| -> OwnedFd {
+            nix::fcntl::open(p, nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY, nix::sys::stat::Mode::empty())
+                .unwrap()
+        };
+        // A symlink to an absolute host path: refused, whatever it points at.
+        std::os::unix::fs::symlink("/dev/ptmx", root.path().join("dev/pts/ptmx")).unwrap();
+        let e = open_ptmx_in(&open_root(root.path())).unwrap_err();
+        assert!(e.to_string().contains("ptmx"), "{e}");
+        // A regular file there is opened but is not a ptmx.
+        std::fs::remove_file(root.path().join("dev/pts/ptmx")).unwrap();
+        std::fs::copy(&secret, root.path().join("dev/pts/ptmx")).unwrap();
+        let e = open_ptmx_in(&open_root(root.path())).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData, "{e}");
+        // The host's own devpts, reached as a root of its own: accepted.
+        if nix::unistd::getuid().is_root() {
+            assert!(open_ptmx_in(&open_root(std::path::Path::new("/"))).is_ok());
+        }
     }
 
     #[test]

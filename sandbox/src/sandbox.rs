@@ -26,6 +26,9 @@ pub struct Sandbox {
     pub name: String,
     /// Host pid of the sandbox's init (tini).
     pub pid: i32,
+    /// The init's start time (see [`crate::ident`]); 0 when unknown (a handle stored before
+    /// start times were), in which case only the cgroup check of [`Sandbox::is_alive`] applies.
+    pub start_time: u64,
     /// First host uid of the sandbox's id range.
     pub uid_base: u32,
     dir: PathBuf,
@@ -48,6 +51,7 @@ impl Sandbox {
         match result {
             Ok(pid) => {
                 sb.pid = pid;
+                sb.start_time = crate::ident::start_time(pid).unwrap_or(u64::MAX);
                 Ok(sb)
             }
             Err(e) => {
@@ -62,11 +66,26 @@ impl Sandbox {
         Sandbox {
             name: name.into(),
             pid,
+            start_time: 0,
             uid_base,
             dir: host.state_dir.join(name),
             cgroup: SandboxCgroup::new(&host.cgroup_root, &host.cgroup_parent, name),
             veth: format!("vh-{name}"),
             init_bin: host.init_bin.clone(),
+        }
+    }
+
+    /// The same handle, naming the init by its start time too (see [`crate::ident`]).
+    pub fn with_start_time(mut self, start_time: u64) -> Sandbox {
+        self.start_time = start_time;
+        self
+    }
+
+    /// `PID@START` (or `PID` when the start time is unknown), as `sandbox-init enter` takes it.
+    fn init_id(&self) -> String {
+        match self.start_time {
+            0 => self.pid.to_string(),
+            t => format!("{}@{t}", self.pid),
         }
     }
 
@@ -142,7 +161,7 @@ impl Sandbox {
     /// environment plus `env` (`K=V`). The caller sets stdio.
     pub fn command(&self, argv: &[String], env: &[String]) -> Command {
         let mut cmd = Command::new(&self.init_bin);
-        cmd.arg("enter").arg(self.pid.to_string());
+        cmd.arg("enter").arg(self.init_id());
         for kv in env {
             cmd.arg("-e").arg(kv);
         }
@@ -156,6 +175,7 @@ impl Sandbox {
     /// running: its registry address does not depend on the bridge.
     pub fn reassign(&self, hostname: &str, net: &crate::spec::NetSpec) -> Result<(), Error> {
         let fail = |message: String| Error::Setup { name: self.name.clone(), message };
+        net::pin_source(&self.veth, &net.ip.to_string())?;
         net::move_veth(&self.veth, &net.bridge)?;
         let script = format!(
             "set -e; hostname {h}; echo {h} > /etc/hostname; \
@@ -174,10 +194,19 @@ impl Sandbox {
         Ok(())
     }
 
-    /// The sandbox's own `ptmx`, for terminals that have a name inside (see
-    /// [`crate::pty::spawn_with_pty_at`]).
-    pub fn ptmx(&self) -> PathBuf {
-        PathBuf::from(format!("/proc/{}/root/dev/pts/ptmx", self.pid))
+    /// Opens the sandbox's own `/dev/pts/ptmx`, for terminals that have a name inside (see
+    /// [`crate::pty::spawn_with_pty_at`]). Node root controls every path in its root, so the
+    /// path is resolved inside that root and no symlink is followed ([`crate::pty::open_ptmx_in`]);
+    /// the root is the checked init's ([`crate::ident::open_init`]).
+    pub fn open_ptmx(&self) -> std::io::Result<std::os::fd::OwnedFd> {
+        let proc_dir = crate::ident::open_init(self.pid, self.start_time)?;
+        let root = nix::fcntl::openat(
+            &proc_dir,
+            "root",
+            nix::fcntl::OFlag::O_PATH | nix::fcntl::OFlag::O_DIRECTORY | nix::fcntl::OFlag::O_CLOEXEC,
+            nix::sys::stat::Mode::empty(),
+        )?;
+        crate::pty::open_ptmx_in(&root)
     }
 
     /// Waits until dockerd answers `GET /_ping` on its socket (reached from the host through
@@ -207,15 +236,12 @@ impl Sandbox {
         s
     }
 
-    /// Whether the sandbox's init still runs (and is really this sandbox's, not a reused pid).
+    /// Whether the sandbox's init still runs (and is really this sandbox's, not a reused pid:
+    /// same start time, in the sandbox's cgroup).
     pub fn is_alive(&self) -> bool {
-        if self.pid <= 0 {
-            return false;
-        }
-        let cg = fs::read_to_string(format!("/proc/{}/cgroup", self.pid)).unwrap_or_default();
-        let stat = fs::read_to_string(format!("/proc/{}/stat", self.pid)).unwrap_or_default();
-        let zombie = stat.rsplit(')').next().map(|s| s.trim_start().starts_with('Z')).unwrap_or(true);
-        !zombie && cg.lines().any(|l| l.ends_with(&format!("/{}", self.name)))
+        let Ok(dir) = crate::ident::open_init(self.pid, self.start_time) else { return false };
+        let cg = crate::ident::read_at(&dir, "cgroup").unwrap_or_default();
+        cg.lines().any(|l| l.ends_with(&format!("/{}", self.name)))
     }
 
     /// Host disk the sandbox takes now, in bytes (the allocated blocks of its disk image).

@@ -90,7 +90,7 @@ fn terminal_command_sees_a_tty() {
     net::create_bridge("mbt-251", "10.100.251.1", 24).unwrap();
     let sb = spawn("t-b1", 1, 251, &host);
     let cmd = sb.command(&["/bin/bash".into(), "-c".into(), "tty && stty size".into()], &[]);
-    let (master, mut child) = sandbox::pty::spawn_with_pty_at(cmd, &sb.ptmx(), sb.uid_base, 90, 33).unwrap();
+    let (master, mut child) = sandbox::pty::spawn_with_pty_at(cmd, sb.open_ptmx().unwrap(), sb.uid_base, 90, 33).unwrap();
     let mut out = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut buf = [0u8; 1024];

@@ -13,3 +13,5 @@ mod pool;
 mod playground;
 mod lessons;
 mod security_http;
+mod security_sandbox;
+mod security_net;

@@ -71,3 +71,26 @@ async fn two_nodes_form_a_swarm_and_other_sessions_stay_out() {
     delete(&stack, &b).await;
     delete(&stack, &a).await;
 }
+
+/// Issue #12: every node resolves every other by name, kept current as nodes come and go.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[serial]
+async fn node_names_resolve_and_follow_adds_and_removals() {
+    let stack = Stack::start(|_| {}).await.expect("stack");
+    let s = create(&stack, r#"{"nodes":3}"#).await;
+    let _g = crate::support::guard(&stack, &s);
+    ok(&stack, &s, "node2", "ping -c1 -W2 node1 >/dev/null").await;
+    let ip3 = &s.session.nodes[2].ip;
+    assert_eq!(ok(&stack, &s, "node1", "getent hosts node3").await.split_whitespace().next(), Some(ip3.as_str()));
+
+    let http = reqwest::Client::new();
+    let r = http.delete(stack.url(&format!("{}/node3", protocol::routes::nodes(&s.session.id)))).bearer_auth(&s.token).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let out = exec(&stack, &s, "node1", "getent hosts node3").await;
+    assert_ne!(out.exit_code, 0, "node3 still resolves after its removal: {}", out.stdout);
+
+    let r = http.post(stack.url(&protocol::routes::nodes(&s.session.id))).bearer_auth(&s.token).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    ok(&stack, &s, "node1", "ping -c1 -W2 node3 >/dev/null").await;
+    ok(&stack, &s, "node3", "ping -c1 -W2 node2 >/dev/null").await;
+}

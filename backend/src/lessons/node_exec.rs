@@ -180,7 +180,7 @@ mod tests {
     async fn files_are_written_byte_for_byte() {
         let dir = tempfile::tempdir().unwrap();
         let provider: Arc<dyn SandboxProvider> = Arc::new(FakeProvider::new(dir.path().join("n")));
-        let node = NodeHandle { key: "k-1".into(), name: "node1".into(), ip: String::new(), pid: 0, uid_base: 0 };
+        let node = NodeHandle { key: "k-1".into(), name: "node1".into(), ip: String::new(), pid: 0, uid_base: 0, start_time: 0 };
         let path = dir.path().join("a b/c/it's.txt");
         let text = "x='$HOME' \"$(id)\" `id`\n\\n\n\n";
         let r = write_file(&provider, &node, path.to_str().unwrap(), text).await.unwrap();

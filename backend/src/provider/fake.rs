@@ -76,6 +76,7 @@ impl SandboxProvider for FakeProvider {
             ip: spec.net.node_ip(spec.index),
             pid: 0,
             uid_base: spec.uid_base,
+            start_time: 0,
         })
     }
 

@@ -62,6 +62,10 @@ pub struct NodeHandle {
     pub pid: i32,
     /// Same as [`NodeSpec::uid_base`].
     pub uid_base: u32,
+    /// Start time of the init (clock ticks since boot, `/proc/PID/stat` field 22): with `pid`,
+    /// names the init for good, so a reused pid is never entered. 0 when unknown.
+    #[serde(default)]
+    pub start_time: u64,
 }
 
 /// Failures of the provider; the message is logged, never shown raw to a student.
@@ -100,6 +104,13 @@ pub trait SandboxProvider: Send + Sync + 'static {
     fn sweep_orphans(&self, live_keys: &[String], live_bridges: &[String]) -> usize {
         let _ = (live_keys, live_bridges);
         0
+    }
+
+    /// A command that replaces the node's `/etc/hosts` with `content` (every node of its session
+    /// by name), or `None` where nodes share the host's files (the fake provider).
+    fn hosts_command(&self, node: &NodeHandle, content: &str) -> Option<Command> {
+        let _ = (node, content);
+        None
     }
 
     /// Starts background work (the real provider's warm pool). Called once, after sessions were

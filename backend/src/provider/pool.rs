@@ -7,14 +7,18 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::collections::BTreeSet;
+
+use anyhow::Context;
 use rand::Rng;
 use sandbox::{net, CgroupLimits, HostConfig, NetSpec, Sandbox, SandboxSpec};
 
 /// Pool nodes' bridge and addresses (outside the sessions' 10.100.0.0/16).
 const BRIDGE: &str = "mb-pool";
 const GATEWAY: [u8; 4] = [10, 99, 1, 1];
-/// Pool nodes' uid ranges start here, above any range the session registry hands out.
-const UID_BASE: u32 = 1_000_000_000;
+/// Pool nodes' uid ranges start here, above any range the session registry hands out
+/// (`sessions::alloc` stops below it).
+pub const UID_BASE: u32 = 1_000_000_000;
 const UID_SLOTS: u32 = 16_384;
 /// Key prefix of pool nodes (they keep it when a session takes them).
 pub const KEY_PREFIX: &str = "pl-";
@@ -94,7 +98,12 @@ impl Pool {
     }
 
     fn spawn_one(&self) -> anyhow::Result<Sandbox> {
-        let slot = self.next_slot.fetch_add(1, Ordering::Relaxed) % UID_SLOTS;
+        // Every node on the host counts, not only this process's: after a restart, sessions own
+        // pool nodes of the previous process, whose slots the random start may land on.
+        let in_use = uid_bases_on_host(&self.host.state_dir);
+        let start = self.next_slot.load(Ordering::Relaxed);
+        let slot = free_slot(start, &in_use).context("every pool uid range is in use")?;
+        self.next_slot.store(slot + 1, Ordering::Relaxed);
         let key = format!("{KEY_PREFIX}{}", random_suffix());
         let ip = std::net::Ipv4Addr::new(10, 99, 1, 10 + (slot % 240) as u8);
         let net = NetSpec { bridge: BRIDGE.into(), ip, prefix: 24, gateway: GATEWAY.into(), mtu: self.mtu };
@@ -132,8 +141,63 @@ pub fn shutdown(pool: &Pool) {
     }
 }
 
+/// The first slot at or after `start` (wrapping) whose uid range no node on the host uses.
+fn free_slot(start: u32, in_use: &BTreeSet<u32>) -> Option<u32> {
+    (0..UID_SLOTS).map(|i| (start + i) % UID_SLOTS).find(|slot| !in_use.contains(&(UID_BASE + slot * 65536)))
+}
+
+/// The uid base of every sandbox directory under `state_dir`: the owner of its `merged/`
+/// (chowned to the node's root, the first uid of its range, when it was created).
+pub fn uid_bases_on_host(state_dir: &std::path::Path) -> BTreeSet<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::read_dir(state_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| std::fs::metadata(e.path().join("merged")).ok())
+        .map(|m| m.uid())
+        .collect()
+}
+
 fn random_suffix() -> String {
     const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let mut rng = rand::rng();
     (0..6).map(|_| CHARS[rng.random_range(0..CHARS.len())] as char).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_in_use_on_the_host_are_skipped_and_the_search_wraps() {
+        let base = |slot: u32| UID_BASE + slot * 65536;
+        assert_eq!(free_slot(5, &BTreeSet::new()), Some(5));
+        assert_eq!(free_slot(5, &[base(5), base(6)].into()), Some(7));
+        assert_eq!(free_slot(UID_SLOTS - 1, &[base(UID_SLOTS - 1), base(0)].into()), Some(1));
+        assert_eq!(free_slot(0, &(0..UID_SLOTS).map(base).collect()), None);
+    }
+
+    #[test]
+    fn uid_bases_are_read_from_the_nodes_on_the_host() {
+        let dir = tempfile::tempdir().unwrap();
+        for (key, owner) in [("pl-abc", UID_BASE + 3 * 65536), ("k3f9ab-1", 1_000_000)] {
+            let merged = dir.path().join(key).join("merged");
+            std::fs::create_dir_all(&merged).unwrap();
+            if nix::unistd::getuid().is_root() {
+                nix::unistd::chown(&merged, Some(nix::unistd::Uid::from_raw(owner)), None).unwrap();
+            }
+        }
+        std::fs::create_dir_all(dir.path().join(".dev/merged")).unwrap();
+        std::fs::create_dir_all(dir.path().join("half-made")).unwrap();
+        let found = uid_bases_on_host(dir.path());
+        if nix::unistd::getuid().is_root() {
+            assert_eq!(found, [1_000_000, UID_BASE + 3 * 65536].into());
+            // A restarted pool whose random start lands on the adopted node's slot skips it.
+            assert_eq!(free_slot(3, &found), Some(4));
+        } else {
+            assert_eq!(found.len(), 1, "both owned by the test user");
+        }
+    }
 }

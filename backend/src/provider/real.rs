@@ -39,6 +39,7 @@ impl RealProvider {
             .next()
             .and_then(|p| p.parse().ok())
             .with_context(|| format!("MUELLE_REGISTRY_LISTEN {:?} has no port", config.registry_listen))?;
+        host.egress = config.egress;
         host.prepare().context("preparing the host for sandboxes")?;
         let l = &config.node_limits;
         let limits = CgroupLimits { memory_bytes: l.memory_mb << 20, cpu_millis: l.cpus_milli, pids: l.pids };
@@ -63,6 +64,7 @@ impl RealProvider {
                 ip: spec.net.node_ip(spec.index),
                 pid: sb.pid,
                 uid_base: sb.uid_base,
+                start_time: sb.start_time,
             }),
             Err(err) => {
                 tracing::warn!(%err, "warm pool: reassign failed, starting cold");
@@ -73,7 +75,7 @@ impl RealProvider {
     }
 
     fn sandbox(&self, node: &NodeHandle) -> Sandbox {
-        Sandbox::attach(&node.key, node.pid, node.uid_base, &self.host)
+        Sandbox::attach(&node.key, node.pid, node.uid_base, &self.host).with_start_time(node.start_time)
     }
 }
 
@@ -125,11 +127,18 @@ impl SandboxProvider for RealProvider {
             ip: spec.net.node_ip(spec.index),
             pid: sb.pid,
             uid_base: spec.uid_base,
+            start_time: sb.start_time,
         })
     }
 
     fn command(&self, node: &NodeHandle, argv: &[String]) -> Command {
         self.sandbox(node).command(argv, &[])
+    }
+
+    fn hosts_command(&self, node: &NodeHandle, content: &str) -> Option<Command> {
+        let script = "printf '%s' \"$1\" > /etc/hosts.muelle && mv /etc/hosts.muelle /etc/hosts";
+        let argv = ["/bin/sh".to_string(), "-c".into(), script.into(), "sh".into(), content.into()];
+        Some(self.command(node, &argv))
     }
 
     fn destroy_node(&self, node: &NodeHandle) -> Result<(), ProviderError> {
@@ -175,7 +184,8 @@ impl SandboxProvider for RealProvider {
 
     fn terminal(&self, node: &NodeHandle, argv: &[String], cols: u16, rows: u16) -> std::io::Result<(OwnedFd, Child)> {
         let sb = self.sandbox(node);
-        sandbox::pty::spawn_with_pty_at(sb.command(argv, &[]), &sb.ptmx(), node.uid_base, cols, rows)
+        let master = sb.open_ptmx()?;
+        sandbox::pty::spawn_with_pty_at(sb.command(argv, &[]), master, node.uid_base, cols, rows)
     }
 }
 

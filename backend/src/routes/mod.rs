@@ -36,6 +36,7 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes", post(nodes::add_node))
         .route("/sessions/{id}/nodes/{node}", axum::routing::delete(nodes::remove_node))
         .route("/sessions/{id}/nodes/{node}/exec", post(nodes::exec_node))
+        .route("/sessions/{id}/nodes/{node}/reset", post(nodes::reset_node))
         .route("/sessions/{id}/nodes/{node}/terminal", get(terminal::open_terminal))
         // Streams its body into the node and counts it against `files::MAX_UPLOAD_BYTES` itself.
         .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))

@@ -35,6 +35,16 @@ pub async fn remove_node(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Replaces a node with a fresh one of the same name (after its init died, or to start over)
+/// → 200 with the new node.
+pub async fn reset_node(
+    State(state): State<AppState>,
+    session: AuthorizedSession,
+    Path((_, node)): Path<(String, String)>,
+) -> Result<Json<NodeInfo>, AppError> {
+    Ok(Json(state.sessions.reset_node(&session.id, &node).await?))
+}
+
 /// Runs `/bin/sh -c <cmd>` in the node and returns its output (each stream cut at 1 MiB,
 /// `truncated` then set); at most `MUELLE_MAX_EXECS_PER_SESSION` at once per session.
 pub async fn exec_node(

@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 pub const UID_BASE: u32 = 1_000_000;
 /// Size of one node's uid/gid range.
 pub const UID_RANGE: u32 = 65_536;
-/// Node slots that fit below `u32::MAX` (uid ranges never wrap).
-const MAX_NODE_SLOTS: u32 = (u32::MAX - UID_BASE) / UID_RANGE;
+/// Node slots whose ranges end below the warm pool's (`provider::pool::UID_BASE`): a range of
+/// the registry's never overlaps a pool node's, wherever that node is adopted.
+const MAX_NODE_SLOTS: u32 = (crate::provider::pool::UID_BASE - UID_BASE) / UID_RANGE;
 
 /// A fresh session id: 16 characters of `[a-z0-9]` (URL-safe, usable in file names).
 pub fn new_session_id() -> String {
@@ -94,5 +95,16 @@ mod tests {
         assert_eq!(free_uid_bases(&used, 2), Some(vec![UID_BASE + UID_RANGE, UID_BASE + 3 * UID_RANGE]));
         assert_eq!(free_index(&[1, 2, 4].into(), 5), Some(3));
         assert_eq!(free_index(&(1..=5).collect(), 5), None);
+    }
+
+    #[test]
+    fn registry_ranges_stay_below_the_pool_ranges() {
+        let pool_base = crate::provider::pool::UID_BASE;
+        let last = UID_BASE + (MAX_NODE_SLOTS - 1) * UID_RANGE;
+        assert!(u64::from(last) + u64::from(UID_RANGE) <= u64::from(pool_base));
+        // With every lower slot taken, the allocator runs out rather than reach the pool's.
+        let used: BTreeSet<u32> = (0..MAX_NODE_SLOTS - 1).map(|s| UID_BASE + s * UID_RANGE).collect();
+        assert_eq!(free_uid_bases(&used, 1), Some(vec![last]));
+        assert_eq!(free_uid_bases(&used, 2), None);
     }
 }

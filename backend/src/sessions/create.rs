@@ -43,6 +43,7 @@ fn planned_node(session_id: &str, index: u8, net: &SessionNet, uid_base: u32) ->
             ip: net.node_ip(index),
             pid: 0,
             uid_base,
+            start_time: 0,
         },
         status: NodeStatus::Starting,
     }
@@ -88,6 +89,7 @@ impl SessionRegistry {
             }
             return Err(err.into());
         }
+        self.sync_hosts(&id).await;
         tracing::info!("session created");
         Ok((self.info(&id)?, plan.token))
     }
@@ -198,7 +200,50 @@ impl SessionRegistry {
             }
             return Err(err.into());
         }
+        self.sync_hosts(id).await;
         tracing::info!(node = %name, "node added");
+        let state = self.lock();
+        let session = state.get(id).ok_or(AppError::SessionNotFound)?;
+        let node = session.nodes.iter().find(|n| n.handle.name == name).ok_or(AppError::NodeNotFound)?;
+        Ok(node_info(node))
+    }
+
+    /// Replaces a node with a fresh one of the same name and address (its init died, or the
+    /// student wants a clean machine): destroys what is left of the old one, then starts anew.
+    #[instrument(skip_all, fields(session_id = %id, node = %name))]
+    pub async fn reset_node(&self, id: &str, name: &str) -> Result<NodeInfo, AppError> {
+        let _guard = self.op_lock(id)?.lock_owned().await;
+        let (old, row, net) = {
+            let mut state = self.lock();
+            let bases = used_uid_bases(&state);
+            let session = state.get_mut(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
+            let net = session.net.clone();
+            let node = session.nodes.iter_mut().find(|n| n.handle.name == name).ok_or(AppError::NodeNotFound)?;
+            if node.status == NodeStatus::Starting {
+                return Err(AppError::NodeNotReady);
+            }
+            // A fresh uid range: the old one may be a warm pool node's.
+            let base = free_uid_bases(&bases, 1).ok_or(AppError::OutOfCapacity)?[0];
+            let old = node.handle.clone();
+            *node = planned_node(id, node.index, &net, base);
+            (old, node.clone(), net)
+        };
+        self.store.upsert_node(id, &row)?;
+        let provider = self.provider.clone();
+        let destroyed = blocking(move || Ok(provider.destroy_node(&old)?)).await;
+        let started = async {
+            destroyed?;
+            let provider = self.provider.clone();
+            let spec = spec_of(&row, &net);
+            let handle = blocking(move || Ok(provider.create_node(&spec)?)).await?;
+            self.mark_running(id, handle)
+        };
+        if let Err(err) = started.await {
+            self.set_status(id, name, NodeStatus::Failed);
+            return Err(err.into());
+        }
+        self.sync_hosts(id).await;
+        tracing::info!("node reset");
         let state = self.lock();
         let session = state.get(id).ok_or(AppError::SessionNotFound)?;
         let node = session.nodes.iter().find(|n| n.handle.name == name).ok_or(AppError::NodeNotFound)?;

@@ -80,6 +80,7 @@ impl SessionRegistry {
             return Err(err.into());
         }
         self.forget_node(id, name);
+        self.sync_hosts(id).await;
         tracing::info!("node removed");
         Ok(())
     }
@@ -119,7 +120,39 @@ impl SessionRegistry {
         due.len()
     }
 
-    /// Runs [`SessionRegistry::expire_due`] every `every`; the task holds only a weak reference
+    /// Marks stopped every running node whose init is gone (`kill 1` inside it, an OOM kill of
+    /// its init) and clears what is left of its sandbox; returns how many. The node stays listed
+    /// as `stopped` until it is reset or removed.
+    pub async fn check_liveness(&self) -> usize {
+        let running: Vec<(String, crate::provider::NodeHandle)> = self
+            .lock()
+            .values()
+            .filter(|s| !s.closing)
+            .flat_map(|s| s.nodes.iter().filter(|n| n.status == NodeStatus::Running).map(|n| (s.row.id.clone(), n.handle.clone())))
+            .collect();
+        let provider = self.provider.clone();
+        let dead = blocking(move || Ok(running.into_iter().filter(|(_, h)| !provider.is_alive(h)).collect::<Vec<_>>()))
+            .await
+            .unwrap_or_default();
+        let mut stopped = 0;
+        for (id, handle) in dead {
+            let Ok(op_lock) = self.op_lock(&id) else { continue };
+            let _guard = op_lock.lock_owned().await;
+            // Checked again under the lock: a reset or removal may have replaced it meanwhile.
+            if self.provider.is_alive(&handle) || !self.mark_stopped(&id, &handle) {
+                continue;
+            }
+            stopped += 1;
+            let provider = self.provider.clone();
+            let h = handle.clone();
+            if let Err(err) = blocking(move || Ok(provider.destroy_node(&h)?)).await {
+                tracing::warn!(err = ?err, node = %handle.key, "clearing a stopped node failed");
+            }
+        }
+        stopped
+    }
+
+    /// Runs [`SessionRegistry::expire_due`] and [`SessionRegistry::check_liveness`] every `every`; the task holds only a weak reference
     /// and ends once the registry is dropped.
     pub fn spawn_expiry_task(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
         let registry = Arc::downgrade(self);
@@ -130,6 +163,7 @@ impl SessionRegistry {
                 tick.tick().await;
                 let Some(registry) = registry.upgrade() else { break };
                 registry.expire_due().await;
+                registry.check_liveness().await;
             }
         })
     }

@@ -121,15 +121,65 @@ impl SessionRegistry {
         Ok(session.info(now))
     }
 
-    /// The handle of a running node, for exec and terminals.
+    /// The handle of a running node, for exec and terminals. Checks that its init still runs
+    /// (the same process, see `sandbox::ident`): a node whose init died is marked stopped and
+    /// answers [`AppError::NodeStopped`], never an error naming host pids.
     pub fn running_node(&self, id: &str, name: &str) -> Result<NodeHandle, AppError> {
-        let state = self.lock();
-        let session = state.get(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
-        let node = session.nodes.iter().find(|n| n.handle.name == name).ok_or(AppError::NodeNotFound)?;
-        match node.status {
-            NodeStatus::Running => Ok(node.handle.clone()),
-            _ => Err(AppError::NodeNotReady),
+        let handle = {
+            let state = self.lock();
+            let session = state.get(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
+            let node = session.nodes.iter().find(|n| n.handle.name == name).ok_or(AppError::NodeNotFound)?;
+            match node.status {
+                NodeStatus::Running => node.handle.clone(),
+                NodeStatus::Stopped => return Err(AppError::NodeStopped(name.into())),
+                _ => return Err(AppError::NodeNotReady),
+            }
+        };
+        // A few reads of /proc: cheap enough for the async threads.
+        if !self.provider.is_alive(&handle) {
+            self.mark_stopped(id, &handle);
+            return Err(AppError::NodeStopped(name.into()));
         }
+        Ok(handle)
+    }
+
+    /// Writes every running node's `/etc/hosts` so that each resolves the others by name
+    /// (`node1` … `node5`); called after the session's nodes change. Failures are logged: a
+    /// node may have broken its own /etc.
+    pub(super) async fn sync_hosts(&self, id: &str) {
+        let (content, running) = {
+            let state = self.lock();
+            let Some(session) = state.get(id) else { return };
+            let running: Vec<NodeHandle> =
+                session.nodes.iter().filter(|n| n.status == NodeStatus::Running).map(|n| n.handle.clone()).collect();
+            (hosts_file(&running), running)
+        };
+        let writes = running.iter().filter_map(|h| {
+            let cmd = self.provider.hosts_command(h, &content)?;
+            Some(async move {
+                match crate::exec::run(cmd, std::time::Duration::from_secs(10)).await {
+                    Ok(out) if out.exit_code == 0 => {}
+                    Ok(out) => tracing::warn!(node = %h.key, code = out.exit_code, "writing /etc/hosts failed"),
+                    Err(err) => tracing::warn!(?err, node = %h.key, "writing /etc/hosts failed"),
+                }
+            })
+        });
+        futures_util::future::join_all(writes).await;
+    }
+
+    /// Marks a node stopped if it is still the running node `handle` names; returns whether it did.
+    pub(super) fn mark_stopped(&self, id: &str, handle: &NodeHandle) -> bool {
+        let row = self.lock().get_mut(id).and_then(|s| {
+            let node = s.nodes.iter_mut().find(|n| n.handle == *handle && n.status == NodeStatus::Running)?;
+            node.status = NodeStatus::Stopped;
+            Some(node.clone())
+        });
+        let Some(row) = row else { return false };
+        tracing::warn!(session_id = %id, node = %handle.name, key = %handle.key, "node's init is gone; marked stopped");
+        if let Err(err) = self.store.upsert_node(id, &row) {
+            tracing::warn!(err = ?err, node = %handle.name, "could not store a node's status");
+        }
+        true
     }
 
     /// Ids of the sessions currently held (including ones being deleted).
@@ -142,6 +192,15 @@ impl SessionRegistry {
         let state = self.lock();
         live_nodes(&state)
     }
+}
+
+/// `/etc/hosts` of a session's nodes: loopback, then each node by name.
+pub fn hosts_file(nodes: &[NodeHandle]) -> String {
+    let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+    for n in nodes {
+        s += &format!("{}\t{}\n", n.ip, n.name);
+    }
+    s
 }
 
 fn live_nodes(state: &HashMap<String, Session>) -> u32 {

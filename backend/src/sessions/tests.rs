@@ -158,3 +158,45 @@ async fn a_new_registry_recovers_live_sessions_and_clears_expired_ones() {
     let (next, _) = reg.create(new(1)).await.unwrap();
     assert_eq!(next.nodes[0].ip, "10.100.1.11");
 }
+
+#[tokio::test]
+async fn a_node_whose_init_died_is_stopped_and_can_be_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(config(dir.path()));
+    let (s, _) = reg.create(new(2)).await.unwrap();
+    let old = reg.running_node(&s.id, "node2").unwrap();
+    // The fake provider's node "dies" when its home goes away.
+    provider.destroy_node(&old).unwrap();
+    assert_eq!(reg.check_liveness().await, 1);
+    let status = |reg: &SessionRegistry| reg.info(&s.id).unwrap().nodes.iter().map(|n| n.status).collect::<Vec<_>>();
+    assert_eq!(status(&reg), [NodeStatus::Running, NodeStatus::Stopped]);
+    let err = reg.running_node(&s.id, "node2").unwrap_err();
+    assert!(matches!(&err, AppError::NodeStopped(n) if n == "node2"), "{err:?}");
+    assert_eq!(err.to_api_error().message, "node2 has stopped; reset it or remove it");
+    assert_eq!(reg.store().node_status(&s.id, "node2").unwrap(), Some(NodeStatus::Stopped));
+    assert_eq!(reg.check_liveness().await, 0, "already stopped");
+
+    let info = reg.reset_node(&s.id, "node2").await.unwrap();
+    assert_eq!((info.name.as_str(), info.ip.as_str(), info.status), ("node2", "10.100.0.12", NodeStatus::Running));
+    let new = reg.running_node(&s.id, "node2").unwrap();
+    assert!(provider.is_alive(&new));
+    assert_ne!(new.uid_base, old.uid_base, "a fresh uid range");
+    assert_eq!(status(&reg), [NodeStatus::Running, NodeStatus::Running]);
+}
+
+#[tokio::test]
+async fn a_dead_node_is_caught_by_the_first_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, provider) = registry(config(dir.path()));
+    let (s, _) = reg.create(new(1)).await.unwrap();
+    provider.destroy_node(&reg.running_node(&s.id, "node1").unwrap()).unwrap();
+    assert!(matches!(reg.running_node(&s.id, "node1"), Err(AppError::NodeStopped(_))));
+    assert_eq!(reg.info(&s.id).unwrap().nodes[0].status, NodeStatus::Stopped);
+}
+
+#[test]
+fn hosts_file_names_every_node() {
+    let h = |name: &str, ip: &str| NodeHandle { key: "k".into(), name: name.into(), ip: ip.into(), pid: 0, uid_base: 0, start_time: 0 };
+    let text = hosts_file(&[h("node1", "10.100.3.11"), h("node3", "10.100.3.13")]);
+    assert_eq!(text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.100.3.11\tnode1\n10.100.3.13\tnode3\n");
+}

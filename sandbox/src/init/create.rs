@@ -98,7 +98,7 @@ fn host_side(spec: &InitSpec, b: Pid, b2a: OwnedFd, a2b: OwnedFd, go: OwnedFd, e
         return Err(read_error(err, "namespace setup"));
     }
     let c = i32::from_le_bytes(pid);
-    if let Err(e) = net::plug_veth(&spec.veth, c, &spec.net.bridge, spec.net.mtu) {
+    if let Err(e) = net::plug_veth(&spec.veth, c, &spec.net.bridge, spec.net.mtu, &spec.net.ip.to_string()) {
         let _ = kill(Pid::from_raw(c), Signal::SIGKILL);
         return Err(e.to_string());
     }

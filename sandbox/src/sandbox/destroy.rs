@@ -29,6 +29,7 @@ impl Sandbox {
             break;
         }
         net::delete_link(&self.veth);
+        net::unpin_source(&self.veth);
         crate::disk::detach(&self.storage());
         self.cgroup.remove(Duration::from_secs(10))?;
         if self.dir.exists() {
@@ -49,8 +50,12 @@ impl Sandbox {
     fn wait_gone(&self, timeout: Duration) -> bool {
         let start = Instant::now();
         let pids_dir = self.cgroup.dirs().into_iter().find(|d| d.to_string_lossy().contains("/pids/"));
+        // Only the init itself (same start time, zombie or not): a reused pid may be another
+        // child of ours whose status its owner is about to collect.
+        let ours = self.pid > 0
+            && (self.start_time == 0 || crate::ident::any_start_time(self.pid) == Some(self.start_time));
         while start.elapsed() < timeout {
-            if self.pid > 0 {
+            if ours {
                 match waitpid(Pid::from_raw(self.pid), Some(WaitPidFlag::WNOHANG)) {
                     Ok(WaitStatus::StillAlive) | Err(_) => {}
                     Ok(_) => {}
