@@ -35,6 +35,20 @@ async fn raw_exec(stack: &Stack, s: &CreateSessionResponse, node: &str, cmd: &st
     (r.status().as_u16(), r.text().await.unwrap())
 }
 
+/// The first text frame of a terminal socket (its `ready` or its `error`).
+async fn first_text(url: &str) -> String {
+    use futures_util::StreamExt;
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.expect("terminal socket");
+    let deadline = Duration::from_secs(10);
+    loop {
+        match tokio::time::timeout(deadline, ws.next()).await.expect("no frame within 10 s") {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Text(t))) => return t.to_string(),
+            Some(Ok(_)) => continue,
+            other => panic!("socket ended without a text frame: {other:?}"),
+        }
+    }
+}
+
 /// Everything a client may read must not name host pids or host paths.
 fn assert_no_host_detail(text: &str, host_pids: &[i32]) {
     for pid in host_pids {
@@ -73,11 +87,12 @@ async fn security_a_node_whose_init_dies_is_stopped_and_can_be_reset() {
     assert_eq!(err.message, "node1 has stopped; reset it or remove it");
     assert_no_host_detail(&body, &host_pids);
     let url = stack.ws_url(&protocol::routes::terminal(&s.session.id, "node1", &s.token));
-    let refused = match tokio_tungstenite::connect_async(&url).await {
-        Err(e) => e.to_string(),
-        Ok(_) => panic!("a terminal opened on a stopped node"),
-    };
-    assert!(refused.contains("409"), "{refused}");
+    let refused = first_text(&url).await;
+    let event: protocol::ServerEvent = serde_json::from_str(&refused).unwrap();
+    assert_eq!(
+        event,
+        protocol::ServerEvent::Error { code: "NODE_STOPPED".into(), message: "node1 has stopped; reset it or remove it".into() }
+    );
     assert_no_host_detail(&refused, &host_pids);
     // What was left of it on the host is gone (the node stays listed until reset or removed).
     let t = Instant::now();

@@ -20,7 +20,20 @@ pub async fn open_terminal(
     Path((_, node)): Path<(String, String)>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
-    let handle = state.sessions.running_node(&session.id, &node)?;
+    let handle = match state.sessions.running_node(&session.id, &node) {
+        Ok(handle) => handle,
+        // A browser cannot read the body of a refused upgrade: say why over the socket.
+        Err(err @ (AppError::NodeStopped(_) | AppError::NodeNotReady)) => {
+            return match upgrade {
+                Ok(upgrade) => {
+                    let error = err.to_api_error();
+                    Ok(upgrade.on_upgrade(move |socket| crate::terminal::refuse(socket, error)))
+                }
+                Err(_) => Err(err),
+            };
+        }
+        Err(err) => return Err(err),
+    };
     let upgrade = match upgrade {
         Ok(upgrade) => upgrade,
         Err(rejection) => return Ok(rejection.into_response()),

@@ -82,6 +82,14 @@ impl SessionRegistry {
             let interrupted = node.status == NodeStatus::Starting;
             let alive = blocking(move || Ok(provider.is_alive(&handle))).await?;
             if alive && !interrupted {
+                // A row stored before start times were: its init passed the cgroup check, so
+                // name it by its start time from now on.
+                if node.handle.start_time == 0 && node.handle.pid > 0 {
+                    if let Some(t) = sandbox::ident::start_time(node.handle.pid) {
+                        node.handle.start_time = t;
+                        self.store.upsert_node(&row.id, node).context("storing a node's start time")?;
+                    }
+                }
                 continue;
             }
             tracing::warn!(session_id = %row.id, node = %node.handle.key, "node is gone; marked failed");

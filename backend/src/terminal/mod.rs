@@ -58,6 +58,11 @@ pub async fn serve(mut socket: WebSocket, provider: Arc<dyn SandboxProvider>, no
     tracing::info!(node = %node.key, "terminal detached");
 }
 
+/// Sends `error` as the socket's only event and closes it (a node that cannot have a terminal).
+pub async fn refuse(socket: WebSocket, error: protocol::ApiError) {
+    finish(socket, Some(error_event(&error.code, &error.message))).await;
+}
+
 fn error_event(code: &str, message: &str) -> ServerEvent {
     ServerEvent::Error { code: code.into(), message: message.into() }
 }
