@@ -27,15 +27,20 @@ pub struct AppState {
     pub provider: Arc<dyn SandboxProvider>,
 }
 
-/// The whole HTTP app: `/healthz`, `/api/...`, and the frontend as fallback.
+/// The whole HTTP app: `/healthz`, `/api/...`, and the frontend as fallback; in front of them all,
+/// requests whose `Host` names a port link go to that node's port ([`routes::proxy`]).
 pub fn app(state: AppState) -> Router {
     let statics = routes::statics::router(&state.config.static_dir);
+    let links = Arc::new(crate::portlinks::PortLinks::new(&state.config));
+    let by_host = routes::proxy::Links { state: state.clone(), links: links.clone() };
     Router::new()
         .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
         .nest("/api", routes::api().merge(routes::lessons::router(&state)))
         .merge(routes::proxy_routes())
         .with_state(state)
         .merge(statics)
+        .layer(axum::Extension(links))
+        .layer(axum::middleware::from_fn_with_state(by_host, routes::proxy::route_by_host))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let matched = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
             tracing::info_span!("request", method = %req.method(), matched_path = matched)
@@ -58,13 +63,19 @@ pub fn make_provider(config: &Config) -> anyhow::Result<Arc<dyn SandboxProvider>
 pub async fn run(config: Config) -> anyhow::Result<()> {
     become_subreaper();
     let config = Arc::new(config);
-    let provider = make_provider(&config)?;
     if config.sandbox == SandboxKind::Real {
-        // Nodes pull through it; it keeps running across backend restarts, like the nodes.
+        // It keeps running across backend restarts, like the nodes.
         crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
             .await
             .context("starting the local registry")?;
     }
+    let provider = make_provider(&config)?;
+    // Nodes pull through this read-only front; its address exists once the provider prepared
+    // the host.
+    let front = match config.sandbox {
+        SandboxKind::Real => Some(crate::images::front::spawn_for(&config).context("starting the registry front")?),
+        SandboxKind::Fake => None,
+    };
     let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
     sessions.recover().await.context("recovering sessions")?;
     let swept = sessions.sweep_orphans().await.context("sweeping orphaned nodes")?;
@@ -80,6 +91,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppState { config, sessions, provider };
     axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
     expiry.abort();
+    if let Some(front) = front {
+        front.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -22,6 +22,11 @@ pub fn exec(id: &str, node: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/exec")
 }
 
+/// `/api/sessions/{id}/nodes/{node}/ports` → `[PortLink]`.
+pub fn ports(id: &str, node: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes/{node}/ports")
+}
+
 /// `/api/sessions/{id}/nodes/{node}/terminal?token={token}` (WebSocket).
 pub fn terminal(id: &str, node: &str, token: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/terminal?token={token}")

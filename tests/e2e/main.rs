@@ -12,3 +12,5 @@ mod capacity;
 mod pool;
 mod playground;
 mod lessons;
+mod security_ports;
+mod security_registry;

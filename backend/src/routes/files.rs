@@ -1,5 +1,5 @@
-//! `POST /api/sessions/{id}/nodes/{node}/files?path=…` (upload a file into a node) and
-//! `GET /api/sessions/{id}/nodes/{node}/ports` (TCP ports listening in a node, for the port links).
+//! `POST /api/sessions/{id}/nodes/{node}/files?path=…` (upload a file into a node), and the
+//! parsing of `ss` output behind the ports list ([`super::ports`]).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -75,19 +75,6 @@ pub async fn upload_file(
         return Ok((StatusCode::INSUFFICIENT_STORAGE, Json(e)).into_response());
     }
     Ok((StatusCode::BAD_REQUEST, Json(ApiError::new("UPLOAD_FAILED", stderr))).into_response())
-}
-
-/// TCP ports listening on the node's own addresses (not loopback, not swarm's), sorted.
-pub async fn list_ports(
-    State(state): State<AppState>,
-    Path((id, node)): Path<(String, String)>,
-    headers: HeaderMap,
-) -> Result<Json<Vec<u16>>, AppError> {
-    state.sessions.authorize(&id, bearer(&headers)?)?;
-    let handle = state.sessions.running_node(&id, &node)?;
-    let argv = ["ss", "-Htln"].map(String::from);
-    let out = crate::exec::run(state.provider.command(&handle, &argv), Duration::from_secs(10)).await?;
-    Ok(Json(parse_ss(&out.stdout)))
 }
 
 /// Swarm's own ports: cluster management and gossip.
