@@ -47,7 +47,9 @@ impl FromStr for SandboxKind {
 /// - `MUELLE_NODE_DISK_MB` — disk of each node (writable root + /var/lib/docker), a sparse image; 0 = no limit [`10240`]
 /// - `MUELLE_DB` — the SQLite file [`$MUELLE_DATA_DIR/muelle.db`]
 /// - `MUELLE_POOL_SIZE` — warm nodes kept ready (dockerd running) for instant starts [`2`]
-/// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens (nodes reach it at 10.99.0.1, an address on the host's lo) [`0.0.0.0:5000`]
+/// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens; loopback only, `muelle images build` pushes there [`127.0.0.1:5001`]
+/// - `MUELLE_REGISTRY_FRONT` — the read-only front nodes pull through (an address the backend adds to the host's lo) [`10.99.0.1:5000`]
+/// - `MUELLE_PORTS_DOMAIN` — port links open at `http://<port>-<node>-<session>.<domain>`; set it to a wildcard DNS name for LAN use (e.g. `ports.school.lan`) [`localhost`]
 /// - `MUELLE_EGRESS` — what nodes reach beyond their session and the host's registry: `internet` (NAT out, but no link-local, private, CGNAT or benchmark range: not the school's LAN nor the host's other networks) or `none` (nothing forwarded out) [`internet`]
 /// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
 /// - `MUELLE_MAX_CONNECTIONS` — open HTTP connections (terminals included); more wait briefly, then are closed [`4096`]
@@ -90,10 +92,14 @@ pub struct Config {
     pub sandbox: SandboxKind,
     /// Limits of each node.
     pub node_limits: NodeLimits,
-    /// Listen address of the local registry.
+    /// Listen address of the local registry (loopback).
     pub registry_listen: String,
     /// What nodes may reach beyond their session (`MUELLE_EGRESS`).
     pub egress: sandbox::net::Egress,
+    /// Where nodes reach the registry's read-only front.
+    pub registry_front: SocketAddr,
+    /// Parent domain of port-link origins (`localhost` when unset).
+    pub ports_domain: Option<String>,
     /// Warm nodes kept ready.
     pub pool_size: usize,
     /// The SQLite file, when not `data_dir/muelle.db`.
@@ -218,7 +224,9 @@ impl Default for Config {
             flow_window_bytes: protocol::terminal::FLOW_WINDOW_BYTES,
             sandbox: SandboxKind::Real,
             node_limits: NodeLimits::default(),
-            registry_listen: "0.0.0.0:5000".into(),
+            registry_listen: crate::images::DEFAULT_LISTEN.into(),
+            registry_front: SocketAddr::from(([10, 99, 0, 1], 5000)),
+            ports_domain: None,
             egress: sandbox::net::Egress::Internet,
             pool_size: 2,
             db_file: None,
@@ -262,6 +270,8 @@ impl Config {
             },
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
             egress: parse(&get, "MUELLE_EGRESS")?.unwrap_or(d.egress),
+            registry_front: parse(&get, "MUELLE_REGISTRY_FRONT")?.unwrap_or(d.registry_front),
+            ports_domain: get("MUELLE_PORTS_DOMAIN").map(|d| d.trim().trim_matches('.').to_ascii_lowercase()).filter(|d| !d.is_empty()),
             pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
             db_file: get("MUELLE_DB").map(PathBuf::from),
             limits: ServerLimits::from_lookup(&get)?,
@@ -285,6 +295,14 @@ impl Config {
         let l = &self.node_limits;
         if l.memory_mb < 256 || l.cpus_milli < 100 || l.pids < 256 || (l.disk_mb != 0 && l.disk_mb < 512) {
             bail!("node limits too small to run dockerd (memory >= 256 MB, cpus >= 100 milli, pids >= 256, disk 0 or >= 512 MB)");
+        }
+        crate::images::registry_service::check_loopback(&self.registry_listen).context("MUELLE_REGISTRY_LISTEN")?;
+        let front = self.registry_front.ip();
+        if front.is_unspecified() || front.is_loopback() {
+            bail!("MUELLE_REGISTRY_FRONT must be one address nodes reach (e.g. 10.99.0.1:5000), not {}", self.registry_front);
+        }
+        if let Some(domain) = &self.ports_domain {
+            crate::portlinks::check_domain(domain).context("MUELLE_PORTS_DOMAIN")?;
         }
         if self.flow_window_bytes < 4096 {
             bail!("MUELLE_FLOW_WINDOW_BYTES must be at least 4096");
@@ -384,5 +402,24 @@ mod tests {
         let err = from(&[("MUELLE_EGRESS", "lan")]).unwrap_err();
         assert!(format!("{err:#}").contains("MUELLE_EGRESS"), "{err:#}");
         assert!(from(&[("MUELLE_MAX_NODES_PER_SESSION", "9")]).is_err());
+    }
+
+    #[test]
+    fn the_registry_stays_on_loopback_and_the_front_on_one_address() {
+        let c = from(&[]).unwrap();
+        assert_eq!((c.registry_listen.as_str(), c.registry_front.to_string().as_str()), ("127.0.0.1:5001", "10.99.0.1:5000"));
+        for (k, v) in [("MUELLE_REGISTRY_LISTEN", "0.0.0.0:5000"), ("MUELLE_REGISTRY_FRONT", "0.0.0.0:5000"), ("MUELLE_REGISTRY_FRONT", "127.0.0.1:5000")] {
+            let err = from(&[(k, v)]).unwrap_err();
+            assert!(format!("{err:#}").contains(k), "{k}={v}: {err:#}");
+        }
+    }
+
+    #[test]
+    fn the_ports_domain_is_checked() {
+        assert_eq!(from(&[("MUELLE_PORTS_DOMAIN", "Ports.School.LAN.")]).unwrap().ports_domain.as_deref(), Some("ports.school.lan"));
+        assert_eq!(from(&[("MUELLE_PORTS_DOMAIN", "")]).unwrap().ports_domain, None);
+        for bad in ["ports.school.lan:8080", "a b", "*.ports.lan", "http://x"] {
+            assert!(from(&[("MUELLE_PORTS_DOMAIN", bad)]).is_err(), "{bad}");
+        }
     }
 }

@@ -45,21 +45,27 @@ impl FromRef<AppState> for Arc<SessionRegistry> {
 }
 
 /// The whole HTTP app: `/healthz`, `/api/...`, and the frontend as fallback, behind the host
-/// allowlist and with the security headers ([`routes::headers`]).
+/// allowlist and with the security headers ([`routes::headers`]). In front of them all, requests
+/// whose `Host` names a port link go to that node's port ([`routes::proxy`]): a port link is
+/// another origin, answered by the node's app, not by ours.
 pub fn app(state: AppState) -> Router {
     let statics = routes::statics::router(&state.config.static_dir);
     let (hosts, static_dir) = (state.config.limits.allowed_hosts.clone(), state.config.static_dir.clone());
+    let links = Arc::new(crate::portlinks::PortLinks::new(&state.config));
+    let by_host = routes::proxy::Links { state: state.clone(), links: links.clone() };
     let app = Router::new()
         .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
         .nest("/api", routes::api().merge(routes::lessons::router(&state)))
         .merge(routes::proxy_routes())
         .with_state(state)
         .merge(statics)
+        .layer(axum::Extension(links))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let matched = req.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
             tracing::info_span!("request", method = %req.method(), matched_path = matched)
         }));
     routes::headers::secure(app, &hosts, &static_dir)
+        .layer(axum::middleware::from_fn_with_state(by_host, routes::proxy::route_by_host))
 }
 
 /// Builds the provider `config.sandbox` names.
@@ -80,13 +86,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let nofile = crate::serve::raise_nofile_limit();
     tracing::info!(nofile, "open file limit");
     let config = Arc::new(config);
-    let provider = make_provider(&config)?;
     if config.sandbox == SandboxKind::Real {
-        // Nodes pull through it; it keeps running across backend restarts, like the nodes.
+        // It keeps running across backend restarts, like the nodes.
         crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
             .await
             .context("starting the local registry")?;
     }
+    let provider = make_provider(&config)?;
+    // Nodes pull through this read-only front; its address exists once the provider prepared
+    // the host.
+    let front = match config.sandbox {
+        SandboxKind::Real => Some(crate::images::front::spawn_for(&config).context("starting the registry front")?),
+        SandboxKind::Fake => None,
+    };
     let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
     sessions.recover().await.context("recovering sessions")?;
     let swept = sessions.sweep_orphans().await.context("sweeping orphaned nodes")?;
@@ -107,6 +119,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let state = AppState::new(config, sessions, provider);
     crate::serve::serve_tls(listener, app(state), &limits, tls, shutdown_signal()).await?;
     expiry.abort();
+    if let Some(front) = front {
+        front.abort();
+    }
     tracing::info!("stopped");
     Ok(())
 }

@@ -16,7 +16,7 @@ pub use lesson::{
 };
 pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
-    ServerConfig, SessionInfo,
+    PortLink, ServerConfig, SessionInfo,
 };
 pub use terminal::{ClientControl, ServerEvent};
 

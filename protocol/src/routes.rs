@@ -29,6 +29,11 @@ pub fn reset(id: &str, node: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/reset")
 }
 
+/// `/api/sessions/{id}/nodes/{node}/ports` → `[PortLink]`.
+pub fn ports(id: &str, node: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes/{node}/ports")
+}
+
 /// `/api/sessions/{id}/nodes/{node}/terminal?token={token}` (WebSocket).
 pub fn terminal(id: &str, node: &str, token: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/terminal?token={token}")

@@ -83,6 +83,18 @@ pub struct CreateSessionResponse {
     pub token: String,
 }
 
+/// One entry of `GET /api/sessions/{id}/nodes/{node}/ports`: a TCP port listening in the node
+/// and the link that opens it in a browser, at an origin of its own.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct PortLink {
+    /// The port in the node.
+    pub port: u16,
+    /// `http://<port>-<node>-<session>.<domain>[:port]/?muelle_link=…`; the credential in it
+    /// opens this port only. Empty from a server older than port-link origins.
+    #[serde(default)]
+    pub url: String,
+}
+
 /// Body of `POST /api/sessions/{id}/nodes/{node}/exec`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ExecRequest {
@@ -155,6 +167,22 @@ mod tests {
             serde_json::to_string(&o).unwrap(),
             r#"{"exit_code":0,"stdout":"hi\n","stderr":"","timed_out":false}"#
         );
+    }
+
+    #[test]
+    fn port_link_golden() {
+        let l = PortLink {
+            port: 8000,
+            url: "http://8000-node1-s1.localhost:8080/?muelle_link=ab".into(),
+        };
+        let s = serde_json::to_string(&l).unwrap();
+        assert_eq!(
+            s,
+            r#"{"port":8000,"url":"http://8000-node1-s1.localhost:8080/?muelle_link=ab"}"#
+        );
+        assert_eq!(serde_json::from_str::<PortLink>(&s).unwrap(), l);
+        let old: PortLink = serde_json::from_str(r#"{"port":80}"#).unwrap();
+        assert_eq!(old.url, "");
     }
 
     #[test]

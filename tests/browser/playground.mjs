@@ -82,7 +82,7 @@ async function uploadAndPorts(page) {
     await runInTerminal(page, `cat /root/${name}`, "uploaded-content-42", ACTIVE);
   });
 
-  await check("published ports show as proxy links (or the server says it cannot)", async () => {
+  await check("published ports open at their own origin with a key for that port (or the server says it cannot)", async () => {
     await page.waitForSelector(".ports .muted, .ports a.port");
     const ports = (await page.textContent(".ports")).trim();
     if (/does not list published ports/.test(ports)) {
@@ -92,15 +92,29 @@ async function uploadAndPorts(page) {
     await runInTerminal(page, "docker run -d -p 8080:80 nginx >/dev/null && echo started-nginx", "started-nginx", ACTIVE);
     const link = await page.waitForSelector('a.port[data-port="8080"]', { timeout: 3 * TIMEOUT });
     const href = await link.getAttribute("href");
-    expect(/^\/proxy\/[^/]+\/node1\/\d+\/\?token=/.test(href), `port link is ${href}`);
+    expect(/^http:\/\/8080-node1-[a-z0-9]+\.localhost:\d+\/\?muelle_link=[0-9a-f]{64}$/.test(href), `port link is ${href}`);
     expect((await link.getAttribute("target")) === "_blank", "port link does not open a new tab");
-    // nginx may still be starting when its port shows up: give it a few tries.
+    const sessionToken = await page.evaluate(() => JSON.stringify(Object.assign({}, localStorage, sessionStorage)));
+    const key = new URL(href).searchParams.get("muelle_link");
+    expect(!sessionToken.includes(key), "the port key is the session token");
+    // Chromium resolves *.localhost to loopback: open the link as a student would. nginx may
+    // still be starting when its port shows up: give it a few tries.
+    const ctx = page.context();
+    const tab = await ctx.newPage();
     let status = 0, body = "";
     for (let i = 0; i < 10 && !(status === 200 && /nginx/i.test(body)); i++) {
-      if (i) await page.waitForTimeout(1000);
-      const resp = await page.request.get(BASE_URL + href);
-      [status, body] = [resp.status(), await resp.text()];
+      if (i) await tab.waitForTimeout(1000);
+      const resp = await tab.goto(href);
+      [status, body] = [resp.status(), await tab.content()];
     }
-    expect(status === 200 && /nginx/i.test(body), `proxy answered ${status}: ${body.slice(0, 120)}`);
+    expect(status === 200 && /nginx/i.test(body), `port link answered ${status}: ${body.slice(0, 120)}`);
+    const landed = new URL(tab.url());
+    expect(landed.host === new URL(href).host && !landed.search.includes("muelle_link"), `landed on ${tab.url()}`);
+    const cookies = await ctx.cookies(tab.url());
+    const linkCookie = cookies.find((c) => c.name === "muelle_link");
+    expect(linkCookie && linkCookie.httpOnly && linkCookie.domain === landed.hostname, `link cookie ${JSON.stringify(cookies)}`);
+    expect((await tab.evaluate(() => document.cookie)).indexOf("muelle_link") < 0, "the page's script sees the link cookie");
+    expect(!(await ctx.cookies(BASE_URL)).some((c) => c.name === "muelle_link"), "the app's origin got the link cookie");
+    await tab.close();
   });
 }

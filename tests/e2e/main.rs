@@ -15,3 +15,5 @@ mod lessons;
 mod security_http;
 mod security_sandbox;
 mod security_net;
+mod security_ports;
+mod security_registry;

@@ -1,7 +1,5 @@
 //! The playground's extras on real nodes: file upload (exact bytes; a full disk is a clear 507),
-//! the list of listening ports, and the port proxy that opens a node's web server in the browser.
-
-use std::time::{Duration, Instant};
+//! the list of listening ports, and the port links that open a node's web server in the browser.
 
 use e2e::Stack;
 use serial_test::serial;
@@ -10,7 +8,7 @@ use crate::multinode::{create, delete, exec};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[serial]
-async fn upload_ports_and_proxy() {
+async fn upload_ports_and_port_links() {
     let stack = Stack::start(|c| c.node_limits.disk_mb = 1024).await.expect("stack");
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let s = create(&stack, "{}").await;
@@ -35,32 +33,37 @@ async fn upload_ports_and_proxy() {
     assert_eq!(e.code, "DISK_FULL");
     assert_eq!(exec(&stack, &s, "node1", "rm /root/fill && echo freed").await.stdout, "freed\n");
 
-    // A published port shows up and opens through the proxy.
+    // A published port shows up and opens at its own origin, with its own key.
     let out = exec(&stack, &s, "node1", "docker run -d -p 8080:80 nginx >/dev/null && echo up").await;
     assert_eq!(out.stdout, "up\n", "{}", out.stderr);
-    let ports_url = stack.url(&format!("/api/sessions/{}/nodes/node1/ports", s.session.id));
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let ports: Vec<u16> = http.get(&ports_url).bearer_auth(&s.token).send().await.unwrap().json().await.unwrap();
-        if ports.contains(&8080) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "port 8080 never listed: {ports:?}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let first = stack.url(&format!("/proxy/{}/node1/8080/?token={}", s.session.id, s.token));
-    let r = http.get(&first).send().await.unwrap();
-    assert!(r.status().is_redirection(), "{}", r.status());
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
-    assert_eq!(r.headers()["location"], format!("/proxy/{}/node1/8080/", s.session.id));
-    let page = http.get(stack.url(&format!("/proxy/{}/node1/8080/", s.session.id))).header("cookie", &cookie).send().await.unwrap();
+    let link = crate::security_ports::link(&stack, &s, "node1", 8080).await;
+    let cookie = link.cookie().await;
+    let page = link.http.get(link.at("/")).header("cookie", &cookie).send().await.unwrap();
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("nginx"));
     // Without the cookie: refused; on a port nobody serves: a clear 502.
-    let r = http.get(stack.url(&format!("/proxy/{}/node1/8080/", s.session.id))).send().await.unwrap();
-    assert_eq!(r.status(), 401);
-    let r = http.get(stack.url(&format!("/proxy/{}/node1/9999/", s.session.id))).header("cookie", &cookie).send().await.unwrap();
+    let r = link.http.get(link.at("/")).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    let (name, port) = link.host.split_once(':').unwrap();
+    let other = name.replacen("8080-", "9999-", 1);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve(&other, std::net::SocketAddr::from(([127, 0, 0, 1], port.parse().unwrap())))
+        .build()
+        .unwrap();
+    let key = link_key(&stack, &s.session.id, "node1", 9999);
+    let closed = crate::security_ports::Link { url: format!("http://{other}:{port}/?muelle_link={key}"), host: format!("{other}:{port}"), http };
+    let cookie9999 = closed.cookie().await;
+    let r = closed.http.get(closed.at("/")).header("cookie", &cookie9999).send().await.unwrap();
     assert_eq!(r.status(), 502);
     assert!(r.text().await.unwrap().contains("port 9999"));
     delete(&stack, &s).await;
+}
+
+/// The key of a link to a port nobody listens on (the ports API lists only listening ones):
+/// computed with the server's secret, as the API would.
+fn link_key(stack: &Stack, id: &str, node: &str, port: u16) -> String {
+    let config = backend::Config { data_dir: stack.data_dir.clone(), ..Default::default() };
+    let links = backend::portlinks::PortLinks::new(&config);
+    links.credential(&backend::portlinks::LinkTarget { port, node: node.into(), session: id.into() })
 }

@@ -35,6 +35,31 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(std::env::var("MUELLE_DATA_DIR").unwrap_or_else(|_| "/var/lib/muelle".into()))
 }
 
+/// The registry front nodes pull through: one per test process, on a thread and runtime of its
+/// own (each test has its own runtime; the front must outlive them all). `muelle serve`
+/// processes a test starts bind it too (`SO_REUSEPORT`); all of them are the same front.
+fn ensure_front(cfg: &Config) -> anyhow::Result<()> {
+    static FRONT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
+    let result = FRONT.get_or_init(|| {
+        let cfg = cfg.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            rt.block_on(async move {
+                match backend::images::front::spawn_for(&cfg) {
+                    Ok(task) => {
+                        let _ = tx.send(Ok(()));
+                        let _ = task.await;
+                    }
+                    Err(err) => drop(tx.send(Err(format!("{err:#}")))),
+                }
+            });
+        });
+        rx.recv().unwrap_or_else(|_| Err("the registry front's thread died".into()))
+    });
+    result.clone().map_err(anyhow::Error::msg)
+}
+
 impl Stack {
     /// Starts the registry (if none runs) and the backend with real sandboxes. Fails loudly when
     /// not root or when the images are missing: the suite never skips.
@@ -59,6 +84,7 @@ impl Stack {
             .context("starting the local registry")?;
         let cfg = Arc::new(cfg);
         let provider: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&cfg)?);
+        ensure_front(&cfg)?;
         let sessions = Arc::new(SessionRegistry::open(cfg.clone(), provider.clone())?);
         provider.start_background()?;
         let expiry = sessions.spawn_expiry_task(cfg.expiry_interval);

@@ -6,6 +6,7 @@
 pub mod builder;
 pub mod catalog;
 mod cli;
+pub mod front;
 pub mod image;
 pub mod publish;
 pub mod registry;
@@ -32,7 +33,8 @@ usage: muelle images build [--data-dir D] [--only NAME] [--no-node] [--catalog F
   data dir: --data-dir, else $MUELLE_DATA_DIR, else /var/lib/muelle
   catalog:  --catalog, else $MUELLE_IMAGES_DIR/catalog.yaml, else ./images/catalog.yaml,
             else the source tree's images/catalog.yaml
-  registry: --listen, else $MUELLE_REGISTRY_LISTEN, else 0.0.0.0:5000";
+  registry: --listen, else $MUELLE_REGISTRY_LISTEN, else 127.0.0.1:5001 (loopback only;
+            nodes pull through the server's read-only front)";
 
 /// `muelle images ...`: `args` are the words after `images` (a leading `images` is skipped too).
 /// Returns the process exit code; runs its own tokio runtime on a separate thread, so it may be

@@ -5,6 +5,11 @@
 //! not killed when its `Child` is dropped, so it outlives the `muelle images build` or backend that
 //! started it; the next caller finds it answering and reuses it. Its pid is written to
 //! `<data_dir>/registry/registry.pid` (stop it with `kill $(cat .../registry.pid)`).
+//!
+//! It listens on loopback only (refused otherwise): `muelle images build` on the host pushes
+//! there, and nodes pull through the backend's read-only front ([`super::front`]). A registry
+//! the pid file names that does not answer at the configured address (an older muelle's, on
+//! `0.0.0.0:5000`) is stopped before a new one starts, so it cannot keep the nodes' port.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -15,8 +20,8 @@ use serde::Serialize;
 
 use super::registry::RegistryClient;
 
-/// Default listen address: every interface, because nodes reach it through their bridge gateway.
-pub const DEFAULT_LISTEN: &str = "0.0.0.0:5000";
+/// Default listen address: loopback; nodes never reach it directly.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5001";
 /// How long a freshly started registry may take to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -102,8 +107,21 @@ pub fn config_yaml(data_dir: &Path, listen: &str) -> String {
     serde_yaml::to_string(&config).expect("registry config serialises")
 }
 
+/// Refuses a listen address that is not a loopback `IP:PORT`: the registry accepts pushes and
+/// deletes, so neither the LAN nor a node may reach it.
+pub fn check_loopback(listen: &str) -> anyhow::Result<std::net::SocketAddr> {
+    let addr: std::net::SocketAddr = listen
+        .parse()
+        .with_context(|| format!("registry listen address '{listen}' is not IP:PORT"))?;
+    if !addr.ip().is_loopback() {
+        bail!("the registry must listen on loopback (e.g. 127.0.0.1:5001), not {listen}: it accepts pushes; nodes pull through the read-only front (MUELLE_REGISTRY_FRONT)");
+    }
+    Ok(addr)
+}
+
 /// Writes `config.yml` and creates the storage directory; returns the paths.
 pub fn write_config(data_dir: &Path, listen: &str) -> anyhow::Result<RegistryPaths> {
+    check_loopback(listen)?;
     let paths = RegistryPaths::new(data_dir);
     std::fs::create_dir_all(&paths.data)
         .with_context(|| format!("cannot create {}", paths.data.display()))?;
@@ -136,11 +154,13 @@ pub async fn ensure_registry(
     data_dir: &Path,
     listen: &str,
 ) -> anyhow::Result<Option<tokio::process::Child>> {
+    check_loopback(listen)?;
     let client = RegistryClient::new(&local_url(listen)?);
     if client.ping().await {
         return Ok(None);
     }
     let paths = write_config(data_dir, listen)?;
+    stop_stale(&paths, listen).await;
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -162,6 +182,7 @@ pub async fn ensure_registry(
         })?;
     if let Some(pid) = child.id() {
         std::fs::write(&paths.pid, format!("{pid}\n")).ok();
+        std::fs::write(paths.dir.join("registry.addr"), format!("{listen}\n")).ok();
     }
     let started = Instant::now();
     while started.elapsed() < START_TIMEOUT {
@@ -187,6 +208,34 @@ pub async fn ensure_registry(
         client.base_url(),
         log_tail(&paths.log)
     )
+}
+
+/// Stops the registry `registry.pid` names, if it still runs and was started for another
+/// address (`registry.addr`; an older muelle wrote none): it is an older configuration's,
+/// possibly holding the nodes' port. One started for `listen` may just be starting: kept.
+async fn stop_stale(paths: &RegistryPaths, listen: &str) {
+    let addr = std::fs::read_to_string(paths.dir.join("registry.addr")).unwrap_or_default();
+    if addr.trim() == listen {
+        return;
+    }
+    let Some(pid) = std::fs::read_to_string(&paths.pid).ok().and_then(|t| t.trim().parse::<i32>().ok()) else {
+        return;
+    };
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let ours = String::from_utf8_lossy(&cmdline).contains(&*paths.config.to_string_lossy());
+    if pid <= 1 || !ours {
+        return;
+    }
+    tracing::warn!(pid, "stopping a registry that does not answer at the configured address");
+    let pid = nix::unistd::Pid::from_raw(pid);
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+    for _ in 0..50 {
+        if nix::sys::signal::kill(pid, None).is_err() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
 }
 
 /// Runs the registry in the foreground (stdio inherited) until it exits; returns its exit code.
@@ -219,8 +268,8 @@ mod tests {
 
     #[test]
     fn config_yaml_golden() {
-        let yaml = config_yaml(Path::new("/var/lib/muelle/registry/data"), "0.0.0.0:5000");
-        let expected = "version: '0.1'\nlog:\n  level: info\nstorage:\n  cache:\n    blobdescriptor: inmemory\n  filesystem:\n    rootdirectory: /var/lib/muelle/registry/data\n  delete:\n    enabled: true\nhttp:\n  addr: 0.0.0.0:5000\n";
+        let yaml = config_yaml(Path::new("/var/lib/muelle/registry/data"), "127.0.0.1:5001");
+        let expected = "version: '0.1'\nlog:\n  level: info\nstorage:\n  cache:\n    blobdescriptor: inmemory\n  filesystem:\n    rootdirectory: /var/lib/muelle/registry/data\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:5001\n";
         assert_eq!(yaml, expected);
     }
 
@@ -232,6 +281,18 @@ mod tests {
         let text = std::fs::read_to_string(&paths.config).unwrap();
         assert!(text.contains("addr: 127.0.0.1:5999"), "{text}");
         assert!(text.contains(&paths.data.display().to_string()));
+    }
+
+    #[test]
+    fn only_loopback_listen_addresses_are_accepted() {
+        assert!(check_loopback("127.0.0.1:5001").is_ok());
+        assert!(check_loopback("[::1]:5001").is_ok());
+        let dir = tempfile::tempdir().unwrap();
+        for bad in ["0.0.0.0:5000", "10.99.0.1:5000", "[::]:5000", "localhost:5000"] {
+            let err = write_config(dir.path(), bad).unwrap_err();
+            assert!(format!("{err:#}").contains(bad), "{bad}: {err:#}");
+        }
+        assert!(!dir.path().join("registry/config.yml").exists());
     }
 
     #[test]

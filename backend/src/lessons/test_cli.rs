@@ -118,6 +118,8 @@ async fn play_all(lessons: &[(String, ParsedLesson)]) -> anyhow::Result<Vec<Less
         .await
         .context("starting the local registry")?;
     let real: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&config)?);
+    // Nodes pull through the read-only front, as under `muelle serve`.
+    let _front = crate::images::front::spawn_for(&config).context("starting the registry front")?;
     let provider: Arc<dyn SandboxProvider> = Arc::new(TopDownNets(real));
     let store = crate::store::Store::open(&config.data_dir.join("lessons-test.db"))?;
     let sessions = Arc::new(SessionRegistry::new(config.clone(), provider.clone(), store));

@@ -33,12 +33,9 @@ impl RealProvider {
     /// the node image and the `sandbox-init` helper are there.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
         let mut host = HostConfig::new(&config.data_dir, find_init_bin()?);
-        host.registry_port = config
-            .registry_listen
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.parse().ok())
-            .with_context(|| format!("MUELLE_REGISTRY_LISTEN {:?} has no port", config.registry_listen))?;
+        // Nodes reach the registry's read-only front, never the registry itself.
+        host.registry_port = config.registry_front.port();
+        host.registry_ip = config.registry_front.ip().to_string();
         host.egress = config.egress;
         host.prepare().context("preparing the host for sandboxes")?;
         let l = &config.node_limits;

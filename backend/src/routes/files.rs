@@ -1,5 +1,5 @@
-//! `POST /api/sessions/{id}/nodes/{node}/files?path=…` (upload a file into a node) and
-//! `GET /api/sessions/{id}/nodes/{node}/ports` (TCP ports listening in a node, for the port links).
+//! `POST /api/sessions/{id}/nodes/{node}/files?path=…` (upload a file into a node), and the
+//! parsing of `ss` output behind the ports list ([`super::ports`]).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -121,19 +121,6 @@ async fn stream_body(body: Body, mut stdin: tokio::process::ChildStdin) -> Resul
     }
     drop(stdin);
     Ok(total)
-}
-
-/// TCP ports listening on the node's own addresses (not loopback, not swarm's), sorted.
-pub async fn list_ports(
-    State(state): State<AppState>,
-    session: AuthorizedSession,
-    Path((_, node)): Path<(String, String)>,
-) -> Result<Json<Vec<u16>>, AppError> {
-    let handle = state.sessions.running_node(&session.id, &node)?;
-    let _slot = state.limits.exec_slot(&session.id)?;
-    let argv = ["ss", "-Htln"].map(String::from);
-    let out = crate::exec::run(state.provider.command(&handle, &argv), Duration::from_secs(10)).await?;
-    Ok(Json(parse_ss(&out.stdout)))
 }
 
 /// Swarm's own ports: cluster management and gossip.

@@ -8,6 +8,7 @@ pub mod headers;
 pub mod health;
 pub mod lessons;
 pub mod nodes;
+pub mod ports;
 pub mod proxy;
 pub mod sessions;
 pub mod statics;
@@ -15,7 +16,7 @@ pub mod terminal;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
@@ -40,31 +41,15 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes/{node}/terminal", get(terminal::open_terminal))
         // Streams its body into the node and counts it against `files::MAX_UPLOAD_BYTES` itself.
         .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))
-        .route("/sessions/{id}/nodes/{node}/ports", get(files::list_ports))
+        .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(api_not_found)
 }
 
-/// `/proxy/{id}/{node}/{port}/…`: a node's published port, in the browser.
+/// `/proxy/...`: the old same-origin port links, gone (410); links have their own origins now,
+/// routed by host in [`proxy::route_by_host`].
 pub fn proxy_routes() -> Router<AppState> {
-    Router::new()
-        .route("/proxy/{id}/{node}/{port}", get(proxy::proxy_root))
-        .route("/proxy/{id}/{node}/{port}/", axum::routing::any(proxy_index))
-        .route("/proxy/{id}/{node}/{port}/{*rest}", axum::routing::any(proxy::proxy))
-        .layer(axum::extract::DefaultBodyLimit::max(32 << 20))
-}
-
-/// The proxied app's root: `proxy` with an empty rest of path.
-async fn proxy_index(
-    state: axum::extract::State<AppState>,
-    axum::extract::Path((id, node, port)): axum::extract::Path<(String, String, u16)>,
-    query: axum::extract::Query<std::collections::HashMap<String, String>>,
-    method: axum::http::Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<axum::response::Response, AppError> {
-    let path = axum::extract::Path((id, node, port, String::new()));
-    proxy::proxy(state, path, query, method, headers, body).await
+    Router::new().route("/proxy/{*rest}", axum::routing::any(proxy::gone))
 }
 
 async fn api_not_found() -> AppError {

@@ -1,127 +1,261 @@
-//! `/proxy/{id}/{node}/{port}/…`: opens a port published in a node in the browser, like Play with
-//! Docker's port links. The first request carries `?token=`; it is swapped for an HttpOnly cookie
-//! scoped to the session's proxy path and the browser is redirected to the clean URL.
+//! Port links on their own origin (see [`crate::portlinks`]): a layer in front of the whole app
+//! sends every request whose `Host` names a link here, never to the app or the API. The link's
+//! credential arrives once as `?muelle_link=`, becomes an HttpOnly cookie of that host, and each
+//! later request is relayed to the node with bodies streamed both ways (bounded memory) and
+//! WebSocket upgrades spliced through. The old `/proxy/...` paths answer 410.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use crate::error::AppError;
+use crate::portlinks::{
+    cookie_values, cookies_without, HostKind, LinkTarget, PortLinks, COOKIE, LINK_PARAM,
+};
+use crate::relay;
 use crate::server::AppState;
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) and those the proxy sets itself.
-const SKIP: &[&str] = &["connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "host", "content-length", "proxy-authorization"];
+/// Largest request body a port link passes to a node.
+pub const MAX_LINK_BODY: usize = 64 << 20;
+/// Response headers a node's page may not send: they reach beyond the page (a service worker
+/// scope wider than its path, wiping the origin's storage).
+const DROPPED: &[&str] = &["service-worker-allowed", "clear-site-data"];
 
-fn client() -> &'static reqwest::Client {
-    static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(60))
-            .build()
-            .expect("a plain HTTP client")
-    })
+/// What the host-routing layer needs.
+#[derive(Clone)]
+pub struct Links {
+    /// The app's state (sessions, to find the node).
+    pub state: AppState,
+    /// The secret and domain.
+    pub links: Arc<PortLinks>,
 }
 
-fn cookie_name(id: &str) -> String {
-    format!("muelle_proxy_{id}")
-}
-
-/// The session token of a proxy request: its `muelle_proxy_{id}` cookie.
-pub fn cookie_token<'a>(headers: &'a HeaderMap, id: &str) -> Option<&'a str> {
-    let name = cookie_name(id);
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
-
-/// `/proxy/{id}/{node}/{port}` → the same with a trailing slash (relative links then work).
-pub async fn proxy_root(Path((id, node, port)): Path<(String, String, u16)>, Query(q): Query<HashMap<String, String>>) -> Redirect {
-    let token = q.get("token").map(|t| format!("?token={}", enc(t))).unwrap_or_default();
-    Redirect::temporary(&format!("/proxy/{id}/{node}/{port}/{token}"))
-}
-
-/// Forwards one request to `http://<node ip>:{port}/{rest}`.
-#[allow(clippy::too_many_arguments)]
-pub async fn proxy(
-    State(state): State<AppState>,
-    Path((id, node, port, rest)): Path<(String, String, u16, String)>,
-    Query(mut query): Query<HashMap<String, String>>,
-    method: Method,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<Response, AppError> {
-    let prefix = format!("/proxy/{id}/{node}/{port}/");
-    if let Some(token) = query.remove("token") {
-        state.sessions.authorize(&id, &token)?;
-        let clean = format!("{prefix}{rest}{}", query_string(&query));
-        let cookie = format!("{}={token}; Path=/proxy/{id}/; HttpOnly; SameSite=Lax", cookie_name(&id));
-        let mut r = Redirect::to(&clean).into_response();
-        r.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(e.into()))?);
-        return Ok(r);
+/// The layer: a port-link host goes to its node, anything else to the app.
+pub async fn route_by_host(State(ctx): State<Links>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| req.uri().authority().map(|a| a.as_str()))
+        .unwrap_or_default();
+    match ctx.links.classify(host) {
+        HostKind::App => next.run(req).await,
+        HostKind::BadLink => page(
+            StatusCode::NOT_FOUND,
+            "No such port link",
+            "This address names no port of a muelle session.",
+        ),
+        HostKind::Link(t) => open_link(&ctx, t, req).await,
     }
-    state.sessions.authorize(&id, cookie_token(&headers, &id).ok_or(AppError::Unauthorized)?)?;
-    let handle = state.sessions.running_node(&id, &node)?;
-    let url = format!("http://{}:{port}/{rest}{}", handle.ip, query_string(&query));
-    let mut req = client().request(method, &url).body(body);
-    for (k, v) in headers.iter().filter(|(k, _)| !SKIP.contains(&k.as_str()) && *k != header::COOKIE) {
-        req = req.header(k, v);
+}
+
+async fn open_link(ctx: &Links, t: LinkTarget, req: Request) -> Response {
+    if let Some(cred) = query_param(req.uri(), LINK_PARAM) {
+        if !ctx.links.verify(&t, &cred) {
+            return forbidden();
+        }
+        return handoff(req.uri(), &cred);
     }
-    let upstream = match req.send().await {
-        Ok(r) => r,
-        Err(e) => {
-            let msg = format!("nothing answers on {node} port {port} ({e}). Is a container publishing it (docker run -p {port}:…)?");
-            return Ok((StatusCode::BAD_GATEWAY, msg).into_response());
+    if !cookie_values(req.headers(), COOKIE).any(|c| ctx.links.verify(&t, c)) {
+        return forbidden();
+    }
+    let handle = match ctx.state.sessions.running_node(&t.session, &t.node) {
+        Ok(h) => h,
+        Err(AppError::NodeNotReady) => {
+            return page(
+                StatusCode::CONFLICT,
+                "Node not running",
+                &format!("{} is not running.", t.node),
+            )
+        }
+        Err(_) => {
+            return page(
+                StatusCode::NOT_FOUND,
+                "Session ended",
+                "This session or node no longer exists.",
+            )
         }
     };
-    let status = upstream.status();
-    let mut out = HeaderMap::new();
-    for (k, v) in upstream.headers().iter().filter(|(k, _)| !SKIP.contains(&k.as_str())) {
-        out.append(k, rewrite_location(k, v, &prefix).unwrap_or_else(|| v.clone()));
+    let Ok(ip) = handle.ip.parse::<IpAddr>() else {
+        return page(
+            StatusCode::BAD_GATEWAY,
+            "No address",
+            "The node has no address.",
+        );
+    };
+    forward(req, SocketAddr::new(ip, t.port), &t).await
+}
+
+/// Sets the link cookie on this host and redirects to the same URL without the credential.
+fn handoff(uri: &Uri, cred: &str) -> Response {
+    let rest: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|kv| !kv.is_empty() && kv.split('=').next() != Some(LINK_PARAM))
+        .collect();
+    let query = if rest.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", rest.join("&"))
+    };
+    let location = format!("{}{query}", uri.path());
+    let cookie = format!("{COOKIE}={cred}; Path=/; HttpOnly; SameSite=Lax");
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::LOCATION,
+        HeaderValue::from_str(&location).unwrap_or(HeaderValue::from_static("/")),
+    );
+    h.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("hex is a header value"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    r
+}
+
+/// Relays one request to `addr` (port link `t`), streaming; a `101` is spliced.
+pub async fn forward(mut req: Request, addr: SocketAddr, t: &LinkTarget) -> Response {
+    let client_upgrade = relay::wants_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
+    let (parts, body) = req.into_parts();
+    let mut headers = relay::end_to_end(&parts.headers, client_upgrade.is_some());
+    relay::drop_header(&mut headers, &header::COOKIE);
+    if let Some(value) =
+        cookies_without(&parts.headers, COOKIE).and_then(|c| HeaderValue::from_str(&c).ok())
+    {
+        headers.insert(header::COOKIE, value);
     }
-    let bytes = upstream.bytes().await.map_err(|e| AppError::Internal(e.into()))?;
-    let mut r = Response::new(Body::from(bytes));
-    *r.status_mut() = status;
-    *r.headers_mut() = out;
-    Ok(r)
-}
-
-fn query_string(q: &HashMap<String, String>) -> String {
-    if q.is_empty() {
-        return String::new();
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .cloned()
+        .unwrap_or_else(|| HeaderValue::from_static("localhost"));
+    let body = Body::new(http_body_util::Limited::new(body, MAX_LINK_BODY));
+    let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let Ok(upstream) = relay::request(parts.method, pq, headers, host, body) else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Bad request",
+            "This request cannot be passed on.",
+        );
+    };
+    let mut resp = match relay::send(addr, upstream).await {
+        Ok(r) => r,
+        Err(err) => {
+            let msg = format!(
+                "Nothing answers on {} port {} ({err}). Is a container publishing it (docker run -p {}:…)?",
+                t.node, t.port, t.port
+            );
+            return page(StatusCode::BAD_GATEWAY, "Nothing answers", &msg);
+        }
+    };
+    let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
+    if let (true, Some(client)) = (switching, client_upgrade) {
+        relay::splice(client, &mut resp);
     }
-    let mut pairs: Vec<String> = q.iter().map(|(k, v)| format!("{}={}", enc(k), enc(v))).collect();
-    pairs.sort();
-    format!("?{}", pairs.join("&"))
+    let headers = response_headers(resp.headers(), switching);
+    *resp.headers_mut() = headers;
+    resp
 }
 
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// The node's response headers a browser gets: end-to-end ones, minus [`DROPPED`]; cookies
+/// stay on this host (no `Domain`), and none may replace the link cookie.
+pub fn response_headers(upstream: &HeaderMap, switching: bool) -> HeaderMap {
+    let mut out = relay::end_to_end(upstream, switching);
+    for name in DROPPED {
+        out.remove(*name);
+    }
+    let cookies: Vec<HeaderValue> = out.get_all(header::SET_COOKIE).iter().cloned().collect();
+    relay::drop_header(&mut out, &header::SET_COOKIE);
+    for c in cookies
+        .iter()
+        .filter_map(|c| host_only_cookie(c.to_str().ok()?))
+    {
+        if let Ok(v) = HeaderValue::from_str(&c) {
+            out.append(header::SET_COOKIE, v);
+        }
+    }
+    out
 }
 
-/// A redirect to an absolute path of the app stays inside the proxy prefix.
-fn rewrite_location(k: &header::HeaderName, v: &HeaderValue, prefix: &str) -> Option<HeaderValue> {
-    if k != header::LOCATION {
+/// A `Set-Cookie` value without its `Domain` attribute; `None` for the link cookie's name.
+fn host_only_cookie(value: &str) -> Option<String> {
+    let mut parts = value.split(';');
+    let first = parts.next()?.trim();
+    let name = first.split('=').next()?.trim();
+    if name.eq_ignore_ascii_case(COOKIE) {
         return None;
     }
-    let loc = v.to_str().ok()?;
-    let path = loc.strip_prefix('/').filter(|_| !loc.starts_with("//"))?;
-    HeaderValue::from_str(&format!("{prefix}{path}")).ok()
+    let attrs = parts.map(str::trim).filter(|a| {
+        !a.split('=')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .eq_ignore_ascii_case("domain")
+    });
+    Some(
+        std::iter::once(first)
+            .chain(attrs)
+            .collect::<Vec<_>>()
+            .join("; "),
+    )
+}
+
+/// A query parameter's raw value.
+fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    uri.query()?
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn forbidden() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "This port link needs its own key",
+        "Open the port from your muelle session page (the port's ↗ link): that link carries a key for this one port. A session token does not open it.",
+    )
+}
+
+/// A small HTML page (the text is escaped).
+fn page(status: StatusCode, title: &str, text: &str) -> Response {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let html = format!(
+        "<!doctype html><meta charset=utf-8><title>{t}</title><h1>{t}</h1><p>{x}</p>\n",
+        t = esc(title),
+        x = esc(text)
+    );
+    let mut r = (status, html).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+/// `/proxy/...`: port links moved to their own origins.
+pub async fn gone() -> Response {
+    relay::text(
+        StatusCode::GONE,
+        "Port links moved to their own address (http://<port>-<node>-<session>.localhost:8080/): open them from the session page.\n",
+    )
 }
 
 #[cfg(test)]
@@ -129,28 +263,44 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_session_cookie_is_found_among_others() {
+    fn dropped_and_rewritten_response_headers() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; muelle_proxy_abc=tok; b=2".parse().unwrap());
-        assert_eq!(cookie_token(&h, "abc"), Some("tok"));
-        assert_eq!(cookie_token(&h, "other"), None);
+        h.insert("service-worker-allowed", "/".parse().unwrap());
+        h.insert("clear-site-data", "\"*\"".parse().unwrap());
+        h.insert("content-type", "text/html".parse().unwrap());
+        h.append(
+            "set-cookie",
+            "a=1; Domain=ports.school.lan; Path=/; HttpOnly"
+                .parse()
+                .unwrap(),
+        );
+        h.append("set-cookie", "Muelle_Link=evil; Path=/".parse().unwrap());
+        h.append("set-cookie", "b=2".parse().unwrap());
+        let out = response_headers(&h, false);
+        assert!(
+            !out.contains_key("service-worker-allowed") && !out.contains_key("clear-site-data")
+        );
+        assert_eq!(out["content-type"], "text/html");
+        let cookies: Vec<&str> = out
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert_eq!(cookies, vec!["a=1; Path=/; HttpOnly", "b=2"]);
     }
 
     #[test]
-    fn absolute_redirects_stay_in_the_prefix() {
-        let p = "/proxy/s/node1/80/";
-        let v = rewrite_location(&header::LOCATION, &HeaderValue::from_static("/login?x=1"), p).unwrap();
-        assert_eq!(v, "/proxy/s/node1/80/login?x=1");
-        assert!(rewrite_location(&header::LOCATION, &HeaderValue::from_static("http://elsewhere/"), p).is_none());
-        assert!(rewrite_location(&header::LOCATION, &HeaderValue::from_static("//evil/"), p).is_none());
-        assert!(rewrite_location(&header::CONTENT_TYPE, &HeaderValue::from_static("/x"), p).is_none());
-    }
-
-    #[test]
-    fn queries_are_rebuilt_encoded() {
-        let mut q = HashMap::new();
-        q.insert("q".to_string(), "a b&c".to_string());
-        assert_eq!(query_string(&q), "?q=a%20b%26c");
-        assert_eq!(query_string(&HashMap::new()), "");
+    fn the_handoff_strips_the_credential_only() {
+        let uri: Uri = "/app/x?a=1&muelle_link=abc&b=2".parse().unwrap();
+        assert_eq!(query_param(&uri, LINK_PARAM).as_deref(), Some("abc"));
+        let r = handoff(&uri, "abc");
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        assert_eq!(r.headers()["location"], "/app/x?a=1&b=2");
+        assert_eq!(
+            r.headers()["set-cookie"],
+            "muelle_link=abc; Path=/; HttpOnly; SameSite=Lax"
+        );
+        let r = handoff(&"/?muelle_link=abc".parse().unwrap(), "abc");
+        assert_eq!(r.headers()["location"], "/");
     }
 }

@@ -1,4 +1,5 @@
-//! A node's published ports as links through the session's proxy, polled every 5 s.
+//! A node's published ports as links, polled every 5 s. Each link opens the port at an origin of
+//! its own, with a key for that port only (never the session token).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -6,6 +7,8 @@ use std::rc::Rc;
 use gloo_timers::callback::Interval;
 use yew::platform::spawn_local;
 use yew::prelude::*;
+
+use protocol::PortLink;
 
 use crate::hooks::{page_hidden, use_lang};
 use crate::services::node_api;
@@ -16,7 +19,7 @@ const POLL_MS: u32 = 5_000;
 #[derive(Clone, Debug, PartialEq)]
 enum Ports {
     Loading,
-    Known(Vec<u16>),
+    Known(Vec<PortLink>),
     /// The server has no ports endpoint (404/405): say so once and stop asking.
     Unavailable,
 }
@@ -26,7 +29,7 @@ enum Ports {
 pub struct NodePortsProps {
     /// Session id.
     pub session_id: AttrValue,
-    /// Bearer token (also put in the proxy links).
+    /// Bearer token of the ports API.
     pub token: AttrValue,
     /// The node whose ports to show.
     pub node: AttrValue,
@@ -58,11 +61,12 @@ pub fn NodePorts(props: &NodePortsProps) -> Html {
         }
         Ports::Known(list) => list
             .iter()
+            .filter(|p| !p.url.is_empty())
             .map(|p| {
-                let href = node_api::proxy_url(&props.session_id, &props.node, *p, &props.token);
+                let href = p.url.clone();
                 html! {
-                    <a class="port" {href} target="_blank" rel="noopener" data-port={p.to_string()}>
-                        { format!("{p} ↗") }
+                    <a class="port" {href} target="_blank" rel="noopener noreferrer" data-port={p.port.to_string()}>
+                        { format!("{} ↗", p.port) }
                     </a>
                 }
             })
@@ -90,8 +94,8 @@ fn start_polling(
         spawn_local(async move {
             match node_api::list_ports(&id, &token, &node).await {
                 Ok(mut list) => {
-                    list.sort_unstable();
-                    list.dedup();
+                    list.sort_unstable_by_key(|p| p.port);
+                    list.dedup_by_key(|p| p.port);
                     ports.set(Ports::Known(list));
                 }
                 Err(err) if err.is_missing_endpoint() => {

@@ -1,7 +1,7 @@
 //! REST calls of the playground: add and remove nodes, upload files, list published ports.
 
 use gloo_net::http::Request;
-use protocol::{routes, NodeInfo};
+use protocol::{routes, NodeInfo, PortLink};
 
 use super::api::{authorized, checked, json};
 use super::terminal_proto::encode;
@@ -26,16 +26,6 @@ pub fn upload_path(id: &str, node: &str, file_name: &str) -> Option<String> {
     ))
 }
 
-/// `/proxy/{id}/{node}/{port}/?token={token}`: opens a published port in a new tab.
-pub fn proxy_url(id: &str, node: &str, port: u16, token: &str) -> String {
-    format!(
-        "/proxy/{}/{}/{port}/?token={}",
-        encode(id),
-        encode(node),
-        encode(token)
-    )
-}
-
 /// `POST /api/sessions/{id}/nodes` → the new node.
 pub async fn add_node(id: &str, token: &str) -> Result<NodeInfo, Error> {
     json(
@@ -52,8 +42,9 @@ pub async fn remove_node(id: &str, token: &str, node: &str) -> Result<(), Error>
     checked(req.send().await).await.map(drop)
 }
 
-/// `GET /api/sessions/{id}/nodes/{node}/ports` → host-side ports published in the node.
-pub async fn list_ports(id: &str, token: &str, node: &str) -> Result<Vec<u16>, Error> {
+/// `GET /api/sessions/{id}/nodes/{node}/ports` → ports listening in the node, each with the link
+/// (its own origin, carrying a key for that port only) that opens it.
+pub async fn list_ports(id: &str, token: &str, node: &str) -> Result<Vec<PortLink>, Error> {
     let url = format!("{}/ports", node_path(id, node));
     json(authorized(Request::get(&url), token).send().await).await
 }
@@ -85,10 +76,6 @@ mod tests {
         assert_eq!(
             upload_path("s1", "node1", "my app.tar").as_deref(),
             Some("/api/sessions/s1/nodes/node1/files?path=%2Froot%2Fmy%20app.tar")
-        );
-        assert_eq!(
-            proxy_url("s1", "node1", 8080, "t+k"),
-            "/proxy/s1/node1/8080/?token=t%2Bk"
         );
     }
 
