@@ -55,7 +55,7 @@ async fn nodes_cannot_write_to_the_registry() {
     assert!(out.contains("HTTP404"), "{out}");
     let gw = gateway_of(&a.session.nodes[0].ip);
     for target in [
-        format!("10.99.0.1:5001"),
+        "10.99.0.1:5001".to_string(),
         format!("{gw}:5001"),
         format!("{gw}:5000"),
     ] {
