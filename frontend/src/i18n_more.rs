@@ -66,6 +66,16 @@ pub struct MoreStrings {
     pub add_node: &'static str,
     /// Tab button that removes a node.
     pub remove_node: &'static str,
+    /// Tab button and stopped-node button that replace a node with a fresh one.
+    pub reset_node: &'static str,
+    /// Shown on the reset button while the fresh node starts.
+    pub resetting: &'static str,
+    /// Asked before a running node is reset; `{node}` is its name.
+    pub confirm_reset: &'static str,
+    /// Badge of a node whose init process ended.
+    pub node_stopped: &'static str,
+    /// The terminal area of a stopped node; `{node}` is its name.
+    pub node_stopped_explain: &'static str,
     /// Upload button.
     pub upload: &'static str,
     /// Shown while dragging a file over the terminals.
@@ -132,6 +142,11 @@ static ES: MoreStrings = MoreStrings {
     all_done: "¡Lección completada!",
     add_node: "+ Añadir nodo",
     remove_node: "Quitar nodo",
+    reset_node: "Reiniciar nodo",
+    resetting: "Reiniciando…",
+    confirm_reset: "¿Reiniciar {node}? Se pierde todo lo que contiene (contenedores, imágenes, archivos) y lo sustituye un nodo nuevo con el mismo nombre y la misma dirección.",
+    node_stopped: "detenido",
+    node_stopped_explain: "{node} se ha detenido (terminó su proceso init). Reinícialo para tener un nodo nuevo con el mismo nombre y la misma dirección, o quítalo.",
     upload: "Subir archivo",
     drop_here: "Suelta el archivo para subirlo a /root de",
     uploaded: "Subido a",
@@ -173,6 +188,11 @@ static EN: MoreStrings = MoreStrings {
     all_done: "Lesson complete!",
     add_node: "+ Add node",
     remove_node: "Remove node",
+    reset_node: "Reset node",
+    resetting: "Resetting…",
+    confirm_reset: "Reset {node}? Everything in it (containers, images, files) is lost and a fresh node with the same name and address takes its place.",
+    node_stopped: "stopped",
+    node_stopped_explain: "{node} has stopped (its init process ended). Reset it to get a fresh node with the same name and address, or remove it.",
     upload: "Upload file",
     drop_here: "Drop the file to upload it to /root on",
     uploaded: "Uploaded to",
@@ -217,6 +237,11 @@ mod tests {
             s.all_done,
             s.add_node,
             s.remove_node,
+            s.reset_node,
+            s.resetting,
+            s.confirm_reset,
+            s.node_stopped,
+            s.node_stopped_explain,
             s.upload,
             s.drop_here,
             s.uploaded,
@@ -239,6 +264,15 @@ mod tests {
             Lang::En.more().minutes,
             "min is both"
         );
+    }
+
+    #[test]
+    fn node_placeholders_are_in_both_languages() {
+        for lang in [Lang::Es, Lang::En] {
+            let m = lang.more();
+            assert!(m.confirm_reset.contains("{node}"), "{lang:?}");
+            assert!(m.node_stopped_explain.starts_with("{node} "), "{lang:?}");
+        }
     }
 
     #[test]

@@ -16,6 +16,10 @@ import {
 } from "./lib.mjs";
 import { lessonChecks } from "./lessons.mjs";
 import { playgroundChecks } from "./playground.mjs";
+import { stoppedNodeChecks } from "./stopped.mjs";
+
+// ONLY=stopped (or lessons, playground) runs just that group, for iterating on it.
+const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks };
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -35,6 +39,12 @@ async function main() {
     document.addEventListener("securitypolicyviolation", (e) =>
       window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
   });
+  if (process.env.ONLY) {
+    const group = GROUPS[process.env.ONLY];
+    if (!group) throw new Error(`ONLY=${process.env.ONLY}: not one of ${Object.keys(GROUPS).join(", ")}`);
+    await group(browser);
+    return finish(browser);
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (e) => pageErrors.push(e.message));
@@ -250,7 +260,11 @@ async function main() {
 
   await lessonChecks(browser);
   await playgroundChecks(browser);
+  await stoppedNodeChecks(browser);
+  await finish(browser);
+}
 
+async function finish(browser) {
   await browser.close();
   const passed = results.filter(Boolean).length;
   const failed = results.length - passed;

@@ -1,4 +1,5 @@
-//! A node's terminal: xterm.js filling the panel, a status line and a reconnect button.
+//! A node's terminal: xterm.js filling the panel, a status line and a reconnect button; over it,
+//! the notice of a stopped node with its Reset button.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -56,12 +57,31 @@ pub struct TerminalViewProps {
     /// Where to register this terminal for Run buttons, if anywhere.
     #[prop_or_default]
     pub registry: Option<TerminalRegistry>,
+    /// Moves when the node was replaced by a fresh one: the terminal connects anew.
+    #[prop_or_default]
+    pub epoch: u32,
+    /// The server lists the node as stopped (its init ended).
+    #[prop_or_default]
+    pub stopped: bool,
+    /// This terminal is the visible one (the stopped notice takes the focus only then).
+    #[prop_or(true)]
+    pub active: bool,
+    /// A reset of this node is under way.
+    #[prop_or_default]
+    pub resetting: bool,
+    /// Resets the node (the stopped notice's button).
+    #[prop_or_default]
+    pub on_reset: Option<Callback<()>>,
+    /// Removes the node (offered by the stopped notice when set).
+    #[prop_or_default]
+    pub on_remove: Option<Callback<()>>,
 }
 
 /// The live terminal of one node.
 #[component]
 pub fn TerminalView(props: &TerminalViewProps) -> Html {
     let s = use_lang().strings();
+    let more = use_lang().more();
     let phase = use_reducer(|| Phase::Connecting);
     let container = use_node_ref();
     let session = use_mut_ref(|| None::<TerminalSession>);
@@ -73,8 +93,9 @@ pub fn TerminalView(props: &TerminalViewProps) -> Html {
             props.token.clone(),
             props.node.clone(),
             props.registry.clone(),
+            props.epoch,
         );
-        use_effect_with(deps, move |(id, token, node, registry)| {
+        use_effect_with(deps, move |(id, token, node, registry, _epoch)| {
             if let (Some(el), Some(url)) = (
                 container.cast::<web_sys::HtmlElement>(),
                 page_url(id, node, token),
@@ -105,16 +126,71 @@ pub fn TerminalView(props: &TerminalViewProps) -> Html {
             }
         })
     };
+    // The server's list or the socket's NODE_STOPPED, whichever comes first.
+    let stopped = props.stopped || phase.node_stopped();
+    let reset_button = use_node_ref();
+    {
+        let button = reset_button.clone();
+        use_effect_with(stopped && props.active, move |&focus| {
+            // After this render's effects (a tab switch focuses the terminal).
+            let later = focus.then(|| {
+                gloo_timers::callback::Timeout::new(0, move || {
+                    if let Some(b) = button.cast::<web_sys::HtmlElement>() {
+                        let _ = b.focus();
+                    }
+                })
+            });
+            move || drop(later)
+        });
+    }
+    let (phase_css, label) = if stopped {
+        ("stopped", more.node_stopped.to_string())
+    } else {
+        (phase.css(), phase.label(s))
+    };
+    let notice = (stopped || props.resetting).then(|| {
+        let text = if stopped {
+            more.node_stopped_explain.replace("{node}", &props.node)
+        } else {
+            more.resetting.to_string()
+        };
+        let reset = props.on_reset.clone().map(|cb| {
+            let onclick = Callback::from(move |_: MouseEvent| cb.emit(()));
+            html! {
+                <button type="button" class="reset-node" ref={reset_button.clone()}
+                        disabled={props.resetting} {onclick}>
+                    { if props.resetting { more.resetting } else { more.reset_node } }
+                </button>
+            }
+        });
+        let remove = props.on_remove.clone().filter(|_| stopped).map(|cb| {
+            let onclick = Callback::from(move |_: MouseEvent| cb.emit(()));
+            html! {
+                <button type="button" class="remove-node" disabled={props.resetting} {onclick}>
+                    { more.remove_node }
+                </button>
+            }
+        });
+        html! {
+            <div class="node-notice" role="alert" data-node={props.node.clone()}>
+                <p>{ text }</p>
+                if stopped {
+                    <div class="notice-actions">{ for reset }{ for remove }</div>
+                }
+            </div>
+        }
+    });
     html! {
-        <section class="terminal-panel">
+        <section class={classes!("terminal-panel", stopped.then_some("stopped"))}>
             <div class="terminal-status">
-                <span class={classes!("dot", phase.css())}></span>
+                <span class={classes!("dot", phase_css)}></span>
                 <span class="node-name">{ props.node.clone() }</span>
-                <span class="phase" data-phase={phase.css()}>{ phase.label(s) }</span>
-                if phase.can_reconnect() {
+                <span class="phase" data-phase={phase_css}>{ label }</span>
+                if phase.can_reconnect() && !stopped && !props.resetting {
                     <button type="button" class="reconnect" onclick={reconnect}>{ s.reconnect }</button>
                 }
             </div>
+            { for notice }
             <div class="terminal" ref={container}></div>
         </section>
     }

@@ -1,10 +1,23 @@
 //! One terminal per node behind a tab bar. Every terminal stays mounted and connected; inactive
 //! ones are only hidden, so their shells keep running and their output keeps arriving.
+//!
+//! A node whose init died is marked stopped on its tab and in its terminal area, which offers
+//! **Reset node**: the server replaces it with a fresh node of the same name and address, and the
+//! terminal then connects to that one. Running nodes can be reset from their tab (after a confirm).
 
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use protocol::{NodeInfo, NodeStatus};
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::components::error_banner::ErrorBanner;
 use crate::components::terminal::{TerminalRegistry, TerminalView};
+use crate::error::Error;
 use crate::hooks::use_lang;
+use crate::i18n_more::MoreStrings;
+use crate::services::node_api;
 
 /// A node as the tab bar shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -13,6 +26,24 @@ pub struct NodeTab {
     pub name: AttrValue,
     /// Its address on the session's bridge (may be empty).
     pub ip: AttrValue,
+    /// Where the node is in its lifecycle, as last read from the server.
+    pub status: NodeStatus,
+}
+
+impl NodeTab {
+    /// The tab of `node`.
+    pub fn of(node: &NodeInfo) -> NodeTab {
+        NodeTab {
+            name: node.name.clone().into(),
+            ip: node.ip.clone().into(),
+            status: node.status,
+        }
+    }
+
+    /// Its init ended: only a reset or removal helps.
+    pub fn stopped(&self) -> bool {
+        self.status == NodeStatus::Stopped
+    }
 }
 
 /// Props of [`TerminalTabs`].
@@ -33,9 +64,31 @@ pub struct TerminalTabsProps {
     /// Shows a remove button on each tab (when there is more than one node).
     #[prop_or_default]
     pub on_remove: Option<Callback<AttrValue>>,
+    /// A node was reset: the fresh node, to replace the old one in the page's list.
+    pub on_reset: Callback<NodeInfo>,
     /// Extra controls at the end of the tab bar (e.g. "+ Add node").
     #[prop_or_default]
     pub children: Html,
+}
+
+/// How many times each node was reset on this page; a terminal reconnects when its count moves.
+#[derive(Default, PartialEq)]
+struct Resets(HashMap<String, u32>);
+
+impl Reducible for Resets {
+    type Action = String;
+
+    fn reduce(self: Rc<Self>, node: String) -> Rc<Self> {
+        let mut map = self.0.clone();
+        *map.entry(node).or_default() += 1;
+        Rc::new(Resets(map))
+    }
+}
+
+impl Resets {
+    fn of(&self, node: &str) -> u32 {
+        self.0.get(node).copied().unwrap_or(0)
+    }
 }
 
 /// The tab bar and the stacked terminals.
@@ -50,15 +103,64 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
             }
         });
     }
-    let remove_label = use_lang().more().remove_node;
-    let tabs = props.nodes.iter().map(|n| tab(props, n, remove_label));
+    let more = use_lang().more();
+    let resets = use_reducer(Resets::default);
+    let resetting = use_state(|| None::<AttrValue>);
+    let error = use_state(|| None::<Error>);
+    let reset = {
+        let (id, token, on_reset) = (
+            props.session_id.clone(),
+            props.token.clone(),
+            props.on_reset.clone(),
+        );
+        let (resets, resetting, error) = (resets.dispatcher(), resetting.clone(), error.clone());
+        Callback::from(move |name: AttrValue| {
+            if resetting.is_some() {
+                return;
+            }
+            resetting.set(Some(name.clone()));
+            error.set(None);
+            let (id, token, on_reset) = (id.clone(), token.clone(), on_reset.clone());
+            let (resets, resetting, error) = (resets.clone(), resetting.clone(), error.clone());
+            spawn_local(async move {
+                match node_api::reset_node(&id, &token, &name).await {
+                    Ok(node) => {
+                        on_reset.emit(node);
+                        resets.dispatch(name.to_string());
+                    }
+                    Err(err) => error.set(Some(err)),
+                }
+                resetting.set(None);
+            });
+        })
+    };
+    let busy = resetting.is_some();
+    let tabs = props
+        .nodes
+        .iter()
+        .map(|n| tab(props, n, more, &reset, busy));
     let slots = props.nodes.iter().map(|n| {
         let active = n.name == props.active;
+        let on_reset = {
+            let (reset, name) = (reset.clone(), n.name.clone());
+            Callback::from(move |()| reset.emit(name.clone()))
+        };
+        let on_remove = props
+            .on_remove
+            .clone()
+            .filter(|_| props.nodes.len() > 1)
+            .map(|cb| {
+                let name = n.name.clone();
+                Callback::from(move |()| cb.emit(name.clone()))
+            });
         html! {
             <div key={n.name.to_string()} data-node={n.name.clone()}
                  class={classes!("term-slot", if active { "active" } else { "inactive" })}>
                 <TerminalView session_id={props.session_id.clone()} token={props.token.clone()}
-                              node={n.name.clone()} registry={props.registry.clone()} />
+                              node={n.name.clone()} registry={props.registry.clone()}
+                              epoch={resets.of(&n.name)} stopped={n.stopped()} {active}
+                              resetting={resetting.as_ref() == Some(&n.name)}
+                              {on_reset} {on_remove} />
             </div>
         }
     });
@@ -68,17 +170,26 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
                 { for tabs }
                 { props.children.clone() }
             </div>
+            <ErrorBanner error={(*error).clone()} />
             <div class="term-stack">{ for slots }</div>
         </div>
     }
 }
 
-fn tab(props: &TerminalTabsProps, node: &NodeTab, remove_label: &'static str) -> Html {
+fn tab(
+    props: &TerminalTabsProps,
+    node: &NodeTab,
+    more: &'static MoreStrings,
+    reset: &Callback<AttrValue>,
+    busy: bool,
+) -> Html {
     let active = node.name == props.active;
+    let stopped = node.stopped();
     let select = {
         let (cb, name) = (props.on_select.clone(), node.name.clone());
         Callback::from(move |_: MouseEvent| cb.emit(name.clone()))
     };
+    let remove_label = more.remove_node;
     let remove = props.on_remove.clone().filter(|_| props.nodes.len() > 1).map(|cb| {
         let name = node.name.clone();
         let onclick = Callback::from(move |_: MouseEvent| cb.emit(name.clone()));
@@ -89,16 +200,40 @@ fn tab(props: &TerminalTabsProps, node: &NodeTab, remove_label: &'static str) ->
             </button>
         }
     });
+    let reset_running = {
+        let (reset, name) = (reset.clone(), node.name.clone());
+        Callback::from(move |_: MouseEvent| {
+            // A stopped node has nothing left to lose; a running one asks first.
+            if stopped || confirm(&more.confirm_reset.replace("{node}", &name)) {
+                reset.emit(name.clone());
+            }
+        })
+    };
     html! {
-        <div key={node.name.to_string()} class={classes!("node-tab", active.then_some("active"))}>
+        <div key={node.name.to_string()}
+             class={classes!("node-tab", active.then_some("active"), stopped.then_some("stopped"))}>
             <button type="button" role="tab" class="tab-select" data-node={node.name.clone()}
                     aria-selected={active.to_string()} onclick={select}>
                 <span class="tab-name">{ node.name.clone() }</span>
                 if !node.ip.is_empty() {
                     <span class="tab-ip">{ node.ip.clone() }</span>
                 }
+                if stopped {
+                    <span class="tab-badge">{ more.node_stopped }</span>
+                }
+            </button>
+            <button type="button" class="tab-reset" data-node={node.name.clone()} disabled={busy}
+                    title={more.reset_node} aria-label={format!("{} {}", more.reset_node, node.name)}
+                    onclick={reset_running}>
+                { "↻" }
             </button>
             { for remove }
         </div>
     }
+}
+
+fn confirm(question: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.confirm_with_message(question).ok())
+        .unwrap_or(false)
 }

@@ -9,6 +9,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::error::Error;
+use crate::hooks::use_nodes::{replaced, use_node_poll};
 use crate::i18n::Lang;
 use crate::services::lesson_logic::{Progress, ProgressAction};
 use crate::services::storage::{self, StoredSession};
@@ -39,8 +40,10 @@ pub fn use_lesson_text(id: AttrValue, lang: Lang) -> Option<Result<Lesson, Error
 pub struct LessonSession {
     /// Running session, if any.
     pub session: Option<StoredSession>,
-    /// Its nodes (with addresses once the server told them).
+    /// Its nodes (with addresses once the server told them), re-read every few seconds.
     pub nodes: Vec<NodeInfo>,
+    /// Replaces one node by name (after a reset).
+    pub update: Callback<NodeInfo>,
     /// Creates the session.
     pub start: Callback<()>,
     /// Forgets an expired session.
@@ -58,7 +61,7 @@ pub struct LessonSession {
 #[hook]
 pub fn use_lesson_session(id: AttrValue) -> LessonSession {
     let session = use_state(|| storage::load_lesson_session(&id));
-    let nodes = use_state(|| names_only(session.as_ref()));
+    let nodes = use_state_eq(|| names_only(session.as_ref()));
     let busy = use_state(|| false);
     let error = use_state(|| None::<Error>);
     let ended = use_state(|| false);
@@ -66,6 +69,24 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
         let (session, nodes) = (session.clone(), nodes.clone());
         use_effect_with((), move |()| refresh(session, nodes));
     }
+    let changes = use_memo((), |()| Rc::new(Cell::new(0u32)));
+    {
+        let nodes = nodes.clone();
+        let creds = session.as_ref().map(|s| (s.id.clone(), s.token.clone()));
+        let apply = Callback::from(move |list: Vec<NodeInfo>| {
+            if !list.is_empty() {
+                nodes.set(list);
+            }
+        });
+        use_node_poll(creds, (*changes).clone(), apply);
+    }
+    let update = {
+        let (nodes, changes) = (nodes.clone(), (*changes).clone());
+        Callback::from(move |node: NodeInfo| {
+            changes.set(changes.get().wrapping_add(1));
+            nodes.set(replaced(&nodes, node));
+        })
+    };
     let start = {
         let (id, session, nodes, busy, error) = (
             id.clone(),
@@ -115,6 +136,7 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
     LessonSession {
         session: (*session).clone(),
         nodes: (*nodes).clone(),
+        update,
         start,
         expire,
         busy: *busy,

@@ -125,21 +125,15 @@ fn view_terminals(
     let (s, more) = (lang.strings(), lang.more());
     match &ls.session {
         Some(session) => {
-            let nodes = ls
-                .nodes
-                .iter()
-                .map(|n| NodeTab {
-                    name: n.name.clone().into(),
-                    ip: n.ip.clone().into(),
-                })
-                .collect::<Vec<_>>();
+            let nodes = ls.nodes.iter().map(NodeTab::of).collect::<Vec<_>>();
             let on_select = {
                 let active = active.clone();
                 Callback::from(move |n: AttrValue| active.set(n))
             };
             html! {
                 <TerminalTabs session_id={session.id.clone()} token={session.token.clone()} {nodes}
-                              active={(**active).clone()} {on_select} registry={ctx.registry.clone()} />
+                              active={(**active).clone()} {on_select} registry={ctx.registry.clone()}
+                              on_reset={ls.update.clone()} />
             }
         }
         None => {

@@ -163,20 +163,13 @@ fn Playground(props: &PlaygroundProps) -> Html {
             on_files.emit(dropped_files(&ev));
         })
     };
-    let tabs: Vec<NodeTab> = nodes
-        .nodes
-        .iter()
-        .map(|n| NodeTab {
-            name: n.name.clone().into(),
-            ip: n.ip.clone().into(),
-        })
-        .collect();
+    let tabs: Vec<NodeTab> = nodes.nodes.iter().map(NodeTab::of).collect();
     html! {
         <div class={classes!("playground", dragging.then_some("dragging"))} {ondragover} {ondragleave} {ondrop}>
             <ErrorBanner error={nodes.error.clone()} />
             <TerminalTabs session_id={id.clone()} token={token.clone()} nodes={tabs} active={nodes.active.clone()}
                           on_select={nodes.select.clone()} registry={(*registry).clone()}
-                          on_remove={Some(nodes.remove.clone())}>
+                          on_remove={Some(nodes.remove.clone())} on_reset={nodes.update.clone()}>
                 { add_button(&nodes, more.add_node) }
                 <span class="spacer"></span>
                 if !nodes.active.is_empty() {

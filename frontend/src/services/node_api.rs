@@ -1,4 +1,4 @@
-//! REST calls of the playground: add and remove nodes, upload files, list published ports.
+//! REST calls of the playground: add, remove and reset nodes, upload files, list published ports.
 
 use gloo_net::http::Request;
 use protocol::{routes, NodeInfo, PortLink};
@@ -40,6 +40,12 @@ pub async fn add_node(id: &str, token: &str) -> Result<NodeInfo, Error> {
 pub async fn remove_node(id: &str, token: &str, node: &str) -> Result<(), Error> {
     let req = authorized(Request::delete(&node_path(id, node)), token);
     checked(req.send().await).await.map(drop)
+}
+
+/// `POST /api/sessions/{id}/nodes/{node}/reset` → a fresh node of the same name and address.
+pub async fn reset_node(id: &str, token: &str, node: &str) -> Result<NodeInfo, Error> {
+    let url = routes::reset(id, &encode(node));
+    json(authorized(Request::post(&url), token).send().await).await
 }
 
 /// `GET /api/sessions/{id}/nodes/{node}/ports` → ports listening in the node, each with the link

@@ -1,5 +1,6 @@
 //! The terminal connection's state machine, kept in plain Rust so it is unit-tested natively.
 
+use protocol::error::codes;
 use protocol::ServerEvent;
 
 use crate::i18n::Strings;
@@ -52,6 +53,12 @@ impl Phase {
             }
             (_, Input::SocketClosed) => Phase::Closed,
         }
+    }
+
+    /// Whether the server said the node itself has stopped (its init ended): reconnecting will
+    /// not help, only a reset or removal will.
+    pub fn node_stopped(&self) -> bool {
+        matches!(self, Phase::Failed { code, .. } if code == codes::NODE_STOPPED)
     }
 
     /// Whether to show the reconnect button.
@@ -133,6 +140,25 @@ mod tests {
             }
         );
         assert_eq!(p.label(Lang::Es.strings()), "Algo salió mal: booting");
+    }
+
+    #[test]
+    fn a_stopped_node_is_told_apart_from_other_errors() {
+        let stopped = ServerEvent::Error {
+            code: "NODE_STOPPED".into(),
+            message: "node1 has stopped; reset it or remove it".into(),
+        };
+        let p = Phase::Ready
+            .next(Input::Event(stopped))
+            .next(Input::SocketClosed);
+        assert!(p.node_stopped());
+        let other = ServerEvent::Error {
+            code: "NODE_NOT_READY".into(),
+            message: "booting".into(),
+        };
+        assert!(!Phase::Connecting.next(Input::Event(other)).node_stopped());
+        assert!(!Phase::Closed.node_stopped());
+        assert!(!p.next(Input::Reconnect).node_stopped());
     }
 
     #[test]
