@@ -12,3 +12,4 @@ mod capacity;
 mod pool;
 mod playground;
 mod lessons;
+mod images_catalog;
