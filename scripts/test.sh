@@ -19,6 +19,7 @@ export RUST_BACKTRACE=1
 suite "protocol builds for wasm32" cargo check -q -p protocol --target wasm32-unknown-unknown
 # --workspace includes the front end's native unit tests.
 suite "unit and integration tests (cargo test --workspace)" cargo test --workspace --release -- --test-threads 2
+suite "catalog images run as the seeds run them (images/tests/rootfs.sh, ~2 min)" bash images/tests/rootfs.sh
 suite "lessons lint" target/release/muelle lessons lint lessons
 suite "lessons test (every lesson played on real nodes)" target/release/muelle lessons test lessons
 if [ -f tests/browser/run.mjs ]; then

@@ -71,6 +71,9 @@ fn spec() -> ImageSpec {
         env: vec![],
         workdir: Some("/tmp".into()),
         expose: vec![8080],
+        entrypoint: Some(vec!["/entrypoint.sh".into()]),
+        volumes: vec!["/data".into()],
+        stop_signal: Some("SIGINT".into()),
     }
 }
 
@@ -153,6 +156,12 @@ async fn push_then_read_back_from_a_real_registry() {
     assert_eq!(config["config"]["Cmd"], serde_json::json!(["sh"]));
     assert_eq!(config["config"]["WorkingDir"], "/tmp");
     assert!(config["config"]["ExposedPorts"]["8080/tcp"].is_object());
+    assert_eq!(
+        config["config"]["Entrypoint"],
+        serde_json::json!(["/entrypoint.sh"])
+    );
+    assert!(config["config"]["Volumes"]["/data"].is_object());
+    assert_eq!(config["config"]["StopSignal"], "SIGINT");
     assert_eq!(
         (config["architecture"].as_str(), config["os"].as_str()),
         (Some("amd64"), Some("linux"))

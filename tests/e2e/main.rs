@@ -17,3 +17,4 @@ mod security_sandbox;
 mod security_net;
 mod security_ports;
 mod security_registry;
+mod images_catalog;

@@ -28,7 +28,10 @@ pub struct ImageSpec {
     pub description: Description,
     /// Recipe script, relative to the catalog's directory.
     pub recipe: String,
-    /// Default command (exec form).
+    /// Entrypoint (exec form) the command is passed to, as an image's `ENTRYPOINT`; most images have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entrypoint: Option<Vec<String>>,
+    /// Default command (exec form); with an entrypoint, its default arguments.
     pub cmd: Vec<String>,
     /// Environment as `KEY=VALUE`.
     #[serde(default)]
@@ -39,6 +42,13 @@ pub struct ImageSpec {
     /// TCP ports the image exposes.
     #[serde(default)]
     pub expose: Vec<u16>,
+    /// Absolute paths declared as volumes (`VOLUME`): Docker gives each an anonymous volume unless one
+    /// is mounted there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub volumes: Vec<String>,
+    /// Signal `docker stop` sends (`STOPSIGNAL`, e.g. `SIGINT`); Docker's default is SIGTERM.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_signal: Option<String>,
 }
 
 impl ImageSpec {
@@ -200,6 +210,30 @@ fn validate_image(image: &ImageSpec) -> anyhow::Result<()> {
         ensure!(dir.starts_with('/'), "workdir '{dir}' must be absolute");
     }
     ensure!(!image.expose.contains(&0), "port 0 cannot be exposed");
+    if let Some(entrypoint) = &image.entrypoint {
+        ensure!(
+            entrypoint.first().is_some_and(|e| !e.is_empty()),
+            "entrypoint must not be empty (leave it out for none)"
+        );
+    }
+    let mut volumes = HashSet::new();
+    for volume in &image.volumes {
+        ensure!(
+            volume.starts_with('/') && volume.len() > 1,
+            "volume '{volume}' must be an absolute path other than /"
+        );
+        ensure!(volumes.insert(volume), "volume '{volume}' is listed twice");
+    }
+    if let Some(signal) = &image.stop_signal {
+        ensure!(
+            signal.len() > 3
+                && signal.starts_with("SIG")
+                && signal[3..]
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()),
+            "stop_signal '{signal}' must be a signal name such as SIGINT"
+        );
+    }
     Ok(())
 }
 

@@ -17,6 +17,14 @@ images:
     env: ["LANG=C.UTF-8"]
     workdir: /root
     expose: [80]
+  - name: postgres
+    tags: ["15"]
+    description: { es: "PostgreSQL", en: "PostgreSQL" }
+    recipe: recipes/postgres.sh
+    entrypoint: ["docker-entrypoint.sh"]
+    cmd: ["postgres"]
+    volumes: [/var/lib/postgresql/data]
+    stop_signal: SIGINT
 "#;
 
 fn good() -> Catalog {
@@ -33,7 +41,14 @@ fn error_with(from: &str, to: &str) -> String {
 #[test]
 fn parses_entries_and_optional_fields() {
     let c = good();
-    assert_eq!(c.images.len(), 2);
+    assert_eq!(c.images.len(), 3);
+    let postgres = c.get("postgres").unwrap();
+    assert_eq!(
+        postgres.entrypoint.as_deref(),
+        Some(&["docker-entrypoint.sh".to_string()][..])
+    );
+    assert_eq!(postgres.volumes, ["/var/lib/postgresql/data"]);
+    assert_eq!(postgres.stop_signal.as_deref(), Some("SIGINT"));
     let debian = c.get("debian").unwrap();
     assert_eq!(debian.tags, ["bookworm", "12", "latest"]);
     assert_eq!(debian.description.en, "Minimal Debian");
@@ -120,6 +135,27 @@ fn rejects_invalid_entries() {
         ("expose: [80]", "expose: [70000]", "expose"),
         ("name: debian", "name: busybox", "listed twice"),
         (
+            "entrypoint: [\"docker-entrypoint.sh\"]",
+            "entrypoint: []",
+            "entrypoint must not be empty",
+        ),
+        (
+            "volumes: [/var/lib/postgresql/data]",
+            "volumes: [data]",
+            "must be an absolute path",
+        ),
+        (
+            "volumes: [/var/lib/postgresql/data]",
+            "volumes: [/d, /d]",
+            "listed twice",
+        ),
+        ("stop_signal: SIGINT", "stop_signal: INT", "signal name"),
+        (
+            "stop_signal: SIGINT",
+            "stop_signal: \"SIG INT\"",
+            "signal name",
+        ),
+        (
             "cmd: [\"sh\"]",
             "cmd: [\"sh\"]\n    colour: red",
             "unknown field",
@@ -143,7 +179,19 @@ fn rejects_empty_or_unreadable_catalogs() {
 fn the_repository_catalog_is_valid() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../images/catalog.yaml");
     let c = Catalog::load(&path).expect("images/catalog.yaml is valid");
-    for name in ["hello-world", "busybox", "debian", "nginx", "python"] {
+    for name in [
+        "hello-world",
+        "busybox",
+        "debian",
+        "nginx",
+        "python",
+        "httpd",
+        "mariadb",
+        "postgres",
+        "redis",
+        "node",
+        "jupyter",
+    ] {
         let image = c.get(name).unwrap_or_else(|| panic!("{name} missing"));
         assert!(c.recipe_path(image).is_file(), "recipe of {name} missing");
     }

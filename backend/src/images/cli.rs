@@ -88,10 +88,13 @@ impl Progress {
 fn selected<'a>(o: &Options, catalog: &'a Catalog) -> anyhow::Result<Vec<&'a ImageSpec>> {
     match o.only.as_deref() {
         None => Ok(catalog.images.iter().collect()),
+        // `node` is the node rootfs; the Node.js image is `library/node` or `node:TAG`.
         Some("node") => Ok(Vec::new()),
-        Some(name) => match catalog.get(name) {
+        Some(name) => match catalog.get(name).or_else(|| catalog.lookup(name)) {
             Some(image) => Ok(vec![image]),
-            None => bail!("--only {name}: no such image in the catalog (or `node`)"),
+            None => {
+                bail!("--only {name}: no such image in the catalog (or `node` for the node rootfs)")
+            }
         },
     }
 }

@@ -49,6 +49,9 @@ fn only_selects_one_image_or_just_the_node() {
     };
     assert_eq!(names(&with("busybox")), ["busybox"]);
     assert!(names(&with("node")).is_empty());
+    // The Node.js image, whose name is the node rootfs' keyword, by reference.
+    assert_eq!(names(&with("library/node")), ["node"]);
+    assert_eq!(names(&with("node:18")), ["node"]);
     assert_eq!(
         names(&Options::parse(&args("build")).unwrap()).len(),
         catalog.images.len()

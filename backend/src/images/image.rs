@@ -81,12 +81,18 @@ struct ImageConfig<'a> {
 #[derive(Serialize)]
 #[serde(rename_all = "PascalCase")]
 struct RunConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    entrypoint: Option<Vec<String>>,
     cmd: Vec<String>,
     env: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     working_dir: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     exposed_ports: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    volumes: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stop_signal: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -114,15 +120,19 @@ pub fn config_json(spec: &ImageSpec, diff_id: &str, created: &str, created_by: &
         .expose
         .iter()
         .map(|p| (format!("{p}/tcp"), Default::default()));
+    let volumes = spec.volumes.iter().map(|v| (v.clone(), Default::default()));
     let config = ImageConfig {
         architecture: "amd64",
         os: "linux",
         created,
         config: RunConfig {
+            entrypoint: spec.entrypoint.clone(),
             cmd: spec.cmd.clone(),
             env,
             working_dir: spec.workdir.clone(),
             exposed_ports: exposed_ports.collect(),
+            volumes: volumes.collect(),
+            stop_signal: spec.stop_signal.clone(),
         },
         rootfs: RootFs {
             kind: "layers",

@@ -45,6 +45,9 @@ fn spec() -> ImageSpec {
         env: vec!["LANG=C.UTF-8".into()],
         workdir: Some("/srv".into()),
         expose: vec![80, 443],
+        volumes: vec![],
+        stop_signal: None,
+        entrypoint: None,
     }
 }
 
@@ -110,6 +113,29 @@ fn config_json_keeps_an_explicit_path_and_omits_empty_fields() {
     assert_eq!(json["config"]["Env"], serde_json::json!(["PATH=/opt/bin"]));
     assert!(json["config"].get("WorkingDir").is_none());
     assert!(json["config"].get("ExposedPorts").is_none());
+}
+
+#[test]
+fn config_json_carries_entrypoint_volumes_and_stop_signal() {
+    let mut s = spec();
+    s.entrypoint = Some(vec!["docker-entrypoint.sh".into()]);
+    s.cmd = vec!["postgres".into()];
+    s.volumes = vec!["/var/lib/postgresql/data".into()];
+    s.stop_signal = Some("SIGINT".into());
+    s.expose = vec![5432];
+    s.workdir = None;
+    let json = String::from_utf8(config_json(&s, "sha256:1", "t", "r")).unwrap();
+    // Docker's field names and order: Entrypoint before Cmd, Volumes and StopSignal last.
+    let config = concat!(
+        r#""config":{"Entrypoint":["docker-entrypoint.sh"],"Cmd":["postgres"],"#,
+        r#""Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"#,
+        r#""ExposedPorts":{"5432/tcp":{}},"Volumes":{"/var/lib/postgresql/data":{}},"#,
+        r#""StopSignal":"SIGINT"}"#
+    );
+    assert!(json.contains(config), "{json}");
+    assert!(!config_json(&spec(), "sha256:1", "t", "r")
+        .windows(10)
+        .any(|w| w == b"Entrypoint"));
 }
 
 #[test]

@@ -26,7 +26,8 @@ usage: muelle images build [--data-dir D] [--only NAME] [--no-node] [--catalog F
 
   build     build the node rootfs and every catalog image tarball that is missing or whose
             recipe changed, start the registry if needed, push every image not yet in it
-            (--only NAME: just that image, or `node` for the node rootfs)
+            (--only NAME: just that image, or `node` for the node rootfs; the Node.js image
+            is `--only library/node`)
   list      the catalog with tarball sizes and whether each image is in the registry
   registry  run the registry in the foreground
 

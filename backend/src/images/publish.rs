@@ -114,6 +114,9 @@ mod tests {
             env: vec![],
             workdir: None,
             expose: vec![],
+            volumes: vec![],
+            stop_signal: None,
+            entrypoint: None,
         }
     }
 
