@@ -109,15 +109,56 @@ pub fn build_tarball(
     Ok(Outcome::Built(started.elapsed()))
 }
 
-/// Builds the node rootfs unless a complete one exists. A half-built one never sits at
-/// `node_rootfs` (the script builds beside it and renames).
+/// sha256 (hex) over the node script and the shared helpers it sources.
+pub fn node_stamp(catalog: &Catalog) -> anyhow::Result<String> {
+    let mut hash = Sha256::new();
+    for path in [catalog.dir.join(NODE_SCRIPT), catalog.dir.join(COMMON_SCRIPT)] {
+        let bytes = std::fs::read(&path)
+            .with_context(|| format!("cannot read recipe file {}", path.display()))?;
+        hash.update((bytes.len() as u64).to_le_bytes());
+        hash.update(&bytes);
+    }
+    Ok(hex::encode(hash.finalize()))
+}
+
+/// Builds the node rootfs unless a complete one of the current recipe exists. A half-built one
+/// never sits at `node_rootfs` (the script builds beside it and renames).
+///
+/// When the recipe changed (a newer engine, say), the new rootfs is built beside the old one and
+/// swapped in; the old one is moved to `rootfs.old-<unix time>` and kept, because nodes that
+/// started on it still use it as their lower layer: remove it once they have ended.
 pub fn build_node(catalog: &Catalog, paths: &ImagePaths) -> anyhow::Result<Outcome> {
-    if paths.node_rootfs.join(NODE_COMPLETE).is_file() {
+    let stamp = node_stamp(catalog)?;
+    let stamp_file = with_suffix(&paths.node_rootfs, ".recipe-sha256");
+    let complete = paths.node_rootfs.join(NODE_COMPLETE).is_file();
+    let current = std::fs::read_to_string(&stamp_file).is_ok_and(|s| s.trim() == stamp);
+    if complete && current {
         return Ok(Outcome::UpToDate);
     }
     let started = Instant::now();
-    run_script(&catalog.dir.join(NODE_SCRIPT), &paths.node_rootfs)
-        .context("building the node rootfs")?;
+    let script = catalog.dir.join(NODE_SCRIPT);
+    if complete {
+        let fresh = with_suffix(&paths.node_rootfs, ".new");
+        if fresh.exists() && !fresh.join(NODE_COMPLETE).is_file() {
+            std::fs::remove_dir_all(&fresh).ok();
+        }
+        run_script(&script, &fresh).context("building the node rootfs of the changed recipe")?;
+        let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let old = with_suffix(&paths.node_rootfs, &format!(".old-{secs}"));
+        std::fs::rename(&paths.node_rootfs, &old)
+            .with_context(|| format!("cannot move the old node rootfs to {}", old.display()))?;
+        std::fs::rename(&fresh, &paths.node_rootfs)
+            .with_context(|| format!("cannot move the new node rootfs to {}", paths.node_rootfs.display()))?;
+        eprintln!(
+            "the node recipe changed: new node rootfs in place; the previous one is kept at {} for \
+             nodes still running on it (remove it once they have ended)",
+            old.display()
+        );
+    } else {
+        run_script(&script, &paths.node_rootfs).context("building the node rootfs")?;
+    }
+    std::fs::write(&stamp_file, format!("{stamp}\n"))
+        .with_context(|| format!("cannot write {}", stamp_file.display()))?;
     Ok(Outcome::Built(started.elapsed()))
 }
 

@@ -101,6 +101,32 @@ fn node_rootfs_is_built_once() {
 }
 
 #[test]
+fn a_changed_node_recipe_swaps_in_a_new_rootfs_and_keeps_the_old_one() {
+    let (dir, catalog) = fixture(&[("a", "true\n")]);
+    let paths = ImagePaths::new(&dir.path().join("data"));
+    std::fs::create_dir_all(paths.node_rootfs.parent().unwrap()).unwrap();
+    build_node(&catalog, &paths).unwrap();
+    std::fs::write(paths.node_rootfs.join("marker"), "v1").unwrap();
+    // A newer recipe (another engine, say) writes a rootfs with a v2 marker.
+    std::fs::write(
+        catalog.dir.join(NODE_SCRIPT),
+        "mkdir -p \"$1.tmp\" && echo v2 > \"$1.tmp/marker\" && echo ok > \"$1.tmp/.muelle-node-complete\" && mv \"$1.tmp\" \"$1\"\n",
+    )
+    .unwrap();
+    assert!(matches!(build_node(&catalog, &paths).unwrap(), Outcome::Built(_)));
+    assert_eq!(std::fs::read_to_string(paths.node_rootfs.join("marker")).unwrap().trim(), "v2");
+    let parent = paths.node_rootfs.parent().unwrap();
+    let old: Vec<_> = std::fs::read_dir(parent)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("rootfs.old-"))
+        .collect();
+    assert_eq!(old.len(), 1, "the previous rootfs is kept for nodes still on it");
+    assert_eq!(std::fs::read_to_string(old[0].path().join("marker")).unwrap(), "v1");
+    assert_eq!(build_node(&catalog, &paths).unwrap(), Outcome::UpToDate);
+}
+
+#[test]
 fn sizes() {
     assert_eq!(human_size(512), "512 B");
     assert_eq!(human_size(9 * 1024 + 512), "9.5 KB");
