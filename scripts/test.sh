@@ -26,6 +26,15 @@ if [ -f tests/browser/run.mjs ]; then
   suite "browser test (headless Chromium)" bash tests/browser/run.sh
 fi
 
+# Fake-provider shells (host processes of backend tests, HOME under a test's temp dir) that a
+# test left behind would keep this script's output open: end them.
+for env in /proc/[0-9]*/environ; do
+  if tr '\0' '\n' <"$env" 2>/dev/null | grep -q '^HOME=/tmp/\.tmp[^/]*/nodes/' \
+     && tr '\0' '\n' <"$env" 2>/dev/null | grep -q '^CARGO_PKG_NAME=backend$'; then
+    pid=${env#/proc/}; pid=${pid%/environ}; echo "ending a left-over test shell (pid $pid)"; kill -9 "$pid" 2>/dev/null
+  fi
+done
+
 step "summary"
 for f in "${failures[@]:-}"; do [ -n "$f" ] && echo "failed: $f"; done
 echo "suites: $passed passed, $failed failed"
