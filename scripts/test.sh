@@ -29,8 +29,8 @@ fi
 # Fake-provider shells (host processes of backend tests, HOME under a test's temp dir) that a
 # test left behind would keep this script's output open: end them.
 for env in /proc/[0-9]*/environ; do
-  if tr '\0' '\n' <"$env" 2>/dev/null | grep -q '^HOME=/tmp/\.tmp[^/]*/nodes/' \
-     && tr '\0' '\n' <"$env" 2>/dev/null | grep -q '^CARGO_PKG_NAME=backend$'; then
+  if tr '\0' '\n' 2>/dev/null <"$env" | grep -q '^HOME=/tmp/\.tmp[^/]*/nodes/' \
+     && tr '\0' '\n' 2>/dev/null <"$env" | grep -q '^CARGO_PKG_NAME=backend$'; then
     pid=${env#/proc/}; pid=${pid%/environ}; echo "ending a left-over test shell (pid $pid)"; kill -9 "$pid" 2>/dev/null
   fi
 done
