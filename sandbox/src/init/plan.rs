@@ -91,7 +91,8 @@ fn dev_plan(root: &Path, devnodes: &Path) -> Vec<Op> {
 const MOTD: &str = "
   {node}: a Linux sandbox with its own Docker engine, for this session only.
   Try: docker run hello-world  |  docker images  |  docker ps -a
-  Images come from the classroom registry (hello-world, busybox, debian, nginx, python).
+  Images come from the classroom registry: busybox, debian, nginx, httpd, mariadb, postgres,
+  redis, python, node, jupyter, hello-world (`docker pull` of another name lists them).
   Swarm: this kernel has no IPVS, so use `docker service create --endpoint-mode dnsrr`
   and `--publish mode=host` (virtual IPs and the routing mesh do not work).
 
