@@ -92,7 +92,7 @@ const MOTD: &str = "
   {node}: a Linux sandbox with its own Docker engine, for this session only.
   Try: docker run hello-world  |  docker images  |  docker ps -a
   Images come from the classroom registry: busybox, debian, nginx, httpd, mariadb, postgres,
-  redis, python, node, jupyter, hello-world (`docker pull` of another name lists them).
+  redis, python, node, jupyter, hello-world.
   Swarm: this kernel has no IPVS, so use `docker service create --endpoint-mode dnsrr`
   and `--publish mode=host` (virtual IPs and the routing mesh do not work).
 
