@@ -10,7 +10,7 @@ use protocol::CreateSessionResponse;
 use serial_test::serial;
 
 use crate::support::{
-    create, delete, denied, exec, find_node_key, guard, host_uids, node_pids, node_pids_running, ok, MIN_NODE_UID,
+    create, delete, denied, exec, find_node_key, gateway_of, guard, host_uids, node_pids, node_pids_running, ok, MIN_NODE_UID,
 };
 
 /// The host's root filesystem device: (path, major, minor), from /proc/self/mountinfo.
@@ -238,9 +238,3 @@ async fn nodes_reach_neither_other_sessions_nor_host_services() {
     delete(&stack, &a).await;
 }
 
-/// The session gateway: `.1` of the node's /24.
-fn gateway_of(ip: &str) -> String {
-    let mut parts: Vec<&str> = ip.split('.').collect();
-    parts[3] = "1";
-    parts.join(".")
-}

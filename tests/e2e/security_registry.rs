@@ -7,7 +7,7 @@ use std::time::Duration;
 use e2e::Stack;
 use serial_test::serial;
 
-use crate::support::{create, delete, denied, exec, guard, ok};
+use crate::support::{create, delete, denied, exec, gateway_of, guard, ok};
 
 const FRONT: &str = "10.99.0.1:5000";
 const READ_ONLY: &str = "this classroom's registry is read-only for nodes";
@@ -120,9 +120,3 @@ async fn nodes_cannot_write_to_the_registry() {
     delete(&stack, &a).await;
 }
 
-/// `.1` of the node's /24.
-fn gateway_of(ip: &str) -> String {
-    let mut parts: Vec<&str> = ip.split('.').collect();
-    parts[3] = "1";
-    parts.join(".")
-}

@@ -12,12 +12,7 @@ use serial_test::serial;
 use crate::support::{create, exec_for, find_node_key, guard, node_pids, ok};
 
 async fn node_status(stack: &Stack, s: &CreateSessionResponse, node: &str) -> NodeStatus {
-    let r = reqwest::Client::new()
-        .get(stack.url(&protocol::routes::session(&s.session.id)))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
+    let r = crate::support::get_session(stack, s).await;
     assert_eq!(r.status(), 200);
     let info: protocol::SessionInfo = r.json().await.unwrap();
     info.nodes.iter().find(|n| n.name == node).expect("node listed").status

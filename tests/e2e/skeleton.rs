@@ -66,13 +66,7 @@ async fn hello_world_in_a_browser_terminal_then_nothing_is_left() {
 
 /// `GET /api/sessions/{id}`'s status.
 async fn session_status(stack: &Stack, s: &protocol::CreateSessionResponse) -> u16 {
-    let r = reqwest::Client::new()
-        .get(stack.url(&protocol::routes::session(&s.session.id)))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap();
-    r.status().as_u16()
+    crate::support::get_session(stack, s).await.status().as_u16()
 }
 
 /// The session bridge is named after the third octet of the node address (`mb-N`).

@@ -242,3 +242,20 @@ pub async fn find_node_key(stack: &Stack, s: &CreateSessionResponse, node: &str)
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// `GET /api/sessions/{id}` with the session's token.
+pub async fn get_session(stack: &Stack, s: &CreateSessionResponse) -> reqwest::Response {
+    reqwest::Client::new()
+        .get(stack.url(&protocol::routes::session(&s.session.id)))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The session gateway: `.1` of the node's /24.
+pub fn gateway_of(ip: &str) -> String {
+    let mut parts: Vec<&str> = ip.split('.').collect();
+    parts[3] = "1";
+    parts.join(".")
+}
