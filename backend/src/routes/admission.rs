@@ -4,10 +4,10 @@
 use std::path::Path;
 
 use axum::http::{header, HeaderMap};
-use sha2::{Digest, Sha256};
 
 use crate::config::{Config, ServerLimits};
 use crate::error::AppError;
+use crate::sessions::alloc::{digests_match, token_digest};
 
 /// Refuses a request whose `Origin` (when the browser sent one) is neither the server itself
 /// (the request's `Host`) nor one of `MUELLE_ALLOWED_ORIGINS`. A page on another site can make
@@ -47,9 +47,8 @@ pub fn check_join_code(limits: &ServerLimits, given: Option<&str>) -> Result<(),
         return Ok(());
     };
     let given = given.map(str::trim).unwrap_or("");
-    let (a, b) = (Sha256::digest(want.as_bytes()), Sha256::digest(given.as_bytes()));
-    let differ = a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y));
-    if differ == 0 && !given.is_empty() {
+    let (a, b) = (token_digest(want), token_digest(given));
+    if digests_match(&a, &b) && !given.is_empty() {
         Ok(())
     } else {
         Err(AppError::JoinCodeRequired)
