@@ -174,27 +174,28 @@ pub fn cookie_values<'a>(
     headers: &'a HeaderMap,
     name: &'a str,
 ) -> impl Iterator<Item = &'a str> + 'a {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
+    cookie_pairs(headers)
+        .filter_map(|kv| kv.split_once('='))
         .filter(move |(k, _)| *k == name)
         .map(|(_, v)| v.trim_matches('"'))
 }
 
 /// The request's cookies without `name`, joined again; `None` when nothing is left.
 pub fn cookies_without(headers: &HeaderMap, name: &str) -> Option<String> {
-    let kept: Vec<&str> = headers
+    let kept: Vec<&str> = cookie_pairs(headers)
+        .filter(|kv| !kv.is_empty() && kv.split('=').next().map(str::trim) != Some(name))
+        .collect();
+    (!kept.is_empty()).then(|| kept.join("; "))
+}
+
+/// Every `name=value` pair of every `Cookie` header, trimmed.
+fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .map(str::trim)
-        .filter(|kv| !kv.is_empty() && kv.split('=').next().map(str::trim) != Some(name))
-        .collect();
-    (!kept.is_empty()).then(|| kept.join("; "))
 }
 
 fn load_or_create_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {
