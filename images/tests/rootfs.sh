@@ -175,35 +175,32 @@ test_redis() {
   expect_log 'ready to exit, bye bye'
 }
 
-test_httpd() {
+# serves_default_then_mounted DEFAULT_TEXT DOCROOT: the image's own page says DEFAULT_TEXT, then a
+# page bind-mounted at DOCROOT (where the official image serves from) is served and logged.
+# Leaves the server running.
+serves_default_then_mounted() {
   start_server
   wait_for 20 curl -fsS "http://$ADDR/"
-  grep -q 'It works!' <<<"$(curl -fsS "http://$ADDR/")" || fail "default page is not 'It works!'"
+  grep -q "$1" <<<"$(curl -fsS "http://$ADDR/")" || fail "default page is not '$1'"
   stop_server
   mkdir -p "$WORK/site"; echo '<h1>hola desde muelle</h1>' > "$WORK/site/index.html"
-  bind_dir "$WORK/site" /usr/local/apache2/htdocs
+  bind_dir "$WORK/site" "$2"
   start_server
   wait_for 20 curl -fsS "http://$ADDR/"
   grep -q 'hola desde muelle' <<<"$(curl -fsS "http://$ADDR/")" || fail "the mounted page is not served"
   sleep 0.3
   expect_log '"GET / HTTP/1.1" 200'
+}
+
+test_httpd() {
+  serves_default_then_mounted 'It works!' /usr/local/apache2/htdocs
   expect_log 'AH00094: Command line'
   grep -q 'Apache/2.4' <<<"$(in_image httpd -v)" || fail "httpd -v"
   stop_server
 }
 
 test_nginx() {
-  start_server
-  wait_for 20 curl -fsS "http://$ADDR/"
-  grep -q 'Welcome to nginx!' <<<"$(curl -fsS "http://$ADDR/")" || fail "default page is not 'Welcome to nginx!'"
-  stop_server
-  mkdir -p "$WORK/site"; echo '<h1>hola desde muelle</h1>' > "$WORK/site/index.html"
-  bind_dir "$WORK/site" /usr/share/nginx/html
-  start_server
-  wait_for 20 curl -fsS "http://$ADDR/"
-  grep -q 'hola desde muelle' <<<"$(curl -fsS "http://$ADDR/")" || fail "the mounted page is not served"
-  sleep 0.3
-  expect_log '"GET / HTTP/1.1" 200'
+  serves_default_then_mounted 'Welcome to nginx!' /usr/share/nginx/html
   stop_server
 }
 
@@ -259,7 +256,7 @@ run_test() {
   unshare --pid --mount --net --fork --mount-proc bash -c "
     set -euo pipefail
     $(declare -p RUN ENV)
-    $(declare -f fail in_image start_server wait_for stop_server expect_log expect_eq uid_of bind_dir "test_$name")
+    $(declare -f fail in_image start_server wait_for stop_server expect_log expect_eq uid_of bind_dir serves_default_then_mounted "test_$name")
     mount --make-rprivate /
     ip link set lo up
     ip addr add $ADDR/32 dev lo
