@@ -21,7 +21,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
-pub use self::auth::{bearer, AuthorizedSession, ClientAddr};
+pub use self::auth::{AuthorizedSession, ClientAddr};
 use crate::error::AppError;
 use crate::state::AppState;
 
