@@ -1,4 +1,5 @@
-//! `AppError`: every way an API request can fail, and its JSON (`protocol::ApiError`) response.
+//! `AppError`: every way an API request can fail (lesson errors included), and its JSON
+//! (`protocol::ApiError`) response.
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -64,6 +65,24 @@ pub enum AppError {
     /// The node's init died; it must be reset or removed.
     #[error("{0} has stopped; reset it or remove it")]
     NodeStopped(String),
+    /// No servable lesson by that id (404).
+    #[error("no lesson `{0}`")]
+    LessonNotFound(String),
+    /// A session was asked for an unknown lesson (400).
+    #[error("no lesson `{0}`")]
+    UnknownLesson(String),
+    /// The session was not created for a lesson.
+    #[error("this session was not started for a lesson")]
+    NoLesson,
+    /// Step number out of range (steps count from 1).
+    #[error("the lesson has no step {0}")]
+    StepNotFound(u32),
+    /// The step has nothing the server could check.
+    #[error("step {0} has no check")]
+    NoCheck(u32),
+    /// No `file` block by that id.
+    #[error("the lesson has no file block `{0}`")]
+    BlockNotFound(String),
     /// Anything else; details go to the log only.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -91,6 +110,10 @@ impl AppError {
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE),
             Self::MisdirectedRequest => (StatusCode::MISDIRECTED_REQUEST, codes::MISDIRECTED_REQUEST),
             Self::NodeStopped(_) => (StatusCode::CONFLICT, codes::NODE_STOPPED),
+            Self::LessonNotFound(_) | Self::NoLesson => (StatusCode::NOT_FOUND, codes::LESSON_NOT_FOUND),
+            Self::UnknownLesson(_) => (StatusCode::BAD_REQUEST, codes::LESSON_NOT_FOUND),
+            Self::StepNotFound(_) | Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
+            Self::NoCheck(_) => (StatusCode::BAD_REQUEST, codes::BAD_REQUEST),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
         }
     }
@@ -152,6 +175,17 @@ mod tests {
         assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(body.code, "INTERNAL");
         assert!(!body.message.contains("secret"));
+    }
+
+    #[tokio::test]
+    async fn lesson_errors_keep_their_codes() {
+        let (status, body) = body_of(AppError::UnknownLesson("x".into())).await;
+        assert_eq!((status, body.code.as_str()), (StatusCode::BAD_REQUEST, "LESSON_NOT_FOUND"));
+        let (status, body) = body_of(AppError::NoLesson).await;
+        assert_eq!((status, body.code.as_str()), (StatusCode::NOT_FOUND, "LESSON_NOT_FOUND"));
+        let (status, body) = body_of(AppError::StepNotFound(9)).await;
+        assert_eq!(body, ApiError::new("NOT_FOUND", "the lesson has no step 9"));
+        assert_eq!(status, StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

@@ -1,10 +1,17 @@
 //! muelle's backend: HTTP API, sessions, terminals, lessons, images.
+//!
+//! Layers, each using only the ones below it (`scripts/import-cycles.py` checks there is no
+//! circle): `lessons_cli` (`muelle lessons`) → `server` (the start path, the router) → `routes`
+//! → `state` → `player` (lessons played on nodes) → `sessions` → `provider` → `config`;
+//! `lessons` (the format) and `images` are leaves.
 pub mod config;
 pub mod error;
 pub mod exec;
 pub mod images;
 pub mod lessons;
+pub mod lessons_cli;
 pub mod limits;
+pub mod player;
 pub mod portlinks;
 pub mod provider;
 pub mod reaper;
@@ -13,11 +20,13 @@ pub mod routes;
 pub mod serve;
 pub mod server;
 pub mod sessions;
+pub mod state;
 pub mod store;
 pub mod terminal;
 pub mod tls;
 
 pub use config::Config;
 pub use error::AppError;
-pub use server::{app, make_provider, run, AppState};
+pub use server::{app, launch, make_provider, run, Backend, Role};
+pub use state::AppState;
 pub use sessions::SessionRegistry;

@@ -29,7 +29,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("images") => backend::images::run_cli(&args[1..]),
-        Some("lessons") => backend::lessons::run_cli(&args[1..]),
+        Some("lessons") => backend::lessons_cli::run_cli(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(0)

@@ -11,8 +11,6 @@ use axum::http::{header, HeaderMap};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::Config;
-
 /// The query parameter a link carries once.
 pub const LINK_PARAM: &str = "muelle_link";
 /// The cookie the credential becomes, on the link's own host.
@@ -55,18 +53,15 @@ impl PortLinks {
     /// Loads (or creates) the secret in the data directory. A data directory that cannot hold
     /// it gives a secret for this process only: links then stop working at the next restart,
     /// which costs a click on the port again.
-    pub fn new(config: &Config) -> PortLinks {
-        let key = load_or_create_key(&config.data_dir).unwrap_or_else(|err| {
+    pub fn new(data_dir: &Path, domain: Option<String>) -> PortLinks {
+        let key = load_or_create_key(data_dir).unwrap_or_else(|err| {
             tracing::warn!(
                 ?err,
                 "port links: secret not persisted; links end with this process"
             );
             rand::random()
         });
-        PortLinks {
-            key,
-            domain: config.ports_domain.clone(),
-        }
+        PortLinks { key, domain }
     }
 
     /// A fixed secret (tests).

@@ -1,47 +1,146 @@
-//! Assembling and running the server: `AppState`, the router, provider choice, startup and
-//! graceful shutdown.
+//! Assembling and running the backend. [`Backend::start`] is the one start path (registry →
+//! provider → registry front → sessions → recovery → background work → expiry) that `muelle
+//! serve` ([`launch`], [`run`]), the end-to-end suite and `muelle lessons test` share; a
+//! [`Role`] names what differs between them. Also the router ([`app`]) and graceful shutdown.
 
-use std::sync::Arc;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
 
 use anyhow::Context;
-use axum::extract::{FromRef, MatchedPath};
+use axum::extract::MatchedPath;
 use axum::http::Request;
 use axum::routing::get;
 use axum::Router;
+use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
 use crate::config::{Config, SandboxKind};
-use crate::limits::Limits;
 use crate::provider::fake::FakeProvider;
+use crate::provider::top_down::TopDownNets;
 use crate::provider::SandboxProvider;
 use crate::routes;
 use crate::sessions::SessionRegistry;
+use crate::state::AppState;
 
-/// What every handler gets.
-#[derive(Clone)]
-pub struct AppState {
-    /// The configuration.
-    pub config: Arc<Config>,
-    /// The live sessions.
-    pub sessions: Arc<SessionRegistry>,
-    /// Creates and enters sandboxes.
-    pub provider: Arc<dyn SandboxProvider>,
-    /// Per-session and per-address limits (execs, terminals, session creation).
-    pub limits: Arc<Limits>,
+/// Which process runs the backend: all start the same way, these are the differences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `muelle serve`: the one backend that owns the host. Adopts its stored sessions, removes
+    /// nodes and bridges no stored session owns, runs the warm pool and session expiry.
+    Server,
+    /// One of several backends of a test process (the e2e suite), each over a database of its
+    /// own: like [`Role::Server`], but never removes what it does not know (other backends'
+    /// nodes).
+    Harness,
+    /// `muelle lessons test`: its own database (`<data dir>/lessons-test.db`), session networks
+    /// numbered from the top ([`TopDownNets`]) so it never shares a bridge with a server; ends
+    /// the sessions a killed earlier run left instead of adopting them; no warm pool, no expiry.
+    LessonTest,
 }
 
-impl AppState {
-    /// The state of an app over `sessions`, with fresh limits from `config`.
-    pub fn new(config: Arc<Config>, sessions: Arc<SessionRegistry>, provider: Arc<dyn SandboxProvider>) -> Self {
-        let limits = Arc::new(Limits::new(&config));
-        Self { config, sessions, provider, limits }
+impl Role {
+    fn sweeps_orphans(self) -> bool {
+        self == Role::Server
+    }
+
+    fn ends_leftovers(self) -> bool {
+        self == Role::LessonTest
+    }
+
+    fn runs_background(self) -> bool {
+        self != Role::LessonTest
     }
 }
 
-impl FromRef<AppState> for Arc<SessionRegistry> {
-    fn from_ref(state: &AppState) -> Self {
-        state.sessions.clone()
+/// A started backend: its state, and the tasks it runs until it is dropped.
+pub struct Backend {
+    /// What the handlers get (sessions, provider, lessons, limits).
+    pub state: AppState,
+    expiry: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Backend {
+    /// Starts a backend for `role` (see [`Role`]): the local registry and its read-only front
+    /// for real sandboxes, the provider, the session registry with the stored sessions
+    /// recovered, the provider's background work and the expiry task.
+    pub async fn start(mut config: Config, role: Role) -> anyhow::Result<Backend> {
+        if role == Role::LessonTest {
+            config.db_file = Some(config.data_dir.join("lessons-test.db"));
+        }
+        let config = Arc::new(config);
+        if config.sandbox == SandboxKind::Real {
+            // It keeps running across backend restarts, like the nodes.
+            crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
+                .await
+                .context("starting the local registry")?;
+        }
+        let mut provider = make_provider(&config)?;
+        if role == Role::LessonTest {
+            provider = Arc::new(TopDownNets(provider));
+        }
+        if config.sandbox == SandboxKind::Real {
+            // Nodes pull through this read-only front; its address exists once the provider
+            // prepared the host.
+            ensure_front(&config).context("starting the registry front")?;
+        }
+        let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
+        sessions.recover().await.context("recovering sessions")?;
+        if role.sweeps_orphans() {
+            let swept = sessions.sweep_orphans().await.context("sweeping orphaned nodes")?;
+            if swept > 0 {
+                tracing::warn!(swept, "removed nodes and bridges a crash had left");
+            }
+        }
+        if role.ends_leftovers() {
+            for id in sessions.session_ids() {
+                sessions.delete(&id).await.map_err(|e| anyhow::anyhow!("ending leftover session {id}: {e:?}"))?;
+            }
+        }
+        let expiry = if role.runs_background() {
+            provider.start_background()?;
+            Some(sessions.spawn_expiry_task(config.expiry_interval))
+        } else {
+            None
+        };
+        Ok(Backend { state: AppState::new(config, sessions, provider), expiry })
     }
+
+    /// Serves the app on `listener` (TLS when configured) until `shutdown` completes; sessions
+    /// keep running for the next process to adopt.
+    pub async fn serve(self, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+        let config = self.state.config.clone();
+        let tls = match &config.tls {
+            Some((cert, key)) => Some(crate::tls::load(cert, key)?),
+            None => None,
+        };
+        tracing::info!(addr = %listener.local_addr()?, tls = tls.is_some(), "listening");
+        crate::serve::serve_tls(listener, app(self.state.clone()), &config.limits, tls, shutdown).await?;
+        Ok(())
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        if let Some(expiry) = &self.expiry {
+            expiry.abort();
+        }
+    }
+}
+
+/// Starts the server ([`Role::Server`]) and serves on `listener` until `shutdown` completes.
+pub async fn launch(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
+    Backend::start(config, Role::Server).await?.serve(listener, shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `muelle serve`: binds `config.bind` and [`launch`]es until SIGTERM or ctrl-c.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    become_subreaper();
+    let nofile = crate::serve::raise_nofile_limit();
+    tracing::info!(nofile, "open file limit");
+    let listener = TcpListener::bind(config.bind).await.with_context(|| format!("binding {}", config.bind))?;
+    launch(config, listener, shutdown_signal()).await
 }
 
 /// The whole HTTP app: `/healthz`, `/api/...`, and the frontend as fallback, behind the host
@@ -51,11 +150,12 @@ impl FromRef<AppState> for Arc<SessionRegistry> {
 pub fn app(state: AppState) -> Router {
     let statics = routes::statics::router(&state.config.static_dir);
     let (hosts, static_dir) = (state.config.limits.allowed_hosts.clone(), state.config.static_dir.clone());
-    let links = Arc::new(crate::portlinks::PortLinks::new(&state.config));
+    let links = crate::portlinks::PortLinks::new(&state.config.data_dir, state.config.ports_domain.clone());
+    let links = Arc::new(links);
     let by_host = routes::proxy::Links { state: state.clone(), links: links.clone() };
     let app = Router::new()
         .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
-        .nest("/api", routes::api().merge(routes::lessons::router(&state)))
+        .nest("/api", routes::api())
         .merge(routes::proxy_routes())
         .with_state(state)
         .merge(statics)
@@ -79,51 +179,49 @@ pub fn make_provider(config: &Config) -> anyhow::Result<Arc<dyn SandboxProvider>
     }
 }
 
-/// Runs the server until SIGTERM or ctrl-c: binds, re-adopts stored sessions, starts the expiry
-/// task, serves, and on shutdown leaves sessions running for the next process to adopt.
-pub async fn run(config: Config) -> anyhow::Result<()> {
-    become_subreaper();
-    let nofile = crate::serve::raise_nofile_limit();
-    tracing::info!(nofile, "open file limit");
-    let config = Arc::new(config);
-    if config.sandbox == SandboxKind::Real {
-        // It keeps running across backend restarts, like the nodes.
-        crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
-            .await
-            .context("starting the local registry")?;
-    }
-    let provider = make_provider(&config)?;
-    // Nodes pull through this read-only front; its address exists once the provider prepared
-    // the host.
-    let front = match config.sandbox {
-        SandboxKind::Real => Some(crate::images::front::spawn_for(&config).context("starting the registry front")?),
-        SandboxKind::Fake => None,
-    };
-    let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
-    sessions.recover().await.context("recovering sessions")?;
-    let swept = sessions.sweep_orphans().await.context("sweeping orphaned nodes")?;
-    if swept > 0 {
-        tracing::warn!(swept, "removed nodes and bridges a crash had left");
-    }
-    provider.start_background()?;
-    let expiry = sessions.spawn_expiry_task(config.expiry_interval);
-    let tls = match &config.tls {
-        Some((cert, key)) => Some(crate::tls::load(cert, key)?),
-        None => None,
-    };
-    let listener = tokio::net::TcpListener::bind(config.bind)
-        .await
-        .with_context(|| format!("binding {}", config.bind))?;
-    tracing::info!(addr = %listener.local_addr()?, tls = tls.is_some(), "listening");
-    let limits = config.limits.clone();
-    let state = AppState::new(config, sessions, provider);
-    crate::serve::serve_tls(listener, app(state), &limits, tls, shutdown_signal()).await?;
-    expiry.abort();
-    if let Some(front) = front {
-        front.abort();
-    }
-    tracing::info!("stopped");
-    Ok(())
+/// Starts the registry front `config` describes (`MUELLE_REGISTRY_FRONT` → `MUELLE_REGISTRY_LISTEN`),
+/// once per process, on a thread and runtime of its own: it must outlive the runtime that asked
+/// for it (the e2e suite starts a backend per test, each on its own runtime). Other processes
+/// (a server beside the tests) bind the same address too (`SO_REUSEPORT`): all are the same front.
+fn ensure_front(config: &Config) -> anyhow::Result<()> {
+    static FRONT: OnceLock<Result<(), String>> = OnceLock::new();
+    let result = FRONT.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let front = front_of(config);
+        let started = std::thread::Builder::new().name("registry-front".into()).spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                Ok(rt) => rt,
+                Err(err) => return drop(tx.send(Err(format!("a runtime for the registry front: {err}")))),
+            };
+            rt.block_on(async move {
+                match front.and_then(|(addr, front)| crate::images::front::spawn(addr, front)) {
+                    Ok(task) => {
+                        let _ = tx.send(Ok(()));
+                        let _ = task.await;
+                    }
+                    Err(err) => drop(tx.send(Err(format!("{err:#}")))),
+                }
+            });
+        });
+        match started {
+            Ok(_) => rx.recv().unwrap_or_else(|_| Err("the registry front's thread died".into())),
+            Err(err) => Err(format!("a thread for the registry front: {err}")),
+        }
+    });
+    result.clone().map_err(anyhow::Error::msg)
+}
+
+/// The front's address and settings from `config`.
+fn front_of(config: &Config) -> anyhow::Result<(std::net::SocketAddr, crate::images::front::Front)> {
+    let upstream: std::net::SocketAddr = config
+        .registry_listen
+        .parse()
+        .with_context(|| format!("MUELLE_REGISTRY_LISTEN {:?} is not IP:PORT", config.registry_listen))?;
+    let host = sandbox::HostConfig::new(&config.data_dir, Default::default());
+    let nodes = crate::images::front::parse_cidr(&host.sessions_cidr)
+        .with_context(|| format!("session range {:?}", host.sessions_cidr))?;
+    let front = crate::images::front::Front { upstream, own: config.registry_front.ip(), nodes };
+    Ok((config.registry_front, front))
 }
 
 /// Orphaned sandbox and shell processes get reparented to us (not to pid 1), so they cannot

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use backend::lessons::run_cli;
+use backend::lessons_cli::run_cli;
 
 fn path(rel: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))

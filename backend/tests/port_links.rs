@@ -45,7 +45,7 @@ async fn send(
 }
 
 fn links_of(app: &TestApp) -> PortLinks {
-    PortLinks::new(&app.state.config)
+    PortLinks::new(&app.state.config.data_dir, app.state.config.ports_domain.clone())
 }
 
 #[tokio::test]

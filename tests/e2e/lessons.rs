@@ -12,7 +12,7 @@ fn lessons_dir() -> String {
 
 fn play(lang: &str) {
     let args: Vec<String> = ["test", &lessons_dir(), "--lang", lang].iter().map(|s| s.to_string()).collect();
-    let code = backend::lessons::run_cli(&args).expect("lessons test could not run");
+    let code = backend::lessons_cli::run_cli(&args).expect("lessons test could not run");
     assert_eq!(code, 0, "a step of a {lang} lesson failed (see the ✗ lines above)");
 }
 

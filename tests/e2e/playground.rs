@@ -64,6 +64,6 @@ async fn upload_ports_and_port_links() {
 /// computed with the server's secret, as the API would.
 fn link_key(stack: &Stack, id: &str, node: &str, port: u16) -> String {
     let config = backend::Config { data_dir: stack.data_dir.clone(), ..Default::default() };
-    let links = backend::portlinks::PortLinks::new(&config);
+    let links = backend::portlinks::PortLinks::new(&config.data_dir, config.ports_domain.clone());
     links.credential(&backend::portlinks::LinkTarget { port, node: node.into(), session: id.into() })
 }

@@ -2,15 +2,11 @@
 //! loopback port, talk to it over HTTP and WebSocket, and list what a session leaves on the host.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use backend::config::Config;
-use backend::provider::real::RealProvider;
-use backend::provider::SandboxProvider;
-use backend::sessions::SessionRegistry;
-use backend::AppState;
+use backend::{Backend, Role};
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -21,7 +17,6 @@ pub struct Stack {
     /// The data directory (node image, registry, database).
     pub data_dir: PathBuf,
     server: tokio::task::JoinHandle<()>,
-    expiry: tokio::task::JoinHandle<()>,
 }
 
 
@@ -35,34 +30,10 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(std::env::var("MUELLE_DATA_DIR").unwrap_or_else(|_| "/var/lib/muelle".into()))
 }
 
-/// The registry front nodes pull through: one per test process, on a thread and runtime of its
-/// own (each test has its own runtime; the front must outlive them all). `muelle serve`
-/// processes a test starts bind it too (`SO_REUSEPORT`); all of them are the same front.
-fn ensure_front(cfg: &Config) -> anyhow::Result<()> {
-    static FRONT: std::sync::OnceLock<Result<(), String>> = std::sync::OnceLock::new();
-    let result = FRONT.get_or_init(|| {
-        let cfg = cfg.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-            rt.block_on(async move {
-                match backend::images::front::spawn_for(&cfg) {
-                    Ok(task) => {
-                        let _ = tx.send(Ok(()));
-                        let _ = task.await;
-                    }
-                    Err(err) => drop(tx.send(Err(format!("{err:#}")))),
-                }
-            });
-        });
-        rx.recv().unwrap_or_else(|_| Err("the registry front's thread died".into()))
-    });
-    result.clone().map_err(anyhow::Error::msg)
-}
-
 impl Stack {
-    /// Starts the registry (if none runs) and the backend with real sandboxes. Fails loudly when
-    /// not root or when the images are missing: the suite never skips.
+    /// Starts the registry (if none runs) and the backend with real sandboxes, the way `muelle
+    /// serve` does ([`Backend::start`], as [`Role::Harness`]: it never sweeps other stacks'
+    /// nodes). Fails loudly when not root or when the images are missing: the suite never skips.
     pub async fn start(config: impl FnOnce(&mut Config)) -> anyhow::Result<Stack> {
         if !nix::unistd::getuid().is_root() {
             bail!("the end-to-end suite needs root (namespaces, cgroups, bridges)");
@@ -79,27 +50,17 @@ impl Stack {
             ..Config::default()
         };
         config(&mut cfg);
-        backend::images::registry_service::ensure_registry(&data_dir, &cfg.registry_listen)
-            .await
-            .context("starting the local registry")?;
-        let cfg = Arc::new(cfg);
-        let provider: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&cfg)?);
-        ensure_front(&cfg)?;
-        let sessions = Arc::new(SessionRegistry::open(cfg.clone(), provider.clone())?);
-        provider.start_background()?;
-        let expiry = sessions.spawn_expiry_task(cfg.expiry_interval);
         let listener = tokio::net::TcpListener::bind(cfg.bind).await?;
         let base = format!("http://{}", listener.local_addr()?);
         backend::serve::raise_nofile_limit();
-        let limits = cfg.limits.clone();
-        let app = backend::app(AppState::new(cfg, sessions, provider));
+        let backend = Backend::start(cfg, Role::Harness).await?;
         let server = tokio::spawn(async move {
-            let _ = backend::serve::serve(listener, app, &limits, std::future::pending()).await;
+            let _ = backend.serve(listener, std::future::pending()).await;
         });
-        Ok(Stack { base, data_dir, server, expiry })
+        Ok(Stack { base, data_dir, server })
     }
 
-    /// `base + path`
+/// `base + path`
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
@@ -112,9 +73,9 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        // Both tasks hold the provider: aborting both drops it (a warm pool empties itself then).
+        // The server task holds the backend: aborting it ends its expiry task and drops the
+        // provider (a warm pool empties itself then).
         self.server.abort();
-        self.expiry.abort();
     }
 }
 

@@ -114,28 +114,6 @@ pub fn spawn(addr: SocketAddr, front: Front) -> anyhow::Result<tokio::task::Join
     }))
 }
 
-/// Starts the front `config` describes (`MUELLE_REGISTRY_FRONT` → `MUELLE_REGISTRY_LISTEN`).
-/// Call it after the provider prepared the host: the front's address lives on `lo` from then.
-pub fn spawn_for(config: &crate::config::Config) -> anyhow::Result<tokio::task::JoinHandle<()>> {
-    let upstream: SocketAddr = config.registry_listen.parse().with_context(|| {
-        format!(
-            "MUELLE_REGISTRY_LISTEN {:?} is not IP:PORT",
-            config.registry_listen
-        )
-    })?;
-    let host = sandbox::HostConfig::new(&config.data_dir, Default::default());
-    let nodes = parse_cidr(&host.sessions_cidr)
-        .with_context(|| format!("session range {:?}", host.sessions_cidr))?;
-    spawn(
-        config.registry_front,
-        Front {
-            upstream,
-            own: config.registry_front.ip(),
-            nodes,
-        },
-    )
-}
-
 /// `10.100.0.0/16` → (10.100.0.0, 16).
 pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
     let (net, bits) = cidr.split_once('/')?;

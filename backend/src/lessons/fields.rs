@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_yaml::Value;
 
-use super::frontmatter::{normalize_image, parse_duration, MAX_NODES};
+use super::values::{normalize_image, parse_duration, MAX_NODES};
 use super::model::Diags;
 
 /// The front matter's key/value pairs plus where to report problems.

@@ -6,14 +6,12 @@ use serde_yaml::Value;
 
 use super::fields::Fields;
 use super::model::{Diags, FrontMatter};
+pub use super::values::{normalize_image, parse_duration, MAX_NODES};
 
 /// Every key the front matter may have.
 pub const KEYS: [&str; 8] = [
     "id", "title", "summary", "lang", "duration", "nodes", "images", "tags",
 ];
-
-/// Most nodes a session can have.
-pub const MAX_NODES: u8 = 5;
 
 /// Parses the YAML text whose first line is line `first` of the file (the opening `---` is
 /// `first - 1`). Problems go to `diags`; `None` when a required value is missing or unusable.
@@ -150,42 +148,6 @@ fn is_slug(s: &str) -> bool {
 
 fn is_lang(s: &str) -> bool {
     s.len() == 2 && s.chars().all(|c| c.is_ascii_lowercase())
-}
-
-/// Parses `45`, `"45m"`, `"1h"`, `"1h30m"` into minutes.
-pub fn parse_duration(s: &str) -> Option<u32> {
-    let s = s.trim();
-    if let Ok(m) = s.parse() {
-        return Some(m);
-    }
-    let (hours, rest) = match s.split_once('h') {
-        Some((h, r)) => (h.trim().parse::<u32>().ok()?, r.trim()),
-        None => (0, s),
-    };
-    let minutes = match rest {
-        "" => 0,
-        r => r
-            .strip_suffix('m')
-            .or(r.strip_suffix("min"))?
-            .trim()
-            .parse::<u32>()
-            .ok()?,
-    };
-    hours.checked_mul(60)?.checked_add(minutes)
-}
-
-/// Normalizes `busybox` to `busybox:latest`; `None` if it is not an image reference.
-pub fn normalize_image(s: &str) -> Option<String> {
-    let ok = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "._-/:@".contains(c))
-        && !s.starts_with(['-', '/', ':']);
-    let last = s.rsplit('/').next()?;
-    match (ok, last.contains(':') || last.contains('@')) {
-        (false, _) => None,
-        (true, true) => Some(s.to_string()),
-        (true, false) => Some(format!("{s}:latest")),
-    }
 }
 
 #[cfg(test)]

@@ -1,22 +1,20 @@
-//! Lessons: the markdown format, its parser and lint, and the lesson store.
+//! Lessons: the markdown format, its parser and lint, and the lesson store. A leaf like
+//! `images/`: it knows nothing of sessions or nodes; playing lessons on nodes is
+//! [`crate::player`]'s.
 //!
 //! The format is documented for instructors in `lessons/README.md`.
 
+pub mod catalog;
 pub mod dir;
 mod fields;
 pub mod frontmatter;
 pub mod info;
 pub mod lint;
-pub mod live;
 pub mod model;
-pub mod node_exec;
 pub mod parser;
 pub mod render;
-pub mod runner;
-pub mod steps;
 pub mod store;
-pub mod test_cli;
-pub mod test_net;
+mod values;
 
 use std::path::{Path, PathBuf};
 
@@ -26,26 +24,12 @@ pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};
 pub use store::LessonStore;
 
-const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)
+/// Usage of `muelle lessons`.
+pub const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)
        muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]   (root; real nodes)";
 
-/// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
-pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
-    match args.first().map(String::as_str) {
-        Some("lint") => lint_cli(&args[1..]),
-        Some("test") => test_cli::run(&args[1..]),
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            Ok(0)
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            Ok(2)
-        }
-    }
-}
-
-fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
+/// `muelle lessons lint ...`; `args` are the words after `lint`. Returns the exit code.
+pub fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
     let mut dir = PathBuf::from("lessons");
     let mut catalog: Option<PathBuf> = None;
     let mut it = args.iter();

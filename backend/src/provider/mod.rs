@@ -1,10 +1,12 @@
 //! The seam between sessions and sandboxes: a [`SandboxProvider`] creates networks and nodes and
 //! builds commands that run inside a node. `real` drives the `sandbox` crate; `fake` runs plain
-//! `/bin/sh` on the host for unit tests.
+//! `/bin/sh` on the host for unit tests; `top_down` wraps a provider for `muelle lessons test`; `pool`
+//! keeps warm nodes.
 
 pub mod fake;
 pub mod pool;
 pub mod real;
+pub mod top_down;
 
 use std::process::Command;
 

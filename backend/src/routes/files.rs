@@ -17,7 +17,7 @@ use tokio::io::AsyncWriteExt;
 use super::AuthorizedSession;
 use crate::error::AppError;
 use crate::exec::{read_chunk, Capped};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Largest upload.
 pub const MAX_UPLOAD_BYTES: usize = 64 << 20;
@@ -78,7 +78,7 @@ pub async fn upload_file(
         .map_err(|_| AppError::BadRequest("upload timed out".into()))?;
     let status = status.map_err(|e| AppError::Internal(e.into()))?;
     // The node writes this text: its first MiB is read, the last 4 KiB shown.
-    let stderr = crate::lessons::node_exec::tail(String::from_utf8_lossy(&stderr.bytes).trim(), 4096);
+    let stderr = crate::player::node_exec::tail(String::from_utf8_lossy(&stderr.bytes).trim(), 4096);
     tracing::info!(session_id = %id, node = %node, %path, ok = status.success(), "upload");
     match written {
         Ok(_) if status.success() => {

@@ -2,46 +2,26 @@
 //! `GET /api/sessions/{id}/lesson/progress`, `POST …/lesson/steps/{step}/check|solve`,
 //! `POST …/lesson/blocks/{block}/write` (Bearer token; `?lang=` picks the lesson's language).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{FromRef, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, RawPathParams, State};
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use protocol::{ActionResponse, Lesson, LessonProgress, LessonSummary, StepStatus};
 use serde::Deserialize;
 
 use super::AuthorizedSession;
-use crate::config::Config;
 use crate::error::AppError;
-use crate::lessons::live::LiveLessons;
-use crate::limits::{Limits, Slot};
-use crate::lessons::steps::{LessonError, LessonSession};
-use crate::provider::SandboxProvider;
-use crate::server::AppState;
-use crate::sessions::{NewSession, SessionRegistry};
+use crate::limits::Slot;
+use crate::player::live::LiveLessons;
+use crate::player::steps::LessonSession;
+use crate::sessions::NewSession;
+use crate::state::AppState;
 
 /// Language used when a request names none.
 pub const DEFAULT_LANG: &str = "es";
-
-/// What the lesson handlers share.
-#[derive(Clone)]
-pub struct LessonsState {
-    /// The watched lessons and session progress.
-    pub live: Arc<LiveLessons>,
-    /// The live sessions.
-    pub sessions: Arc<SessionRegistry>,
-    /// Runs scripts in nodes.
-    pub provider: Arc<dyn SandboxProvider>,
-    /// Concurrent commands per session (checks and solves count).
-    pub limits: Arc<Limits>,
-}
-
-impl FromRef<LessonsState> for Arc<SessionRegistry> {
-    fn from_ref(state: &LessonsState) -> Self {
-        state.sessions.clone()
-    }
-}
 
 /// `?lang=es`
 #[derive(Debug, Deserialize)]
@@ -55,14 +35,8 @@ impl LangQuery {
     }
 }
 
-/// The lesson routes (relative to `/api`), with their own state, for any outer state.
-pub fn router<S: Clone + Send + Sync + 'static>(app: &AppState) -> Router<S> {
-    let state = LessonsState {
-        live: LiveLessons::for_dir(&app.config.lessons_dir),
-        sessions: app.sessions.clone(),
-        provider: app.provider.clone(),
-        limits: app.limits.clone(),
-    };
+/// The lesson routes (relative to `/api`).
+pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/lessons", get(list_lessons))
         .route("/lessons/{id}", get(get_lesson))
@@ -70,19 +44,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: &AppState) -> Router<S> {
         .route("/sessions/{id}/lesson/steps/{step}/check", post(check_step))
         .route("/sessions/{id}/lesson/steps/{step}/solve", post(solve_step))
         .route("/sessions/{id}/lesson/blocks/{block}/write", post(write_block))
-        .layer(axum::extract::DefaultBodyLimit::max(super::JSON_BODY_LIMIT))
-        .with_state(state)
 }
 
 /// The session a lesson gets: its node count, and its duration as the lifetime.
-pub fn lesson_session(config: &Config, lesson: &str) -> Result<NewSession, LessonError> {
-    let live = LiveLessons::for_dir(&config.lessons_dir);
+pub fn lesson_session(live: &LiveLessons, lesson: &str) -> Result<NewSession, AppError> {
     let summary = live
         .store
         .resolve_lang(lesson, DEFAULT_LANG)
         .and_then(|lang| live.store.get(lesson, &lang))
         .map(|l| l.summary.clone())
-        .ok_or_else(|| LessonError::UnknownLesson(lesson.to_string()))?;
+        .ok_or_else(|| AppError::UnknownLesson(lesson.to_string()))?;
     Ok(NewSession {
         nodes: summary.nodes,
         lesson: Some(summary.id),
@@ -91,11 +62,9 @@ pub fn lesson_session(config: &Config, lesson: &str) -> Result<NewSession, Lesso
 }
 
 /// The catalog; with `?lang=`, one entry per lesson in that language (or its fallback).
-pub async fn list_lessons(
-    State(state): State<LessonsState>,
-    Query(q): Query<LangQuery>,
-) -> Json<Vec<LessonSummary>> {
-    let all = state.live.store.list();
+pub async fn list_lessons(State(state): State<AppState>, Query(q): Query<LangQuery>) -> Json<Vec<LessonSummary>> {
+    let store = &state.lessons.store;
+    let all = store.list();
     let Some(lang) = q.lang.as_deref().filter(|l| !l.is_empty()) else {
         return Json(all);
     };
@@ -103,7 +72,7 @@ pub async fn list_lessons(
     ids.dedup();
     let picked = ids
         .iter()
-        .filter_map(|id| state.live.store.resolve_lang(id, lang).map(|l| (*id, l)))
+        .filter_map(|id| store.resolve_lang(id, lang).map(|l| (*id, l)))
         .filter_map(|(id, l)| all.iter().find(|s| s.id == id && s.lang == l).cloned())
         .collect();
     Json(picked)
@@ -111,80 +80,113 @@ pub async fn list_lessons(
 
 /// One lesson, in `?lang=` or another language it exists in.
 pub async fn get_lesson(
-    State(state): State<LessonsState>,
+    State(state): State<AppState>,
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
-) -> Result<Json<Lesson>, LessonError> {
-    let store = &state.live.store;
+) -> Result<Json<Lesson>, AppError> {
+    let store = &state.lessons.store;
     let lesson = store
         .resolve_lang(&id, q.lang())
         .and_then(|lang| store.get(&id, &lang))
-        .ok_or(LessonError::LessonNotFound(id))?;
+        .ok_or(AppError::LessonNotFound(id))?;
     Ok(Json((*lesson).clone()))
 }
 
 /// A step number from the path: 1, 2, …
-fn parse_step(s: &str) -> Result<u32, LessonError> {
+fn parse_step(s: &str) -> Result<u32, AppError> {
     s.parse::<u32>()
         .ok()
         .filter(|n| *n >= 1)
-        .ok_or_else(|| AppError::BadRequest(format!("step must be a number from 1, not {s:?}")).into())
+        .ok_or_else(|| AppError::BadRequest(format!("step must be a number from 1, not {s:?}")))
 }
 
-/// Opens the (already authorized) session's lesson, with one of the session's command slots:
-/// checks and solves run in the nodes like execs and share their per-session cap.
-fn open(state: LessonsState, id: &str, q: &LangQuery) -> Result<(LessonSession, Slot<String>), LessonError> {
-    let slot = state.limits.exec_slot(id)?;
-    let lesson = LessonSession::open(state.live, state.sessions, state.provider, id, q.lang())?;
-    Ok((lesson, slot))
+/// What a lesson request names in its path besides the session: nothing, a step or a block.
+pub trait Target: Sized {
+    /// Reads it from the path's parameters.
+    fn from_path(params: &RawPathParams) -> Result<Self, AppError>;
+}
+
+impl Target for () {
+    fn from_path(_: &RawPathParams) -> Result<Self, AppError> {
+        Ok(())
+    }
+}
+
+/// `{step}`: 1, 2, …
+pub struct StepNo(pub u32);
+
+impl Target for StepNo {
+    fn from_path(params: &RawPathParams) -> Result<Self, AppError> {
+        let step = params.iter().find(|(k, _)| *k == "step").map(|(_, v)| v).unwrap_or_default();
+        parse_step(step).map(Self)
+    }
+}
+
+/// `{block}`: a block id like `2.1`.
+pub struct BlockId(pub String);
+
+impl Target for BlockId {
+    fn from_path(params: &RawPathParams) -> Result<Self, AppError> {
+        let block = params.iter().find(|(k, _)| *k == "block").map(|(_, v)| v.to_string());
+        block.map(Self).ok_or(AppError::NotFound)
+    }
+}
+
+/// The one path every session's lesson request takes before its own work: the session
+/// ([`AuthorizedSession`]), `?lang=`, the step or block of the path, then one of the session's
+/// command slots (checks and solves run in the nodes like execs and share their per-session cap),
+/// held for the request, and the session's lesson in that language.
+pub struct LessonCall<T> {
+    /// The session.
+    pub session: String,
+    /// The step or block of the path.
+    pub target: T,
+    /// The session's lesson.
+    pub lesson: LessonSession,
+    _slot: Slot<String>,
+}
+
+impl<T: Target + Send> FromRequestParts<AppState> for LessonCall<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let session = AuthorizedSession::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let Query(q) = Query::<LangQuery>::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let params = RawPathParams::from_request_parts(parts, state).await.map_err(IntoResponse::into_response)?;
+        let opened = T::from_path(&params).and_then(|target| {
+            let slot = state.limits.exec_slot(&session.id)?;
+            let (live, sessions, provider) = (state.lessons.clone(), state.sessions.clone(), state.provider.clone());
+            let lesson = LessonSession::open(live, sessions, provider, &session.id, q.lang())?;
+            Ok(Self { session: session.id, target, lesson, _slot: slot })
+        });
+        opened.map_err(IntoResponse::into_response)
+    }
 }
 
 /// Every checked step's status.
-pub async fn get_progress(
-    State(state): State<LessonsState>,
-    session: AuthorizedSession,
-    Query(q): Query<LangQuery>,
-) -> Result<Json<LessonProgress>, LessonError> {
-    let (lesson, _slot) = open(state, &session.id, &q)?;
-    Ok(Json(lesson.progress().await))
+pub async fn get_progress(call: LessonCall<()>) -> Json<LessonProgress> {
+    Json(call.lesson.progress().await)
 }
 
 /// Runs one step's check.
-pub async fn check_step(
-    State(state): State<LessonsState>,
-    session: AuthorizedSession,
-    Path((_, step)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-) -> Result<Json<StepStatus>, LessonError> {
-    let step = parse_step(&step)?;
-    let (lesson, _slot) = open(state, &session.id, &q)?;
-    tracing::info!(session_id = %session.id, step, "lesson check");
-    Ok(Json(lesson.check(step).await?))
+pub async fn check_step(call: LessonCall<StepNo>) -> Result<Json<StepStatus>, AppError> {
+    let StepNo(step) = call.target;
+    tracing::info!(session_id = %call.session, step, "lesson check");
+    Ok(Json(call.lesson.check(step).await?))
 }
 
 /// "Skip": completes one step.
-pub async fn solve_step(
-    State(state): State<LessonsState>,
-    session: AuthorizedSession,
-    Path((_, step)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-) -> Result<Json<ActionResponse>, LessonError> {
-    let step = parse_step(&step)?;
-    let (lesson, _slot) = open(state, &session.id, &q)?;
-    tracing::info!(session_id = %session.id, step, "lesson solve");
-    Ok(Json(lesson.solve(step).await?))
+pub async fn solve_step(call: LessonCall<StepNo>) -> Result<Json<ActionResponse>, AppError> {
+    let StepNo(step) = call.target;
+    tracing::info!(session_id = %call.session, step, "lesson solve");
+    Ok(Json(call.lesson.solve(step).await?))
 }
 
 /// Writes one file block in its node.
-pub async fn write_block(
-    State(state): State<LessonsState>,
-    session: AuthorizedSession,
-    Path((_, block)): Path<(String, String)>,
-    Query(q): Query<LangQuery>,
-) -> Result<Json<ActionResponse>, LessonError> {
-    let (lesson, _slot) = open(state, &session.id, &q)?;
-    tracing::info!(session_id = %session.id, block = %block, "lesson file write");
-    Ok(Json(lesson.write_block(&block).await?))
+pub async fn write_block(call: LessonCall<BlockId>) -> Result<Json<ActionResponse>, AppError> {
+    let BlockId(block) = &call.target;
+    tracing::info!(session_id = %call.session, block = %block, "lesson file write");
+    Ok(Json(call.lesson.write_block(block).await?))
 }
 
 #[cfg(test)]

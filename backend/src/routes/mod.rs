@@ -21,9 +21,9 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::de::DeserializeOwned;
 
-pub use self::auth::{bearer, AuthorizedSession, ClientAddr};
+pub use self::auth::{AuthorizedSession, ClientAddr};
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Largest JSON body an `/api` route reads (uploads stream and have their own limit).
 pub const JSON_BODY_LIMIT: usize = 64 << 10;
@@ -42,6 +42,7 @@ pub fn api() -> Router<AppState> {
         // Streams its body into the node and counts it against `files::MAX_UPLOAD_BYTES` itself.
         .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))
         .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))
+        .merge(lessons::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(api_not_found)
 }

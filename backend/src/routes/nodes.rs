@@ -10,7 +10,7 @@ use protocol::{ExecRequest, ExecResponse, NodeInfo};
 
 use super::{admission, parse_json, AuthorizedSession, LimitedBody};
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Longest time limit a client may ask for.
 pub const MAX_EXEC_TIMEOUT_SECS: u32 = 600;

@@ -13,7 +13,7 @@ use super::AuthorizedSession;
 use super::files::parse_ss;
 use crate::error::AppError;
 use crate::portlinks::{LinkTarget, PortLinks};
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// The node's listening ports (not loopback, not swarm's), sorted, with their links.
 pub async fn list_ports(

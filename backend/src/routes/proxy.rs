@@ -18,7 +18,7 @@ use crate::portlinks::{
     cookie_values, cookies_without, HostKind, LinkTarget, PortLinks, COOKIE, LINK_PARAM,
 };
 use crate::relay;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Largest request body a port link passes to a node.
 pub const MAX_LINK_BODY: usize = 64 << 20;

@@ -8,8 +8,7 @@ use protocol::{CreateSessionRequest, CreateSessionResponse, ServerConfig, Sessio
 
 use super::{admission, parse_optional_json, AuthorizedSession, ClientAddr, LimitedBody};
 use crate::error::AppError;
-use crate::lessons::steps::LessonError;
-use crate::server::AppState;
+use crate::state::AppState;
 use crate::sessions::NewSession;
 
 /// Whether starting a session needs a join code.
@@ -25,7 +24,7 @@ pub async fn create_session(
     ClientAddr(addr): ClientAddr,
     headers: HeaderMap,
     LimitedBody(body): LimitedBody,
-) -> Result<(StatusCode, Json<CreateSessionResponse>), LessonError> {
+) -> Result<(StatusCode, Json<CreateSessionResponse>), AppError> {
     let limits = &state.config.limits;
     admission::check_origin(&headers, limits)?;
     admission::check_json(&headers)?;
@@ -36,7 +35,7 @@ pub async fn create_session(
         // A lesson session gets the lesson's nodes and lasts the lesson's duration.
         Some(lesson) => {
             validate_lesson_id(lesson)?;
-            super::lessons::lesson_session(&state.config, lesson)?
+            super::lessons::lesson_session(&state.lessons, lesson)?
         }
         None => NewSession { nodes: req.nodes.unwrap_or(1), lesson: None, ttl: None },
     };

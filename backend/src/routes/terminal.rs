@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{AuthorizedSession, ClientAddr};
 use crate::error::AppError;
-use crate::server::AppState;
+use crate::state::AppState;
 
 /// Authenticates (the `?token=` of the URL: browsers cannot set headers on WebSockets), takes a
 /// terminal slot of the session and of the client address, then upgrades to the terminal bridge.

@@ -1,4 +1,5 @@
-//! The provider `lessons test` uses: the real one, with session networks numbered from the top.
+//! The provider `muelle lessons test` uses: the real one, with session networks numbered from the
+//! top.
 //!
 //! A registry numbers its sessions' /24s from 0 and knows only its own sessions. A server (or the
 //! e2e suite) on the same machine does the same, so two processes would share `mb-0` and its
@@ -8,9 +9,8 @@
 use std::os::fd::OwnedFd;
 use std::process::{Child, Command};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use crate::provider::{NodeHandle, NodeSpec, ProviderError, SandboxProvider, SessionNet};
+use super::{NodeHandle, NodeSpec, ProviderError, SandboxProvider, SessionNet};
 
 /// Wraps a provider, flipping every session network's subnet number.
 pub struct TopDownNets(pub Arc<dyn SandboxProvider>);
@@ -48,28 +48,6 @@ impl SandboxProvider for TopDownNets {
     fn terminal(&self, node: &NodeHandle, argv: &[String], cols: u16, rows: u16) -> std::io::Result<(OwnedFd, Child)> {
         self.0.terminal(node, argv, cols, rows)
     }
-}
-
-/// How long to wait for another process's session to free the first session network.
-pub const BRIDGE_WAIT: Duration = Duration::from_secs(600);
-
-/// The first bridge of the tests' registry may still be held by a previous `lessons test` (or a
-/// very busy server): wait for it to go, or fail with an explanation.
-pub async fn wait_for_network(limit: Duration) -> anyhow::Result<()> {
-    let bridge = flip(&SessionNet::new(0)).bridge;
-    let busy = || std::path::Path::new("/sys/class/net").join(&bridge).exists();
-    let deadline = Instant::now() + limit;
-    if busy() {
-        println!("  waiting for bridge {bridge} to go: another muelle uses it");
-    }
-    while busy() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "bridge {bridge} is still in use after {limit:?}: stop the other muelle (server or tests) first"
-        );
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -12,9 +12,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::model::{ParsedLesson, Step};
 use super::node_exec::{self, limit_of, Transcript, CHECK_TIMEOUT, SOLVE_TIMEOUT};
-use super::store::{scripts_of, Script, StepScripts};
+use crate::lessons::model::{ParsedLesson, Step};
+use crate::lessons::store::{scripts_of, Script, StepScripts};
 use crate::provider::SandboxProvider;
 use crate::sessions::{NewSession, SessionRegistry};
 

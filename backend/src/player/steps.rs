@@ -3,78 +3,19 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures_util::StreamExt;
-use protocol::error::codes;
-use protocol::{ActionResponse, ApiError, LessonProgress, StepStatus};
+use protocol::{ActionResponse, LessonProgress, StepStatus};
 
 use super::live::LiveLessons;
-use super::model::{Action, Block, ParsedLesson, Part};
 use super::node_exec::{self, limit_of, Transcript, CHECK_TIMEOUT, SOLVE_TIMEOUT};
-use super::store::{scripts_of, Script};
 use crate::error::AppError;
+use crate::lessons::model::{Action, Block, ParsedLesson, Part};
+use crate::lessons::store::{scripts_of, Script, StepScripts};
 use crate::provider::SandboxProvider;
 use crate::sessions::SessionRegistry;
 
 /// How many checks one progress request runs at once.
 pub const PROGRESS_CONCURRENCY: usize = 4;
-
-/// Lesson-specific failures of the API; everything else is an [`AppError`].
-#[derive(Debug, thiserror::Error)]
-pub enum LessonError {
-    /// No servable lesson by that id (404).
-    #[error("no lesson `{0}`")]
-    LessonNotFound(String),
-    /// A session was asked for an unknown lesson (400).
-    #[error("no lesson `{0}`")]
-    UnknownLesson(String),
-    /// The session was not created for a lesson.
-    #[error("this session was not started for a lesson")]
-    NoLesson,
-    /// Step number out of range (steps count from 1).
-    #[error("the lesson has no step {0}")]
-    StepNotFound(u32),
-    /// The step has nothing the server could check.
-    #[error("step {0} has no check")]
-    NoCheck(u32),
-    /// No `file` block by that id.
-    #[error("the lesson has no file block `{0}`")]
-    BlockNotFound(String),
-    /// Session, token, node and internal errors.
-    #[error(transparent)]
-    App(#[from] AppError),
-}
-
-impl LessonError {
-    /// Status and code of the lesson-specific errors (`None` for [`LessonError::App`]).
-    pub fn status_and_code(&self) -> Option<(StatusCode, &'static str)> {
-        Some(match self {
-            Self::App(_) => return None,
-            Self::LessonNotFound(_) | Self::NoLesson => (StatusCode::NOT_FOUND, codes::LESSON_NOT_FOUND),
-            Self::UnknownLesson(_) => (StatusCode::BAD_REQUEST, codes::LESSON_NOT_FOUND),
-            Self::StepNotFound(_) | Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
-            Self::NoCheck(_) => (StatusCode::BAD_REQUEST, codes::BAD_REQUEST),
-        })
-    }
-}
-
-impl From<anyhow::Error> for LessonError {
-    fn from(err: anyhow::Error) -> Self {
-        Self::App(AppError::Internal(err))
-    }
-}
-
-impl IntoResponse for LessonError {
-    fn into_response(self) -> Response {
-        match (self.status_and_code(), self) {
-            (_, Self::App(err)) => err.into_response(),
-            (Some((status, code)), other) => (status, Json(ApiError::new(code, other.to_string()))).into_response(),
-            (None, other) => AppError::Internal(anyhow::anyhow!("{other}")).into_response(),
-        }
-    }
-}
 
 /// One session's lesson, with what it takes to run its scripts.
 pub struct LessonSession {
@@ -98,18 +39,18 @@ impl LessonSession {
         provider: Arc<dyn SandboxProvider>,
         session_id: &str,
         lang: &str,
-    ) -> Result<Self, LessonError> {
-        let id = sessions.info(session_id)?.lesson.ok_or(LessonError::NoLesson)?;
+    ) -> Result<Self, AppError> {
+        let id = sessions.info(session_id)?.lesson.ok_or(AppError::NoLesson)?;
         let lesson = live
             .store
             .resolve_lang(&id, lang)
             .and_then(|l| live.store.parsed(&id, &l))
-            .ok_or(LessonError::LessonNotFound(id))?;
+            .ok_or(AppError::LessonNotFound(id))?;
         Ok(Self { live, sessions, provider, session_id: session_id.to_string(), lesson })
     }
 
     /// Runs step `step`'s check (unless it passed before) → done, or not done with the hint.
-    pub async fn check(&self, step: u32) -> Result<StepStatus, LessonError> {
+    pub async fn check(&self, step: u32) -> Result<StepStatus, AppError> {
         let check = self.check_of(step)?;
         let done = self.live.is_done(&self.session_id, step) || self.run_check(step, &check).await?;
         Ok(self.status(step, done))
@@ -138,7 +79,7 @@ impl LessonSession {
     }
 
     /// Completes step `step`: its solve, or a replay of its run and file blocks; then its check.
-    pub async fn solve(&self, step: u32) -> Result<ActionResponse, LessonError> {
+    pub async fn solve(&self, step: u32) -> Result<ActionResponse, AppError> {
         let scripts = self.scripts(step)?;
         let mut t = Transcript::default();
         if let Some(solve) = &scripts.solve {
@@ -166,10 +107,10 @@ impl LessonSession {
     }
 
     /// Writes file block `block_id` to its path in its node.
-    pub async fn write_block(&self, block_id: &str) -> Result<ActionResponse, LessonError> {
+    pub async fn write_block(&self, block_id: &str) -> Result<ActionResponse, AppError> {
         let block = find_block(&self.lesson, block_id)
             .filter(|b| b.action == Action::File && b.path.is_some())
-            .ok_or_else(|| LessonError::BlockNotFound(block_id.to_string()))?;
+            .ok_or_else(|| AppError::BlockNotFound(block_id.to_string()))?;
         let mut t = Transcript::default();
         self.replay(block, false, &mut t).await?;
         Ok(t.into_response(true))
@@ -177,7 +118,7 @@ impl LessonSession {
 
     /// Runs one run/file block in its node, recording it (as an allowed failure if `lenient`);
     /// false if it failed.
-    async fn replay(&self, block: &Block, lenient: bool, t: &mut Transcript) -> Result<bool, LessonError> {
+    async fn replay(&self, block: &Block, lenient: bool, t: &mut Transcript) -> Result<bool, AppError> {
         let node = self.sessions.running_node(&self.session_id, self.lesson.node_of(block))?;
         let r = node_exec::replay_block(&self.provider, &node, block).await?;
         let label = match (&block.action, &block.path) {
@@ -212,13 +153,13 @@ impl LessonSession {
         u32::try_from(self.lesson.steps.len()).unwrap_or(u32::MAX)
     }
 
-    fn scripts(&self, step: u32) -> Result<super::store::StepScripts, LessonError> {
+    fn scripts(&self, step: u32) -> Result<StepScripts, AppError> {
         let index = usize::try_from(step).ok().and_then(|s| s.checked_sub(1));
-        index.and_then(|i| scripts_of(&self.lesson, i)).ok_or(LessonError::StepNotFound(step))
+        index.and_then(|i| scripts_of(&self.lesson, i)).ok_or(AppError::StepNotFound(step))
     }
 
-    fn check_of(&self, step: u32) -> Result<Script, LessonError> {
-        self.scripts(step)?.check.ok_or(LessonError::NoCheck(step))
+    fn check_of(&self, step: u32) -> Result<Script, AppError> {
+        self.scripts(step)?.check.ok_or(AppError::NoCheck(step))
     }
 }
 

@@ -1,25 +1,44 @@
-//! `muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]`: lints the lessons, then plays
-//! each one on real nodes (see [`super::runner`]) and prints a line per step and a summary.
+//! `muelle lessons ...`, and its `test [DIR|FILE] [--lang es|en] [--catalog FILE]`: lints the
+//! lessons, then plays each one on real nodes (see [`crate::player::runner`]) and prints a line per step
+//! and a summary.
 //!
-//! It runs its own session registry in this process, over `<data dir>/lessons-test.db`, so it
-//! never adopts or sweeps a server's sessions, and numbers its networks from the top
-//! ([`super::test_net`]). Needs root, the node image and the local registry.
+//! It starts its own backend in this process ([`crate::server::Role::LessonTest`]): over
+//! `<data dir>/lessons-test.db`, so it never adopts or sweeps a server's sessions, with its
+//! networks numbered from the top ([`crate::provider::top_down`]). Needs root, the node image
+//! and the local registry.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use super::dir::{check_file, lesson_files};
-use super::live::catalog_beside;
-use super::model::ParsedLesson;
-use super::runner::{LessonOutcome, Runner};
-use super::store::SharedCatalog;
-use super::test_net::{wait_for_network, TopDownNets, BRIDGE_WAIT};
-use crate::config::Config;
-use crate::provider::real::RealProvider;
-use crate::provider::SandboxProvider;
-use crate::sessions::SessionRegistry;
+use crate::config::{Config, SandboxKind};
+use crate::lessons::catalog::catalog_beside;
+use crate::lessons::dir::{check_file, lesson_files};
+use crate::lessons::model::ParsedLesson;
+use crate::lessons::store::SharedCatalog;
+use crate::lessons::{lint_cli, USAGE as LESSONS_USAGE};
+use crate::player::runner::{LessonOutcome, Runner};
+use crate::provider::top_down::flip;
+use crate::provider::SessionNet;
+use crate::server::{Backend, Role};
+
+/// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
+pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
+    match args.first().map(String::as_str) {
+        Some("lint") => lint_cli(&args[1..]),
+        Some("test") => run(&args[1..]),
+        Some("-h" | "--help") => {
+            println!("{LESSONS_USAGE}");
+            Ok(0)
+        }
+        _ => {
+            eprintln!("{LESSONS_USAGE}");
+            Ok(2)
+        }
+    }
+}
 
 /// Usage line of `lessons test`.
 pub const USAGE: &str = "usage: muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]";
@@ -108,27 +127,14 @@ pub fn run(args: &[String]) -> anyhow::Result<i32> {
             }
         }
     }
-    let outcomes = tokio::runtime::Runtime::new()?.block_on(play_all(&lessons))?;
+    let outcomes = tokio::runtime::Runtime::new()?.block_on(play_all(&dir, &lessons))?;
     Ok(i32::from(!summarize(&outcomes) || lint_failed))
 }
 
-async fn play_all(lessons: &[(String, ParsedLesson)]) -> anyhow::Result<Vec<LessonOutcome>> {
-    let config = Arc::new(Config::from_env()?);
-    crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
-        .await
-        .context("starting the local registry")?;
-    let real: Arc<dyn SandboxProvider> = Arc::new(RealProvider::new(&config)?);
-    // Nodes pull through the read-only front, as under `muelle serve`.
-    let _front = crate::images::front::spawn_for(&config).context("starting the registry front")?;
-    let provider: Arc<dyn SandboxProvider> = Arc::new(TopDownNets(real));
-    let store = crate::store::Store::open(&config.data_dir.join("lessons-test.db"))?;
-    let sessions = Arc::new(SessionRegistry::new(config.clone(), provider.clone(), store));
-    // Sessions a killed earlier run left behind: adopt them and end them.
-    sessions.recover().await?;
-    for id in sessions.session_ids() {
-        sessions.delete(&id).await.map_err(|e| anyhow::anyhow!("ending leftover session {id}: {e:?}"))?;
-    }
-    let runner = Runner { sessions, provider };
+async fn play_all(dir: &Path, lessons: &[(String, ParsedLesson)]) -> anyhow::Result<Vec<LessonOutcome>> {
+    let config = Config { sandbox: SandboxKind::Real, lessons_dir: dir.to_path_buf(), ..Config::from_env()? };
+    let backend = Backend::start(config, Role::LessonTest).await?;
+    let runner = Runner { sessions: backend.state.sessions.clone(), provider: backend.state.provider.clone() };
     let mut out = Vec::new();
     for (label, lesson) in lessons {
         wait_for_network(BRIDGE_WAIT).await?;
@@ -141,6 +147,28 @@ async fn play_all(lessons: &[(String, ParsedLesson)]) -> anyhow::Result<Vec<Less
         }
     }
     Ok(out)
+}
+
+/// How long to wait for another process's session to free the first session network.
+const BRIDGE_WAIT: Duration = Duration::from_secs(600);
+
+/// The first bridge of the tests' registry may still be held by a previous `lessons test` (or a
+/// very busy server): wait for it to go, or fail with an explanation.
+async fn wait_for_network(limit: Duration) -> anyhow::Result<()> {
+    let bridge = flip(&SessionNet::new(0)).bridge;
+    let busy = || std::path::Path::new("/sys/class/net").join(&bridge).exists();
+    let deadline = Instant::now() + limit;
+    if busy() {
+        println!("  waiting for bridge {bridge} to go: another muelle uses it");
+    }
+    while busy() {
+        anyhow::ensure!(
+            Instant::now() < deadline,
+            "bridge {bridge} is still in use after {limit:?}: stop the other muelle (server or tests) first"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(())
 }
 
 /// Prints one line per lesson and a total; true if every step passed.

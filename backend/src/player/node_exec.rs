@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use protocol::{ActionResponse, ExecResponse};
 
-use super::model::{Action, Block};
-use super::store::Script;
+use crate::lessons::model::{Action, Block};
+use crate::lessons::store::Script;
 use crate::provider::{NodeHandle, SandboxProvider};
 
 /// Time limit of a check without `timeout=`.

@@ -1,0 +1,77 @@
+//! The lessons a server serves: its watched [`LessonStore`], with the steps each session has
+//! already passed. One per [`crate::state::AppState`]; every router built over that state shares
+//! it (tests build a router per request), so the watcher and the progress outlive each router.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use crate::lessons::catalog::catalog_beside;
+use crate::lessons::store::LessonStore;
+
+/// How often the lessons directory is scanned for edits.
+pub const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// A watched store and the per-session progress cache.
+pub struct LiveLessons {
+    /// The lessons.
+    pub store: LessonStore,
+    done: Mutex<HashMap<String, BTreeSet<u32>>>,
+}
+
+impl LiveLessons {
+    /// A cache over `store` (not watched; [`LiveLessons::open`] starts the watcher).
+    pub fn new(store: LessonStore) -> Self {
+        Self { store, done: Mutex::new(HashMap::new()) }
+    }
+
+    /// The lessons of `dir`: loaded, linted (problems logged) and watched until the last clone of
+    /// the store drops.
+    pub fn open(dir: &Path) -> LiveLessons {
+        let store = LessonStore::open(dir, catalog_beside(dir));
+        let _watcher = store.watch(WATCH_EVERY);
+        tracing::info!(dir = %dir.display(), lessons = store.list().len(), "lessons loaded");
+        LiveLessons::new(store)
+    }
+
+    /// Whether `step` (1-based) of session `id` has passed its check before.
+    pub fn is_done(&self, id: &str, step: u32) -> bool {
+        self.lock().get(id).is_some_and(|s| s.contains(&step))
+    }
+
+    /// Remembers that `step` of session `id` passed: a done step stays done.
+    pub fn mark_done(&self, id: &str, step: u32) {
+        self.lock().entry(id.to_string()).or_default().insert(step);
+    }
+
+    /// Drops the progress of sessions not in `live` (ended ones).
+    pub fn retain_sessions(&self, live: &[String]) {
+        let live: HashSet<&str> = live.iter().map(String::as_str).collect();
+        self.lock().retain(|id, _| live.contains(id.as_str()));
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, BTreeSet<u32>>> {
+        self.done.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::lessons::catalog::AnyImage;
+
+    #[test]
+    fn progress_is_kept_per_session_and_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let live = LiveLessons::new(LessonStore::open(dir.path().join("none"), Arc::new(AnyImage)));
+        assert!(!live.is_done("a", 1));
+        live.mark_done("a", 1);
+        live.mark_done("b", 2);
+        assert!(live.is_done("a", 1) && !live.is_done("a", 2) && live.is_done("b", 2));
+        live.retain_sessions(&["b".to_string()]);
+        assert!(!live.is_done("a", 1) && live.is_done("b", 2));
+    }
+}
