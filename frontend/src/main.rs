@@ -7,6 +7,7 @@ mod hooks;
 mod i18n;
 mod i18n_more;
 mod pages;
+mod routes;
 mod services;
 
 fn main() {

@@ -5,11 +5,11 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
 use crate::error::Error;
 use crate::hooks::use_lang;
+use crate::routes::Route;
 use crate::services::lesson_logic::pick_catalog;
 use crate::services::{lesson_api, storage};
 

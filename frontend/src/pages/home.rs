@@ -4,10 +4,10 @@ use yew::prelude::*;
 
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
 use crate::hooks::{use_lang, use_start_session};
+use crate::routes::Route;
 use crate::services::storage;
 
 /// `/`

@@ -4,7 +4,6 @@ use protocol::Lesson;
 use yew::prelude::*;
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
@@ -15,6 +14,7 @@ use crate::components::terminal_tabs::{NodeTab, TerminalTabs};
 use crate::hooks::{
     use_lang, use_lesson_session, use_lesson_text, use_progress_poll, LangHandle, LessonSession,
 };
+use crate::routes::Route;
 use crate::services::lesson_logic::{Progress, ProgressAction};
 use crate::services::storage;
 

@@ -16,9 +16,9 @@ use crate::components::upload::{
 use protocol::NodeInfo;
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::error::Error;
 use crate::hooks::{use_lang, use_nodes, use_start_session, NodesHandle};
+use crate::routes::Route;
 use crate::services::api;
 use crate::services::storage::{self, StoredSession};
 
