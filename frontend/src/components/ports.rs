@@ -10,8 +10,9 @@ use yew::prelude::*;
 
 use protocol::PortLink;
 
-use crate::hooks::{page_hidden, use_lang};
+use crate::hooks::use_lang;
 use crate::services::node_api;
+use crate::services::page::page_hidden;
 
 const POLL_MS: u32 = 5_000;
 
