@@ -17,6 +17,7 @@ suite() {  # suite NAME CMD...: runs one suite, counts it
 
 export RUST_BACKTRACE=1
 suite "protocol builds for wasm32" cargo check -q -p protocol --target wasm32-unknown-unknown
+suite "no import circles in the front end (scripts/module-cycles.sh)" bash scripts/module-cycles.sh frontend
 # --workspace includes the front end's native unit tests.
 suite "unit and integration tests (cargo test --workspace)" cargo test --workspace --release -- --test-threads 2
 suite "catalog images run as the seeds run them (images/tests/rootfs.sh, ~2 min)" bash images/tests/rootfs.sh
