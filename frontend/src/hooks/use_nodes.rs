@@ -164,7 +164,9 @@ pub fn use_nodes(session: &StoredSession) -> NodesHandle {
         Callback::from(move |()| {
             let (id, token) = (session.id.clone(), session.token.clone());
             run(&dispatch, &changes, async move {
-                node_api::add_node(&id, &token).await.map(NodesAction::Added)
+                node_api::add_node(&id, &token)
+                    .await
+                    .map(NodesAction::Added)
             });
         })
     };
@@ -257,9 +259,15 @@ mod tests {
     fn removing_the_shown_node_shows_the_first_one_left() {
         let nodes = tabs(&["node1", "node2", "node3"], "node3");
         let other = nodes.clone().reduce(NodesAction::Removed("node2".into()));
-        assert_eq!((names(&other), other.active.as_str()), (vec!["node1", "node3"], "node3"));
+        assert_eq!(
+            (names(&other), other.active.as_str()),
+            (vec!["node1", "node3"], "node3")
+        );
         let shown = nodes.reduce(NodesAction::Removed("node3".into()));
-        assert_eq!((names(&shown), shown.active.as_str()), (vec!["node1", "node2"], "node1"));
+        assert_eq!(
+            (names(&shown), shown.active.as_str()),
+            (vec!["node1", "node2"], "node1")
+        );
         let last = tabs(&["node1"], "node1").reduce(NodesAction::Removed("node1".into()));
         assert_eq!((last.list.len(), last.active.as_str()), (0, ""));
     }

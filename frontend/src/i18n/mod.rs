@@ -98,7 +98,11 @@ mod tests {
             assert!(!a.trim().is_empty() && !b.trim().is_empty());
             assert_ne!(a, b, "untranslated string {a:?}");
         }
-        assert_eq!(Lang::Es.strings().minutes, Lang::En.strings().minutes, "min is both");
+        assert_eq!(
+            Lang::Es.strings().minutes,
+            Lang::En.strings().minutes,
+            "min is both"
+        );
     }
 
     #[test]
