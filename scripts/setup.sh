@@ -55,9 +55,9 @@ fi
 step "build: backend and sandbox-init (release)"
 cargo build --release -p backend -p sandbox --bins
 
-step "build: front end (trunk, offline)"
-(cd frontend && { [ -d node_modules/@xterm/xterm ] || npm ci --no-audit --no-fund; } \
-  && env "${TOOLCHAIN_ENV[@]}" trunk build --release --offline)
+step "build: front end (trunk, offline; Trunk.toml at the top level)"
+[ -d frontend/node_modules/@xterm/xterm ] || (cd frontend && npm ci --no-audit --no-fund)
+env "${TOOLCHAIN_ENV[@]}" trunk build --release --offline
 echo "front end: $(cat frontend/dist/* 2>/dev/null | wc -c) bytes, $(for f in frontend/dist/*; do gzip -9c "$f"; done | wc -c) gzipped"
 
 step "images: node rootfs, catalog images, local registry"

@@ -1,4 +1,4 @@
-//! The root component: language context, router and the route table.
+//! The root component: language context, router, and which page each route shows.
 
 use yew::prelude::*;
 use yew_router::prelude::*;
@@ -6,34 +6,8 @@ use yew_router::prelude::*;
 use crate::hooks::{initial_lang, use_lang, LangHandle};
 use crate::i18n::Lang;
 use crate::pages::{CatalogPage, HomePage, LessonPage, SessionPage};
+use crate::routes::Route;
 use crate::services::storage;
-
-/// Every page of the app.
-#[derive(Routable, Clone, Debug, PartialEq)]
-pub enum Route {
-    /// Start page.
-    #[at("/")]
-    Home,
-    /// The lesson catalog.
-    #[at("/lessons")]
-    Catalog,
-    /// One lesson with its terminals.
-    #[at("/lessons/:id")]
-    Lesson {
-        /// Lesson id.
-        id: String,
-    },
-    /// A running playground session.
-    #[at("/s/:id")]
-    Session {
-        /// Session id.
-        id: String,
-    },
-    /// Anything else.
-    #[not_found]
-    #[at("/404")]
-    NotFound,
-}
 
 fn switch(route: Route) -> Html {
     match route {
@@ -96,29 +70,4 @@ fn set_document_lang(code: &str) {
     }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = code;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn routes_recognise_paths() {
-        assert_eq!(Route::recognize("/"), Some(Route::Home));
-        assert_eq!(
-            Route::recognize("/s/abc123"),
-            Some(Route::Session {
-                id: "abc123".into()
-            })
-        );
-        assert_eq!(Route::recognize("/lessons"), Some(Route::Catalog));
-        assert_eq!(
-            Route::recognize("/lessons/first-containers"),
-            Some(Route::Lesson {
-                id: "first-containers".into()
-            })
-        );
-        assert_eq!(Route::recognize("/nope/x"), Some(Route::NotFound));
-        assert_eq!(Route::Session { id: "x".into() }.to_path(), "/s/x");
-    }
 }

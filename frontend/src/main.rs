@@ -5,8 +5,8 @@ mod components;
 mod error;
 mod hooks;
 mod i18n;
-mod i18n_more;
 mod pages;
+mod routes;
 mod services;
 
 fn main() {

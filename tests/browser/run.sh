@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cd "$here"
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund
-[ -f "$root/frontend/dist/index.html" ] || { echo "frontend/dist is missing: run trunk build" >&2; exit 1; }
+[ -f "$root/frontend/dist/index.html" ] || { echo "frontend/dist is missing: run trunk build --release --offline (top level)" >&2; exit 1; }
 
 if [ -z "${BASE_URL:-}" ]; then
   bin=${MUELLE_BIN:-$root/target/release/muelle}

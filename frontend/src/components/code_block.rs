@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use crate::components::lesson_ctx::{use_lesson_ctx, LessonCtx};
 use crate::hooks::use_lang;
-use crate::i18n_more::MoreStrings;
+use crate::i18n::Strings;
 use crate::services::{lesson_api, lesson_logic::keystrokes};
 
 /// What the last press of the button did.
@@ -29,19 +29,19 @@ pub struct CodeBlockProps {
 /// One fenced block of a step.
 #[component]
 pub fn CodeBlock(props: &CodeBlockProps) -> Html {
-    let more = use_lang().more();
+    let s = use_lang().strings();
     let ctx = use_lesson_ctx();
     let outcome = use_state(|| None::<Outcome>);
     let b = &props.block;
     let (label, needs_session) = match b.kind {
-        BlockKind::Run => (more.run, true),
-        BlockKind::File => (more.write_file, true),
-        BlockKind::Plain => (more.copy, false),
+        BlockKind::Run => (s.run, true),
+        BlockKind::File => (s.write_file, true),
+        BlockKind::Plain => (s.copy, false),
     };
     let enabled = !needs_session || ctx.as_ref().is_some_and(|c| c.session.is_some());
     let onclick = {
         let (block, outcome) = (b.clone(), outcome.clone());
-        Callback::from(move |_: MouseEvent| press(&block, ctx.as_ref(), more, &outcome))
+        Callback::from(move |_: MouseEvent| press(&block, ctx.as_ref(), s, &outcome))
     };
     let kind = match b.kind {
         BlockKind::Run => "run",
@@ -57,7 +57,7 @@ pub fn CodeBlock(props: &CodeBlockProps) -> Html {
                     <span class="block-node">{ b.node.clone() }</span>
                 }
                 if b.interactive {
-                    <span class="block-badge">{ more.interactive }</span>
+                    <span class="block-badge">{ s.interactive }</span>
                 }
                 <span class="spacer"></span>
                 <button type="button" class={classes!("block-btn", kind)} disabled={!enabled} {onclick}>
@@ -80,7 +80,7 @@ pub fn CodeBlock(props: &CodeBlockProps) -> Html {
 fn press(
     block: &LessonBlock,
     ctx: Option<&LessonCtx>,
-    more: &'static MoreStrings,
+    s: &'static Strings,
     outcome: &UseStateHandle<Option<Outcome>>,
 ) {
     let say = |ok: bool, message: &str| {
@@ -93,16 +93,16 @@ fn press(
     match (block.kind, ctx) {
         (BlockKind::Plain, _) => {
             copy_text(&block.code);
-            say(true, more.copied);
+            say(true, s.copied);
         }
         (BlockKind::Run, Some(ctx)) => {
             ctx.show_node.emit(block.node.clone().into());
             match ctx.registry.get(&block.node) {
                 Some(term) if term.send(&keystrokes(block)) => outcome.set(None),
-                _ => say(false, more.not_connected),
+                _ => say(false, s.not_connected),
             }
         }
-        (BlockKind::File, Some(ctx)) => write_file(block, ctx, more, outcome.clone()),
+        (BlockKind::File, Some(ctx)) => write_file(block, ctx, s, outcome.clone()),
         _ => {}
     }
 }
@@ -110,7 +110,7 @@ fn press(
 fn write_file(
     block: &LessonBlock,
     ctx: &LessonCtx,
-    more: &'static MoreStrings,
+    s: &'static Strings,
     outcome: UseStateHandle<Option<Outcome>>,
 ) {
     let Some((id, token)) = ctx.creds() else {
@@ -123,17 +123,17 @@ fn write_file(
         outcome.set(Some(match result {
             Ok(r) if r.ok => Outcome {
                 ok: true,
-                message: format!("{}: {path}", more.file_written),
+                message: format!("{}: {path}", s.file_written),
                 output: String::new(),
             },
             Ok(r) => Outcome {
                 ok: false,
-                message: more.file_failed.into(),
+                message: s.file_failed.into(),
                 output: r.output,
             },
             Err(err) => Outcome {
                 ok: false,
-                message: format!("{}: {err}", more.file_failed),
+                message: format!("{}: {err}", s.file_failed),
                 output: String::new(),
             },
         }));

@@ -1,18 +1,8 @@
-//! The session countdown (mm:ss), and the arithmetic behind it.
+//! The session countdown (mm:ss); the clock behind it is `hooks::use_countdown`.
 
 use yew::prelude::*;
 
 use crate::hooks::{use_countdown, use_lang};
-
-/// Whole seconds from `now_ms` until `deadline_ms`, rounded up, never negative.
-pub fn remaining_secs(deadline_ms: f64, now_ms: f64) -> u64 {
-    let left = (deadline_ms - now_ms) / 1000.0;
-    if left.is_nan() || left <= 0.0 {
-        0
-    } else {
-        left.ceil() as u64
-    }
-}
 
 /// `mm:ss`; minutes keep counting past 59 (`90:00` for an hour and a half).
 pub fn format_mmss(secs: u64) -> String {
@@ -53,16 +43,6 @@ pub fn Countdown(props: &CountdownProps) -> Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn remaining_rounds_up_and_clamps() {
-        assert_eq!(remaining_secs(10_000.0, 0.0), 10);
-        assert_eq!(remaining_secs(10_000.0, 500.0), 10);
-        assert_eq!(remaining_secs(10_000.0, 9_001.0), 1);
-        assert_eq!(remaining_secs(10_000.0, 10_000.0), 0);
-        assert_eq!(remaining_secs(10_000.0, 99_000.0), 0);
-        assert_eq!(remaining_secs(f64::NAN, 0.0), 0);
-    }
 
     #[test]
     fn mmss() {

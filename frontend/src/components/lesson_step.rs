@@ -7,7 +7,7 @@ use yew::prelude::*;
 use crate::components::code_block::CodeBlock;
 use crate::components::lesson_ctx::{use_lesson_ctx, LessonCtx};
 use crate::hooks::use_lang;
-use crate::i18n_more::MoreStrings;
+use crate::i18n::Strings;
 use crate::services::lesson_api;
 
 /// Renders server-rendered lesson content: trusted HTML and code blocks, in order.
@@ -48,7 +48,7 @@ pub struct LessonStepViewProps {
 /// `<section id="step-N">` with the step and its controls.
 #[component]
 pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
-    let more = use_lang().more();
+    let s = use_lang().strings();
     let ctx = use_lesson_ctx();
     let note = use_state(|| None::<Note>);
     let busy = use_state(|| false);
@@ -56,7 +56,7 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
     let n = props.number;
     let ui = StepUi {
         n,
-        more,
+        s,
         note: note.clone(),
         busy: busy.clone(),
     };
@@ -76,33 +76,33 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
     html! {
         <section id={format!("step-{n}")} {class} data-step={n.to_string()}>
             <h2 class="step-title">
-                <span class="step-num" aria-label={format!("{} {n}", more.step)}>{ n }</span>
+                <span class="step-num" aria-label={format!("{} {n}", s.step)}>{ n }</span>
                 <span>{ props.step.title.clone() }</span>
                 if props.done {
-                    <span class="tick" role="img" aria-label={more.done} title={more.done}>{ "✓" }</span>
+                    <span class="tick" role="img" aria-label={s.done} title={s.done}>{ "✓" }</span>
                 }
             </h2>
             { render_parts(&props.step.parts) }
             <div class="step-actions">
                 if props.step.has_check {
-                    <button type="button" class="check" disabled={!running || *busy} onclick={action(check)}>{ more.check }</button>
+                    <button type="button" class="check" disabled={!running || *busy} onclick={action(check)}>{ s.check }</button>
                 } else {
-                    <button type="button" class="next" onclick={action(next)}>{ more.next }</button>
+                    <button type="button" class="next" onclick={action(next)}>{ s.next }</button>
                 }
                 if (props.step.has_solve || props.step.has_check) && !props.done {
-                    <button type="button" class="skip" disabled={!running || *busy} onclick={action(skip)}>{ more.skip }</button>
+                    <button type="button" class="skip" disabled={!running || *busy} onclick={action(skip)}>{ s.skip }</button>
                 }
             </div>
-            if !props.done { { view_note(&note, more) } }
+            if !props.done { { view_note(&note, s) } }
         </section>
     }
 }
 
-fn view_note(note: &Option<Note>, more: &MoreStrings) -> Html {
+fn view_note(note: &Option<Note>, s: &Strings) -> Html {
     match note {
         None => html! {},
         Some(Note::Hint(hint)) => html! {
-            <p class="hint" role="status"><strong>{ more.not_yet }</strong>{ " " }{ hint.clone() }</p>
+            <p class="hint" role="status"><strong>{ s.not_yet }</strong>{ " " }{ hint.clone() }</p>
         },
         Some(Note::Failed(message, output)) => html! {
             <div class="hint fail" role="status">
@@ -118,7 +118,7 @@ fn view_note(note: &Option<Note>, more: &MoreStrings) -> Html {
 struct StepUi {
     /// 1-based step number.
     n: u32,
-    more: &'static MoreStrings,
+    s: &'static Strings,
     note: UseStateHandle<Option<Note>>,
     busy: UseStateHandle<bool>,
 }
@@ -129,7 +129,7 @@ type StepAction = fn(&LessonCtx, StepUi);
 fn check(ctx: &LessonCtx, ui: StepUi) {
     let StepUi {
         n,
-        more,
+        s,
         note,
         busy,
     } = ui;
@@ -147,7 +147,7 @@ fn check(ctx: &LessonCtx, ui: StepUi) {
                 mark.emit(n);
             }
             Ok(status) => note.set(Some(Note::Hint(
-                status.hint.unwrap_or_else(|| more.no_hint.into()),
+                status.hint.unwrap_or_else(|| s.no_hint.into()),
             ))),
             Err(err) => note.set(Some(Note::Failed(err.to_string(), String::new()))),
         }
@@ -159,11 +159,11 @@ fn check(ctx: &LessonCtx, ui: StepUi) {
 fn skip(ctx: &LessonCtx, ui: StepUi) {
     let StepUi {
         n,
-        more,
+        s,
         note,
         busy,
     } = ui;
-    if !confirm(more.confirm_skip) {
+    if !confirm(s.confirm_skip) {
         return;
     }
     let Some((id, token)) = ctx.creds() else {
@@ -179,9 +179,9 @@ fn skip(ctx: &LessonCtx, ui: StepUi) {
                 note.set(None);
                 mark.emit(n);
             }
-            Ok(r) => note.set(Some(Note::Failed(more.skip_failed.into(), r.output))),
+            Ok(r) => note.set(Some(Note::Failed(s.skip_failed.into(), r.output))),
             Err(err) => note.set(Some(Note::Failed(
-                format!("{}: {err}", more.skip_failed),
+                format!("{}: {err}", s.skip_failed),
                 String::new(),
             ))),
         }

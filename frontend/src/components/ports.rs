@@ -10,8 +10,9 @@ use yew::prelude::*;
 
 use protocol::PortLink;
 
-use crate::hooks::{page_hidden, use_lang};
+use crate::hooks::use_lang;
 use crate::services::node_api;
+use crate::services::page::page_hidden;
 
 const POLL_MS: u32 = 5_000;
 
@@ -38,7 +39,7 @@ pub struct NodePortsProps {
 /// "Ports: 8080 ↗ 5000 ↗", or a note when there are none.
 #[component]
 pub fn NodePorts(props: &NodePortsProps) -> Html {
-    let more = use_lang().more();
+    let s = use_lang().strings();
     let ports = use_state(|| Ports::Loading);
     {
         let ports = ports.clone();
@@ -55,9 +56,9 @@ pub fn NodePorts(props: &NodePortsProps) -> Html {
     }
     let links = match &*ports {
         Ports::Loading => html! {},
-        Ports::Unavailable => html! { <span class="muted">{ more.ports_unavailable }</span> },
+        Ports::Unavailable => html! { <span class="muted">{ s.ports_unavailable }</span> },
         Ports::Known(list) if list.is_empty() => {
-            html! { <span class="muted">{ more.no_ports }</span> }
+            html! { <span class="muted">{ s.no_ports }</span> }
         }
         Ports::Known(list) => list
             .iter()
@@ -73,7 +74,7 @@ pub fn NodePorts(props: &NodePortsProps) -> Html {
             .collect(),
     };
     html! {
-        <span class="ports"><span class="ports-label">{ more.ports }</span>{ links }</span>
+        <span class="ports"><span class="ports-label">{ s.ports }</span>{ links }</span>
     }
 }
 

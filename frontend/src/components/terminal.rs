@@ -81,7 +81,6 @@ pub struct TerminalViewProps {
 #[component]
 pub fn TerminalView(props: &TerminalViewProps) -> Html {
     let s = use_lang().strings();
-    let more = use_lang().more();
     let phase = use_reducer(|| Phase::Connecting);
     let container = use_node_ref();
     let session = use_mut_ref(|| None::<TerminalSession>);
@@ -144,22 +143,22 @@ pub fn TerminalView(props: &TerminalViewProps) -> Html {
         });
     }
     let (phase_css, label) = if stopped {
-        ("stopped", more.node_stopped.to_string())
+        ("stopped", s.node_stopped.to_string())
     } else {
         (phase.css(), phase.label(s))
     };
     let notice = (stopped || props.resetting).then(|| {
         let text = if stopped {
-            more.node_stopped_explain.replace("{node}", &props.node)
+            s.node_stopped_explain.replace("{node}", &props.node)
         } else {
-            more.resetting.to_string()
+            s.resetting.to_string()
         };
         let reset = props.on_reset.clone().map(|cb| {
             let onclick = Callback::from(move |_: MouseEvent| cb.emit(()));
             html! {
                 <button type="button" class="reset-node" ref={reset_button.clone()}
                         disabled={props.resetting} {onclick}>
-                    { if props.resetting { more.resetting } else { more.reset_node } }
+                    { if props.resetting { s.resetting } else { s.reset_node } }
                 </button>
             }
         });
@@ -167,7 +166,7 @@ pub fn TerminalView(props: &TerminalViewProps) -> Html {
             let onclick = Callback::from(move |_: MouseEvent| cb.emit(()));
             html! {
                 <button type="button" class="remove-node" disabled={props.resetting} {onclick}>
-                    { more.remove_node }
+                    { s.remove_node }
                 </button>
             }
         });

@@ -16,7 +16,7 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::terminal::{TerminalRegistry, TerminalView};
 use crate::error::Error;
 use crate::hooks::use_lang;
-use crate::i18n_more::MoreStrings;
+use crate::i18n::Strings;
 use crate::services::node_api;
 
 /// A node as the tab bar shows it.
@@ -103,7 +103,7 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
             }
         });
     }
-    let more = use_lang().more();
+    let s = use_lang().strings();
     let resets = use_reducer(Resets::default);
     let resetting = use_state(|| None::<AttrValue>);
     let error = use_state(|| None::<Error>);
@@ -138,7 +138,7 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
     let tabs = props
         .nodes
         .iter()
-        .map(|n| tab(props, n, more, &reset, busy));
+        .map(|n| tab(props, n, s, &reset, busy));
     let slots = props.nodes.iter().map(|n| {
         let active = n.name == props.active;
         let on_reset = {
@@ -179,7 +179,7 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
 fn tab(
     props: &TerminalTabsProps,
     node: &NodeTab,
-    more: &'static MoreStrings,
+    s: &'static Strings,
     reset: &Callback<AttrValue>,
     busy: bool,
 ) -> Html {
@@ -189,7 +189,7 @@ fn tab(
         let (cb, name) = (props.on_select.clone(), node.name.clone());
         Callback::from(move |_: MouseEvent| cb.emit(name.clone()))
     };
-    let remove_label = more.remove_node;
+    let remove_label = s.remove_node;
     let remove = props.on_remove.clone().filter(|_| props.nodes.len() > 1).map(|cb| {
         let name = node.name.clone();
         let onclick = Callback::from(move |_: MouseEvent| cb.emit(name.clone()));
@@ -204,7 +204,7 @@ fn tab(
         let (reset, name) = (reset.clone(), node.name.clone());
         Callback::from(move |_: MouseEvent| {
             // A stopped node has nothing left to lose; a running one asks first.
-            if stopped || confirm(&more.confirm_reset.replace("{node}", &name)) {
+            if stopped || confirm(&s.confirm_reset.replace("{node}", &name)) {
                 reset.emit(name.clone());
             }
         })
@@ -219,11 +219,11 @@ fn tab(
                     <span class="tab-ip">{ node.ip.clone() }</span>
                 }
                 if stopped {
-                    <span class="tab-badge">{ more.node_stopped }</span>
+                    <span class="tab-badge">{ s.node_stopped }</span>
                 }
             </button>
             <button type="button" class="tab-reset" data-node={node.name.clone()} disabled={busy}
-                    title={more.reset_node} aria-label={format!("{} {}", more.reset_node, node.name)}
+                    title={s.reset_node} aria-label={format!("{} {}", s.reset_node, node.name)}
                     onclick={reset_running}>
                 { "↻" }
             </button>

@@ -75,7 +75,7 @@ pub struct UploadButtonProps {
 /// "Upload file": a label around a hidden file input, so it is keyboard-reachable.
 #[component]
 pub fn UploadButton(props: &UploadButtonProps) -> Html {
-    let more = use_lang().more();
+    let s = use_lang().strings();
     let onchange = {
         let on_files = props.on_files.clone();
         Callback::from(move |ev: Event| {
@@ -90,7 +90,7 @@ pub fn UploadButton(props: &UploadButtonProps) -> Html {
     };
     html! {
         <label class={classes!("upload-btn", props.disabled.then_some("disabled"))}>
-            { more.upload }
+            { s.upload }
             <input type="file" class="upload-input" multiple=true disabled={props.disabled} {onchange} />
         </label>
     }
@@ -106,13 +106,13 @@ pub struct UploadNoteProps {
 /// One line saying how the last upload went.
 #[component]
 pub fn UploadNote(props: &UploadNoteProps) -> Html {
-    let (s, more) = (use_lang().strings(), use_lang().more());
+    let s = use_lang().strings();
     let (class, text) = match &props.status {
         None => return html! {},
-        Some(UploadStatus::Sending(name)) => ("sending", format!("{} {name}", more.upload)),
-        Some(UploadStatus::Done(path, node)) => ("ok", format!("{} {node}:{path}", more.uploaded)),
+        Some(UploadStatus::Sending(name)) => ("sending", format!("{} {name}", s.upload)),
+        Some(UploadStatus::Done(path, node)) => ("ok", format!("{} {node}:{path}", s.uploaded)),
         Some(UploadStatus::Failed(msg)) => ("fail", format!("{}: {msg}", s.generic_error)),
-        Some(UploadStatus::Unavailable) => ("fail", more.upload_unavailable.to_string()),
+        Some(UploadStatus::Unavailable) => ("fail", s.upload_unavailable.to_string()),
     };
     html! { <p class={classes!("upload-note", class)} role="status">{ text }</p> }
 }

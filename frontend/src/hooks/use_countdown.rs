@@ -3,8 +3,6 @@
 use gloo_timers::callback::Interval;
 use yew::prelude::*;
 
-use crate::components::countdown::remaining_secs;
-
 /// Whole seconds until `deadline_ms` (milliseconds since the epoch), updated every second.
 #[hook]
 pub fn use_countdown(deadline_ms: f64) -> u64 {
@@ -20,4 +18,29 @@ pub fn use_countdown(deadline_ms: f64) -> u64 {
         });
     }
     *left
+}
+
+/// Whole seconds from `now_ms` until `deadline_ms`, rounded up, never negative.
+fn remaining_secs(deadline_ms: f64, now_ms: f64) -> u64 {
+    let left = (deadline_ms - now_ms) / 1000.0;
+    if left.is_nan() || left <= 0.0 {
+        0
+    } else {
+        left.ceil() as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remaining_rounds_up_and_clamps() {
+        assert_eq!(remaining_secs(10_000.0, 0.0), 10);
+        assert_eq!(remaining_secs(10_000.0, 500.0), 10);
+        assert_eq!(remaining_secs(10_000.0, 9_001.0), 1);
+        assert_eq!(remaining_secs(10_000.0, 10_000.0), 0);
+        assert_eq!(remaining_secs(10_000.0, 99_000.0), 0);
+        assert_eq!(remaining_secs(f64::NAN, 0.0), 0);
+    }
 }

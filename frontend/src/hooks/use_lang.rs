@@ -3,7 +3,6 @@
 use yew::prelude::*;
 
 use crate::i18n::{Lang, Strings};
-use crate::i18n_more::MoreStrings;
 use crate::services::storage;
 
 /// The current language and a way to change it; provided by the app root.
@@ -19,11 +18,6 @@ impl LangHandle {
     /// The strings of the current language.
     pub fn strings(&self) -> &'static Strings {
         self.lang.strings()
-    }
-
-    /// The lesson and playground strings of the current language.
-    pub fn more(&self) -> &'static MoreStrings {
-        self.lang.more()
     }
 }
 

@@ -4,14 +4,15 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
-use protocol::{Lesson, NodeInfo, NodeStatus};
+use protocol::{Lesson, NodeInfo};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::error::Error;
-use crate::hooks::use_nodes::{replaced, use_node_poll};
+use crate::hooks::use_node_poll::{bump, node_named, replaced, use_node_poll};
 use crate::i18n::Lang;
 use crate::services::lesson_logic::{Progress, ProgressAction};
+use crate::services::page::page_hidden;
 use crate::services::storage::{self, StoredSession};
 use crate::services::{api, lesson_api};
 
@@ -83,7 +84,7 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
     let update = {
         let (nodes, changes) = (nodes.clone(), (*changes).clone());
         Callback::from(move |node: NodeInfo| {
-            changes.set(changes.get().wrapping_add(1));
+            bump(&changes);
             nodes.set(replaced(&nodes, node));
         })
     };
@@ -151,15 +152,6 @@ fn names_only(session: Option<&StoredSession>) -> Vec<NodeInfo> {
         .unwrap_or_default()
 }
 
-/// A node known only by name (its address comes with the next refresh).
-pub fn node_named(name: &str) -> NodeInfo {
-    NodeInfo {
-        name: name.to_string(),
-        ip: String::new(),
-        status: NodeStatus::Starting,
-    }
-}
-
 /// Re-reads a restored session: fresh deadline and node addresses, or forget it if it is gone.
 fn refresh(session: UseStateHandle<Option<StoredSession>>, nodes: UseStateHandle<Vec<NodeInfo>>) {
     let Some(mut stored) = (*session).clone() else {
@@ -214,14 +206,4 @@ pub fn use_progress_poll(
         });
         move || drop(poll)
     });
-}
-
-/// `document.hidden`: a background tab does not poll.
-pub fn page_hidden() -> bool {
-    #[cfg(target_arch = "wasm32")]
-    return web_sys::window()
-        .and_then(|w| w.document())
-        .is_some_and(|d| d.hidden());
-    #[cfg(not(target_arch = "wasm32"))]
-    false
 }

@@ -1,24 +1,104 @@
 //! The playground's node list: which nodes exist, which one is shown, adding and removing them,
-//! and the poll that notices a node whose init died.
+//! and the poll that notices a node whose init died. The state is one reducer ([`Nodes`]); every
+//! server call goes through [`run`], which marks the tabs busy and dispatches the outcome.
 
 use std::cell::Cell;
+use std::future::Future;
 use std::rc::Rc;
 
-use gloo_timers::callback::Interval;
 use protocol::NodeInfo;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::error::Error;
-use crate::hooks::page_hidden;
+use crate::hooks::use_node_poll::{bump, node_named, replaced, use_node_poll};
+use crate::services::node_api;
 use crate::services::storage::{self, StoredSession};
-use crate::services::{api, node_api};
-
-/// How often a visible page re-reads its session's nodes.
-pub const NODE_POLL_MS: u32 = 3_000;
 
 /// Most nodes a session may have (the backend enforces it too).
 pub const MAX_NODES: usize = 5;
+
+/// The node tabs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Nodes {
+    /// The nodes, in order.
+    pub list: Vec<NodeInfo>,
+    /// The node whose terminal is shown.
+    pub active: AttrValue,
+    /// An add or remove is in flight.
+    pub busy: bool,
+    /// Why the last add or remove failed.
+    pub error: Option<Error>,
+}
+
+/// What happens to the node tabs.
+#[derive(Debug)]
+pub enum NodesAction {
+    /// Show this node's terminal.
+    Select(AttrValue),
+    /// The whole list, as the server told it.
+    Replace(Vec<NodeInfo>),
+    /// One node replaced by name (after a reset).
+    Update(NodeInfo),
+    /// An add or remove was sent.
+    Busy,
+    /// It failed.
+    Failed(Error),
+    /// A node was added: it goes last and is shown.
+    Added(NodeInfo),
+    /// A node was removed: if it was shown, the first one left is.
+    Removed(AttrValue),
+}
+
+impl Nodes {
+    /// The stored session's nodes, known by name until the server tells more; the first is shown.
+    fn of(session: &StoredSession) -> Nodes {
+        Nodes {
+            list: session.nodes.iter().map(|n| node_named(n)).collect(),
+            active: AttrValue::from(session.first_node().to_string()),
+            ..Nodes::default()
+        }
+    }
+
+    /// An add or remove came back fine.
+    fn settle(&mut self) {
+        self.busy = false;
+        self.error = None;
+    }
+}
+
+impl Reducible for Nodes {
+    type Action = NodesAction;
+
+    fn reduce(self: Rc<Self>, action: NodesAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            NodesAction::Select(name) => next.active = name,
+            NodesAction::Replace(list) => next.list = list,
+            NodesAction::Update(node) => next.list = replaced(&next.list, node),
+            NodesAction::Busy => next.busy = true,
+            NodesAction::Failed(err) => {
+                next.busy = false;
+                next.error = Some(err);
+            }
+            NodesAction::Added(node) => {
+                next.settle();
+                next.active = node.name.clone().into();
+                next.list.retain(|n| n.name != node.name);
+                next.list.push(node);
+            }
+            NodesAction::Removed(name) => {
+                next.settle();
+                next.list.retain(|n| *n.name != *name);
+                if next.active == name {
+                    let first = next.list.first().map(|n| n.name.clone());
+                    next.active = first.unwrap_or_default().into();
+                }
+            }
+        }
+        Rc::new(next)
+    }
+}
 
 /// State and actions of the node tabs.
 #[derive(Clone, PartialEq)]
@@ -53,135 +133,81 @@ impl NodesHandle {
 /// Node tabs of `session`; changes are written back to the stored session.
 #[hook]
 pub fn use_nodes(session: &StoredSession) -> NodesHandle {
-    let nodes = use_state_eq(|| {
-        session
-            .nodes
-            .iter()
-            .map(|n| crate::hooks::node_named(n))
-            .collect::<Vec<_>>()
-    });
-    let active = use_state(|| AttrValue::from(session.first_node().to_string()));
-    let busy = use_state(|| false);
-    let error = use_state(|| None::<Error>);
+    let state = use_reducer_eq(|| Nodes::of(session));
     // Bumped by every local change, so a poll that was under way then does not undo it.
     let changes = use_memo((), |()| Rc::new(Cell::new(0u32)));
-    let select = {
-        let active = active.clone();
-        Callback::from(move |n: AttrValue| active.set(n))
-    };
-    let set_nodes = {
-        let (nodes, session) = (nodes.clone(), session.clone());
-        Callback::from(move |list: Vec<NodeInfo>| {
-            remember(&session, &list);
-            nodes.set(list);
-        })
-    };
     {
-        let (set_nodes, changes) = (set_nodes.clone(), (*changes).clone());
+        let session = session.clone();
+        use_effect_with(state.list.clone(), move |list| remember(&session, list));
+    }
+    let dispatch = state.dispatcher();
+    let set_nodes = dispatch.to_callback().reform(NodesAction::Replace);
+    {
         let creds = (session.id.clone(), session.token.clone());
+        let dispatch = dispatch.clone();
         let apply = Callback::from(move |list: Vec<NodeInfo>| {
             if !list.is_empty() {
-                set_nodes.emit(list);
+                dispatch.dispatch(NodesAction::Replace(list));
             }
         });
-        use_node_poll(Some(creds), changes, apply);
+        use_node_poll(Some(creds), (*changes).clone(), apply);
     }
     let update = {
-        let (nodes, set_nodes, changes) = (nodes.clone(), set_nodes.clone(), (*changes).clone());
+        let (dispatch, changes) = (dispatch.clone(), (*changes).clone());
         Callback::from(move |node: NodeInfo| {
-            changes.set(changes.get().wrapping_add(1));
-            set_nodes.emit(replaced(&nodes, node));
+            bump(&changes);
+            dispatch.dispatch(NodesAction::Update(node));
         })
     };
     let add = {
-        let (session, set_nodes, nodes, active) = (
-            session.clone(),
-            set_nodes.clone(),
-            nodes.clone(),
-            active.clone(),
-        );
-        let (busy, error, changes) = (busy.clone(), error.clone(), (*changes).clone());
+        let (dispatch, changes, session) = (dispatch.clone(), (*changes).clone(), session.clone());
         Callback::from(move |()| {
-            let (session, set_nodes, nodes, active) = (
-                session.clone(),
-                set_nodes.clone(),
-                nodes.clone(),
-                active.clone(),
-            );
-            let (busy, error, changes) = (busy.clone(), error.clone(), changes.clone());
-            busy.set(true);
-            changes.set(changes.get().wrapping_add(1));
-            spawn_local(async move {
-                let result = node_api::add_node(&session.id, &session.token).await;
-                changes.set(changes.get().wrapping_add(1));
-                busy.set(false);
-                match result {
-                    Ok(node) => {
-                        error.set(None);
-                        active.set(node.name.clone().into());
-                        let mut list = (*nodes).clone();
-                        list.retain(|n| n.name != node.name);
-                        list.push(node);
-                        set_nodes.emit(list);
-                    }
-                    Err(err) => error.set(Some(err)),
-                }
+            let (id, token) = (session.id.clone(), session.token.clone());
+            run(&dispatch, &changes, async move {
+                node_api::add_node(&id, &token)
+                    .await
+                    .map(NodesAction::Added)
             });
         })
     };
     let remove = {
-        let (session, set_nodes, nodes, active) = (
-            session.clone(),
-            set_nodes.clone(),
-            nodes.clone(),
-            active.clone(),
-        );
-        let (busy, error, changes) = (busy.clone(), error.clone(), (*changes).clone());
+        let (dispatch, changes, session) = (dispatch.clone(), (*changes).clone(), session.clone());
         Callback::from(move |name: AttrValue| {
-            let (session, set_nodes, nodes, active) = (
-                session.clone(),
-                set_nodes.clone(),
-                nodes.clone(),
-                active.clone(),
-            );
-            let (busy, error, changes) = (busy.clone(), error.clone(), changes.clone());
-            busy.set(true);
-            changes.set(changes.get().wrapping_add(1));
-            spawn_local(async move {
-                let result = node_api::remove_node(&session.id, &session.token, &name).await;
-                changes.set(changes.get().wrapping_add(1));
-                busy.set(false);
-                match result {
-                    Ok(()) => {
-                        error.set(None);
-                        let list: Vec<NodeInfo> =
-                            nodes.iter().filter(|n| *n.name != *name).cloned().collect();
-                        if *active == name {
-                            active.set(
-                                list.first()
-                                    .map(|n| n.name.clone())
-                                    .unwrap_or_default()
-                                    .into(),
-                            );
-                        }
-                        set_nodes.emit(list);
-                    }
-                    Err(err) => error.set(Some(err)),
-                }
+            let (id, token) = (session.id.clone(), session.token.clone());
+            run(&dispatch, &changes, async move {
+                let removed = node_api::remove_node(&id, &token, &name).await;
+                removed.map(|()| NodesAction::Removed(name))
             });
         })
     };
     NodesHandle {
-        nodes: (*nodes).clone(),
-        active: (*active).clone(),
-        select,
+        nodes: state.list.clone(),
+        active: state.active.clone(),
+        select: dispatch.to_callback().reform(NodesAction::Select),
         set_nodes,
         update,
         add,
         remove,
-        busy: *busy,
-        error: (*error).clone(),
+        busy: state.busy,
+        error: state.error.clone(),
     }
+}
+
+/// The one place a node action talks to the server: marks the tabs busy (and the list changed,
+/// so a poll under way is dropped), awaits `call`, then dispatches its action or `Failed`.
+fn run(
+    dispatch: &UseReducerDispatcher<Nodes>,
+    changes: &Rc<Cell<u32>>,
+    call: impl Future<Output = Result<NodesAction, Error>> + 'static,
+) {
+    let (dispatch, changes) = (dispatch.clone(), changes.clone());
+    dispatch.dispatch(NodesAction::Busy);
+    bump(&changes);
+    spawn_local(async move {
+        let result = call.await;
+        bump(&changes);
+        dispatch.dispatch(result.unwrap_or_else(NodesAction::Failed));
+    });
 }
 
 fn remember(session: &StoredSession, list: &[NodeInfo]) {
@@ -195,83 +221,66 @@ fn remember(session: &StoredSession, list: &[NodeInfo]) {
     }
 }
 
-/// `list` with the node named like `node` replaced by it (appended when it is not there).
-pub fn replaced(list: &[NodeInfo], node: NodeInfo) -> Vec<NodeInfo> {
-    let mut out = list.to_vec();
-    match out.iter_mut().find(|n| n.name == node.name) {
-        Some(slot) => *slot = node,
-        None => out.push(node),
-    }
-    out
-}
-
-/// Every [`NODE_POLL_MS`] while the page is visible, re-reads the session's nodes and hands them
-/// to `apply`, so a node whose init died shows as stopped within seconds. A poll is dropped
-/// when `changes` moved while it was under way (a local add, remove or reset is newer).
-#[hook]
-pub fn use_node_poll(
-    creds: Option<(String, String)>,
-    changes: Rc<Cell<u32>>,
-    apply: Callback<Vec<NodeInfo>>,
-) {
-    // The latest `apply`, so the interval never calls a stale one.
-    let latest = use_mut_ref(|| apply.clone());
-    *latest.borrow_mut() = apply;
-    use_effect_with(creds, move |creds| {
-        let poll = creds.clone().map(|(id, token)| {
-            let in_flight = Rc::new(Cell::new(false));
-            Interval::new(NODE_POLL_MS, move || {
-                if page_hidden() || in_flight.replace(true) {
-                    return;
-                }
-                let (id, token, in_flight) = (id.clone(), token.clone(), in_flight.clone());
-                let (changes, latest) = (changes.clone(), latest.clone());
-                let seen = changes.get();
-                spawn_local(async move {
-                    match api::get_session(&id, &token).await {
-                        Ok(info) if changes.get() == seen => {
-                            let apply = latest.borrow().clone();
-                            apply.emit(info.nodes);
-                        }
-                        Ok(_) => {}
-                        Err(err) => log::debug!("node poll: {err}"),
-                    }
-                    in_flight.set(false);
-                });
-            })
-        });
-        move || drop(poll)
-    });
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
     use protocol::NodeStatus;
 
-    fn node(name: &str, status: NodeStatus) -> NodeInfo {
-        NodeInfo {
-            name: name.into(),
-            ip: format!("10.0.0.{}", name.len()),
-            status,
-        }
+    use super::*;
+    use crate::hooks::use_node_poll::tests::node;
+
+    fn tabs(names: &[&str], active: &str) -> Rc<Nodes> {
+        Rc::new(Nodes {
+            list: names.iter().map(|n| node(n, NodeStatus::Running)).collect(),
+            active: AttrValue::from(active.to_string()),
+            ..Nodes::default()
+        })
+    }
+
+    fn names(nodes: &Nodes) -> Vec<&str> {
+        nodes.list.iter().map(|n| n.name.as_str()).collect()
     }
 
     #[test]
-    fn a_reset_node_replaces_its_stopped_self_in_place() {
-        let list = vec![
-            node("node1", NodeStatus::Running),
-            node("node2", NodeStatus::Stopped),
-            node("node3", NodeStatus::Running),
-        ];
-        let out = replaced(&list, node("node2", NodeStatus::Running));
-        assert_eq!(out.len(), 3);
-        assert_eq!(out[1], node("node2", NodeStatus::Running));
-        assert_eq!(out[0], list[0]);
-        let out = replaced(&list[..1], node("node4", NodeStatus::Running));
+    fn an_added_node_goes_last_is_shown_and_clears_the_last_error() {
+        let busy = tabs(&["node1"], "node1").reduce(NodesAction::Busy);
+        assert!(busy.busy);
+        let failed = busy.reduce(NodesAction::Failed(Error::Network("down".into())));
+        assert_eq!((failed.busy, names(&failed)), (false, vec!["node1"]));
+        assert_eq!(failed.error, Some(Error::Network("down".into())));
+        let added = failed
+            .reduce(NodesAction::Busy)
+            .reduce(NodesAction::Added(node("node2", NodeStatus::Running)));
+        assert_eq!(names(&added), ["node1", "node2"]);
+        assert_eq!((added.active.as_str(), added.busy), ("node2", false));
+        assert_eq!(added.error, None);
+    }
+
+    #[test]
+    fn removing_the_shown_node_shows_the_first_one_left() {
+        let nodes = tabs(&["node1", "node2", "node3"], "node3");
+        let other = nodes.clone().reduce(NodesAction::Removed("node2".into()));
         assert_eq!(
-            out.iter().map(|n| n.name.as_str()).collect::<Vec<_>>(),
-            ["node1", "node4"]
+            (names(&other), other.active.as_str()),
+            (vec!["node1", "node3"], "node3")
         );
+        let shown = nodes.reduce(NodesAction::Removed("node3".into()));
+        assert_eq!(
+            (names(&shown), shown.active.as_str()),
+            (vec!["node1", "node2"], "node1")
+        );
+        let last = tabs(&["node1"], "node1").reduce(NodesAction::Removed("node1".into()));
+        assert_eq!((last.list.len(), last.active.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn select_replace_and_update_leave_busy_and_error_alone() {
+        let nodes = tabs(&["node1", "node2"], "node1").reduce(NodesAction::Busy);
+        let nodes = nodes.reduce(NodesAction::Select("node2".into()));
+        assert_eq!(nodes.active.as_str(), "node2");
+        let nodes = nodes.reduce(NodesAction::Update(node("node2", NodeStatus::Stopped)));
+        assert_eq!(nodes.list[1].status, NodeStatus::Stopped);
+        let fresh = vec![node("node1", NodeStatus::Running)];
+        let nodes = nodes.reduce(NodesAction::Replace(fresh.clone()));
+        assert_eq!((nodes.list.clone(), nodes.busy), (fresh, true));
     }
 }

@@ -8,8 +8,8 @@ use yew_router::prelude::*;
 
 use protocol::error::codes;
 
-use crate::app::Route;
 use crate::error::Error;
+use crate::routes::Route;
 use crate::services::{api, storage};
 
 /// State of the start button.

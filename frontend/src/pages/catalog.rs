@@ -5,11 +5,11 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
 use crate::error::Error;
 use crate::hooks::use_lang;
+use crate::routes::Route;
 use crate::services::lesson_logic::pick_catalog;
 use crate::services::{lesson_api, storage};
 
@@ -17,7 +17,7 @@ use crate::services::{lesson_api, storage};
 #[component]
 pub fn CatalogPage() -> Html {
     let handle = use_lang();
-    let more = handle.more();
+    let s = handle.strings();
     let all = use_state(|| None::<Result<Vec<LessonSummary>, Error>>);
     {
         let all = all.clone();
@@ -26,7 +26,7 @@ pub fn CatalogPage() -> Html {
         });
     }
     let body = match &*all {
-        None => html! { <p class="muted">{ more.loading }</p> },
+        None => html! { <p class="muted">{ s.loading }</p> },
         Some(Err(err)) => html! { <ErrorBanner error={Some(err.clone())} /> },
         Some(Ok(list)) => {
             let cards = pick_catalog(list.clone(), handle.lang.code());
@@ -41,8 +41,8 @@ pub fn CatalogPage() -> Html {
                 <LangSwitch />
             </header>
             <main class="catalog-main">
-                <h1>{ more.lessons }</h1>
-                <p class="muted">{ more.catalog_intro }</p>
+                <h1>{ s.lessons }</h1>
+                <p class="muted">{ s.catalog_intro }</p>
                 { body }
             </main>
         </div>
@@ -62,7 +62,7 @@ struct LessonCardProps {
 /// One lesson: title, summary, facts, tags and the learner's progress.
 #[component]
 fn LessonCard(props: &LessonCardProps) -> Html {
-    let more = use_lang().more();
+    let s = use_lang().strings();
     let l = &props.lesson;
     let done = storage::load_progress(&l.id).count(l.step_count);
     let pct = (done * 100).checked_div(l.step_count).unwrap_or(0);
@@ -73,9 +73,9 @@ fn LessonCard(props: &LessonCardProps) -> Html {
                 <p class="card-summary">{ l.summary.clone() }</p>
                 <p class="card-facts">
                     <span class="lang-badge">{ l.lang.to_uppercase() }</span>
-                    <span>{ format!("{} {}", l.duration_minutes, more.minutes) }</span>
-                    <span>{ format!("{} {}", l.nodes, if l.nodes == 1 { more.node } else { more.nodes }) }</span>
-                    <span class="card-progress">{ format!("{done}/{} {}", l.step_count, more.steps) }</span>
+                    <span>{ format!("{} {}", l.duration_minutes, s.minutes) }</span>
+                    <span>{ format!("{} {}", l.nodes, if l.nodes == 1 { s.node } else { s.nodes }) }</span>
+                    <span class="card-progress">{ format!("{done}/{} {}", l.step_count, s.steps) }</span>
                 </p>
                 <div class="bar" aria-hidden="true"><span style={format!("width:{pct}%")}></span></div>
                 <ul class="tags">{ for l.tags.iter().map(|t| html! { <li>{ t.clone() }</li> }) }</ul>

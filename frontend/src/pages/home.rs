@@ -4,17 +4,16 @@ use yew::prelude::*;
 
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
 use crate::hooks::{use_lang, use_start_session};
+use crate::routes::Route;
 use crate::services::storage;
 
 /// `/`
 #[component]
 pub fn HomePage() -> Html {
     let s = use_lang().strings();
-    let more = use_lang().more();
     let start = use_start_session();
     let onclick = {
         let start = start.start.clone();
@@ -25,7 +24,7 @@ pub fn HomePage() -> Html {
             <header class="topbar">
                 <span class="brand">{ "muelle" }</span>
                 <span class="spacer"></span>
-                <Link<Route> to={Route::Catalog} classes="nav">{ more.lessons }</Link<Route>>
+                <Link<Route> to={Route::Catalog} classes="nav">{ s.lessons }</Link<Route>>
                 <LangSwitch />
             </header>
             <main class="hero">
@@ -33,7 +32,7 @@ pub fn HomePage() -> Html {
                 <p class="pitch">{ s.pitch }</p>
                 if start.needs_code {
                     <label class="join-code">
-                        { more.join_code }
+                        { s.join_code }
                         <input type="text" name="join_code" autocomplete="off"
                             value={storage::load_join_code().unwrap_or_default()}
                             oninput={Callback::from(|e: InputEvent| {
@@ -46,7 +45,7 @@ pub fn HomePage() -> Html {
                     { if start.busy { s.starting } else { s.start } }
                 </button>
                 <ErrorBanner error={start.error.clone()} />
-                <Link<Route> to={Route::Catalog} classes="lessons-link">{ format!("{} →", more.lessons) }</Link<Route>>
+                <Link<Route> to={Route::Catalog} classes="lessons-link">{ format!("{} →", s.lessons) }</Link<Route>>
                 <ul class="features">
                     { for s.features.iter().map(|f| html! { <li>{ *f }</li> }) }
                 </ul>

@@ -4,7 +4,6 @@ use protocol::Lesson;
 use yew::prelude::*;
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
@@ -15,6 +14,7 @@ use crate::components::terminal_tabs::{NodeTab, TerminalTabs};
 use crate::hooks::{
     use_lang, use_lesson_session, use_lesson_text, use_progress_poll, LangHandle, LessonSession,
 };
+use crate::routes::Route;
 use crate::services::lesson_logic::{Progress, ProgressAction};
 use crate::services::storage;
 
@@ -29,7 +29,7 @@ pub struct LessonPageProps {
 #[component]
 pub fn LessonPage(props: &LessonPageProps) -> Html {
     let handle = use_lang();
-    let more = handle.more();
+    let s = handle.strings();
     let text = use_lesson_text(props.id.clone(), handle.lang);
     let ls = use_lesson_session(props.id.clone());
     let progress = use_reducer(|| storage::load_progress(&props.id));
@@ -65,9 +65,9 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
         _ => (String::new(), 0),
     };
     let article = match &text {
-        None => html! { <p class="muted">{ more.loading }</p> },
+        None => html! { <p class="muted">{ s.loading }</p> },
         Some(Err(err)) => html! { <ErrorBanner error={Some(err.clone())} /> },
-        Some(Ok(lesson)) => view_lesson(lesson, &progress, more.all_done),
+        Some(Ok(lesson)) => view_lesson(lesson, &progress, s.all_done),
     };
     let terminals = view_terminals(&ls, &ctx, &active, &handle);
     html! {
@@ -75,7 +75,7 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
             <div class="page lesson-page">
                 <header class="topbar">
                     <Link<Route> to={Route::Home} classes="brand">{ "muelle" }</Link<Route>>
-                    <Link<Route> to={Route::Catalog} classes="nav">{ more.lessons }</Link<Route>>
+                    <Link<Route> to={Route::Catalog} classes="nav">{ s.lessons }</Link<Route>>
                     <span class="lesson-name">{ title }</span>
                     if steps > 0 {
                         <span class="pill progress-pill">{ format!("{}/{steps}", progress.count(steps)) }</span>
@@ -122,7 +122,7 @@ fn view_terminals(
     active: &UseStateHandle<AttrValue>,
     lang: &LangHandle,
 ) -> Html {
-    let (s, more) = (lang.strings(), lang.more());
+    let s = lang.strings();
     match &ls.session {
         Some(session) => {
             let nodes = ls.nodes.iter().map(NodeTab::of).collect::<Vec<_>>();
@@ -142,9 +142,9 @@ fn view_terminals(
             html! {
                 <div class="lesson-start">
                     if ls.ended { <h2>{ s.session_ended }</h2> }
-                    <p class="muted">{ more.start_first }</p>
+                    <p class="muted">{ s.start_first }</p>
                     <button type="button" class="start start-lesson" {onclick} disabled={ls.busy}>
-                        { if ls.busy { s.starting } else { more.start_lesson } }
+                        { if ls.busy { s.starting } else { s.start_lesson } }
                     </button>
                     <ErrorBanner error={ls.error.clone()} />
                 </div>

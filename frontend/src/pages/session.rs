@@ -16,9 +16,9 @@ use crate::components::upload::{
 use protocol::NodeInfo;
 use yew_router::prelude::Link;
 
-use crate::app::Route;
 use crate::error::Error;
 use crate::hooks::{use_lang, use_nodes, use_start_session, NodesHandle};
+use crate::routes::Route;
 use crate::services::api;
 use crate::services::storage::{self, StoredSession};
 
@@ -33,7 +33,6 @@ pub struct SessionPageProps {
 #[component]
 pub fn SessionPage(props: &SessionPageProps) -> Html {
     let s = use_lang().strings();
-    let more = use_lang().more();
     let stored = use_state(|| storage::load_session(&props.id));
     let ended = use_state(|| false);
     let error = use_state(|| None::<Error>);
@@ -52,7 +51,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
         <div class="page session">
             <header class="topbar">
                 <Link<Route> to={Route::Home} classes="brand">{ "muelle" }</Link<Route>>
-                <Link<Route> to={Route::Catalog} classes="nav">{ more.lessons }</Link<Route>>
+                <Link<Route> to={Route::Catalog} classes="nav">{ s.lessons }</Link<Route>>
                 <span class="spacer"></span>
                 if !*ended {
                     <Countdown deadline_ms={session.deadline_ms} {on_expire} />
@@ -111,7 +110,7 @@ struct PlaygroundProps {
 /// go to the visible node.
 #[component]
 fn Playground(props: &PlaygroundProps) -> Html {
-    let more = use_lang().more();
+    let s = use_lang().strings();
     let nodes = use_nodes(&props.session);
     {
         let set = nodes.set_nodes.clone();
@@ -170,7 +169,7 @@ fn Playground(props: &PlaygroundProps) -> Html {
             <TerminalTabs session_id={id.clone()} token={token.clone()} nodes={tabs} active={nodes.active.clone()}
                           on_select={nodes.select.clone()} registry={(*registry).clone()}
                           on_remove={Some(nodes.remove.clone())} on_reset={nodes.update.clone()}>
-                { add_button(&nodes, more.add_node) }
+                { add_button(&nodes, s.add_node) }
                 <span class="spacer"></span>
                 if !nodes.active.is_empty() {
                     <NodePorts session_id={id.clone()} token={token.clone()} node={nodes.active.clone()} />
@@ -179,7 +178,7 @@ fn Playground(props: &PlaygroundProps) -> Html {
             </TerminalTabs>
             <UploadNote status={(*upload).clone()} />
             if *dragging {
-                <div class="drop-overlay">{ format!("{} {}", more.drop_here, nodes.active) }</div>
+                <div class="drop-overlay">{ format!("{} {}", s.drop_here, nodes.active) }</div>
             }
         </div>
     }
