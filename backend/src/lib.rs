@@ -1,4 +1,5 @@
 //! muelle's backend: HTTP API, sessions, terminals, lessons, images.
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod exec;

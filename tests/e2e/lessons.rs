@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use serial_test::serial;
 
-fn lessons_dir() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lessons").display().to_string()
+fn lessons_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lessons")
 }
 
 fn play(lang: &str) {
-    let args: Vec<String> = ["test", &lessons_dir(), "--lang", lang].iter().map(|s| s.to_string()).collect();
-    let code = backend::lessons::run_cli(&args).expect("lessons test could not run");
+    let args = backend::cli::TestArgs { lang: Some(lang.into()), ..backend::cli::TestArgs::new(lessons_dir()) };
+    let code = backend::lessons::test_cli::run(&args).expect("lessons test could not run");
     assert_eq!(code, 0, "a step of a {lang} lesson failed (see the ✗ lines above)");
 }
 

@@ -19,6 +19,7 @@ use anyhow::{bail, Context};
 use serde::Serialize;
 
 use super::registry::RegistryClient;
+use crate::config::registry_bin;
 
 /// Default listen address: loopback; nodes never reach it directly.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5001";
@@ -141,11 +142,6 @@ pub fn local_url(listen: &str) -> anyhow::Result<String> {
         h => h,
     };
     Ok(format!("http://{host}:{port}"))
-}
-
-/// The registry binary: `$MUELLE_REGISTRY_BIN`, else `docker-registry` from PATH.
-fn registry_bin() -> String {
-    std::env::var("MUELLE_REGISTRY_BIN").unwrap_or_else(|_| "docker-registry".to_string())
 }
 
 /// Makes sure a registry answers for `listen`. Returns `None` when one already did, or the

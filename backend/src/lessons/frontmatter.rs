@@ -13,7 +13,7 @@ pub const KEYS: [&str; 8] = [
 ];
 
 /// Most nodes a session can have.
-pub const MAX_NODES: u8 = 5;
+pub const MAX_NODES: u8 = protocol::MAX_NODES_PER_SESSION;
 
 /// Parses the YAML text whose first line is line `first` of the file (the opening `---` is
 /// `first - 1`). Problems go to `diags`; `None` when a required value is missing or unusable.

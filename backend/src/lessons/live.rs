@@ -31,13 +31,15 @@ impl LiveLessons {
     }
 
     /// The shared instance for `dir`: loaded, linted (problems logged) and watched on first use.
-    pub fn for_dir(dir: &Path) -> Arc<LiveLessons> {
+    /// Images are checked against the catalog of `images_dir` (`MUELLE_IMAGES_DIR`) or the
+    /// installation's.
+    pub fn for_dir(dir: &Path, images_dir: Option<&Path>) -> Arc<LiveLessons> {
         static ALL: OnceLock<Mutex<HashMap<PathBuf, Arc<LiveLessons>>>> = OnceLock::new();
         let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
         let mut all = ALL.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
         all.entry(key)
             .or_insert_with(|| {
-                let store = LessonStore::open(dir, catalog_beside(dir));
+                let store = LessonStore::open(dir, installed_catalog(images_dir));
                 let _watcher = store.watch(WATCH_EVERY);
                 tracing::info!(dir = %dir.display(), lessons = store.list().len(), "lessons loaded");
                 Arc::new(LiveLessons::new(store))
@@ -66,11 +68,10 @@ impl LiveLessons {
     }
 }
 
-/// `images/catalog.yaml` beside the lessons directory; without one, image names go unchecked
-/// (logged), so a misplaced catalog does not hide every lesson.
-pub fn catalog_beside(dir: &Path) -> SharedCatalog {
-    let path = dir.parent().unwrap_or(Path::new(".")).join("images/catalog.yaml");
-    match Catalog::load(&path) {
+/// The catalog of `images_dir`, else the installation's ([`crate::images::find_catalog`]); without
+/// one, image names go unchecked (logged), so a misplaced catalog does not hide every lesson.
+pub fn installed_catalog(images_dir: Option<&Path>) -> SharedCatalog {
+    match crate::images::find_catalog(images_dir).and_then(Catalog::load) {
         Ok(c) => Arc::new(c),
         Err(err) => {
             tracing::warn!(err = %format!("{err:#}"), "no image catalog: lesson images are not checked");
@@ -106,17 +107,16 @@ mod tests {
     #[test]
     fn one_instance_per_directory() {
         let dir = tempfile::tempdir().unwrap();
-        let a = LiveLessons::for_dir(dir.path());
-        let b = LiveLessons::for_dir(&dir.path().join("."));
+        let a = LiveLessons::for_dir(dir.path(), None);
+        let b = LiveLessons::for_dir(&dir.path().join("."), None);
         assert!(Arc::ptr_eq(&a, &b));
         let other = tempfile::tempdir().unwrap();
-        assert!(!Arc::ptr_eq(&a, &LiveLessons::for_dir(other.path())));
+        assert!(!Arc::ptr_eq(&a, &LiveLessons::for_dir(other.path(), None)));
     }
 
     #[test]
-    fn the_shipped_catalog_is_found_beside_the_lessons() {
-        let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lessons");
-        let c = catalog_beside(&lessons);
+    fn the_installed_catalog_is_found() {
+        let c = installed_catalog(None);
         assert!(c.contains("busybox:latest"));
         assert!(!c.contains("alpine:latest"));
     }

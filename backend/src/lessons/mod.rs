@@ -18,47 +18,30 @@ pub mod store;
 pub mod test_cli;
 pub mod test_net;
 
-use std::path::{Path, PathBuf};
-
 use crate::images::Catalog;
 
 pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};
 pub use store::LessonStore;
 
-const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)
-       muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]   (root; real nodes)";
+use crate::cli::{LessonsCommand, LintArgs};
 
-/// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
-pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
-    match args.first().map(String::as_str) {
-        Some("lint") => lint_cli(&args[1..]),
-        Some("test") => test_cli::run(&args[1..]),
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            Ok(0)
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            Ok(2)
-        }
+/// `muelle lessons ...`; returns the exit code.
+pub fn run_cli(command: LessonsCommand) -> anyhow::Result<i32> {
+    match command {
+        LessonsCommand::Lint(args) => lint_cli(&args),
+        LessonsCommand::Test(args) => test_cli::run(&args),
     }
 }
 
-fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
-    let mut dir = PathBuf::from("lessons");
-    let mut catalog: Option<PathBuf> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--catalog" => catalog = Some(it.next().ok_or_else(|| anyhow::anyhow!(USAGE))?.into()),
-            s if s.starts_with('-') => anyhow::bail!("unknown option `{s}`\n{USAGE}"),
-            s => dir = s.into(),
-        }
+fn lint_cli(args: &LintArgs) -> anyhow::Result<i32> {
+    let path = &args.path;
+    let images = Catalog::load(args.catalog.path()?)?;
+    let (results, cross) = dir::lint_dir(path, &images)
+        .map_err(|e| anyhow::anyhow!("cannot read lessons at {}: {e}", path.display()))?;
+    if results.is_empty() {
+        anyhow::bail!("no lesson files at {} (expected <lang>/NN-slug.md below it, or one file)", path.display());
     }
-    let images = load_images(&dir, catalog.as_deref())?;
-    let (results, cross) = dir::lint_dir(&dir, &images)
-        .map_err(|e| anyhow::anyhow!("cannot read lessons directory {}: {e}", dir.display()))?;
     let mut problems: Vec<&Problem> = results
         .iter()
         .flat_map(|r| &r.problems)
@@ -78,16 +61,4 @@ fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
         problems.len()
     );
     Ok(if problems.is_empty() { 0 } else { 1 })
-}
-
-/// The catalog named by `--catalog`, else `images/catalog.yaml` beside the lessons directory.
-fn load_images(dir: &Path, explicit: Option<&Path>) -> anyhow::Result<Catalog> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => dir
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("images/catalog.yaml"),
-    };
-    Catalog::load(&path)
 }

@@ -58,7 +58,7 @@ impl LangQuery {
 /// The lesson routes (relative to `/api`), with their own state, for any outer state.
 pub fn router<S: Clone + Send + Sync + 'static>(app: &AppState) -> Router<S> {
     let state = LessonsState {
-        live: LiveLessons::for_dir(&app.config.lessons_dir),
+        live: LiveLessons::for_dir(&app.config.lessons_dir, app.config.images_dir.as_deref()),
         sessions: app.sessions.clone(),
         provider: app.provider.clone(),
         limits: app.limits.clone(),
@@ -76,7 +76,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(app: &AppState) -> Router<S> {
 
 /// The session a lesson gets: its node count, and its duration as the lifetime.
 pub fn lesson_session(config: &Config, lesson: &str) -> Result<NewSession, LessonError> {
-    let live = LiveLessons::for_dir(&config.lessons_dir);
+    let live = LiveLessons::for_dir(&config.lessons_dir, config.images_dir.as_deref());
     let summary = live
         .store
         .resolve_lang(lesson, DEFAULT_LANG)
