@@ -21,7 +21,7 @@ use crate::config::{self, DEFAULT_DATA_DIR};
 )]
 pub struct Cli {
     /// Log format on stderr (text has colours only on a terminal)
-    #[arg(long, global = true, env = "MUELLE_LOG_FORMAT", value_name = "FORMAT", default_value = "text")]
+    #[arg(long, global = true, env = "MUELLE_LOG_FORMAT", value_name = "FORMAT", default_value = "text", ignore_case = true)]
     pub log_format: LogFormat,
     /// What to do [default: serve]
     #[command(subcommand)]

@@ -25,7 +25,18 @@ fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
+/// An empty `MUELLE_*` variable counts as unset, as it did before the options read them (scripts
+/// export `X=${X:-}`); clap would take it as an empty value. Runs before any thread starts.
+fn drop_empty_variables() {
+    for (key, value) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("MUELLE_") && value.is_empty() {
+            std::env::remove_var(key);
+        }
+    }
+}
+
 fn main() -> ExitCode {
+    drop_empty_variables();
     let matches = Cli::command().get_matches();
     let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,

@@ -73,6 +73,9 @@ fn variables_and_flags_reach_the_configuration() {
         assert_eq!(out.status.code(), Some(1), "{args:?} {env:?}: {}", text(&out));
         assert!(text(&out).contains("invalid MUELLE_MAX_NODES=\"lots\""), "{args:?} {env:?}: {}", text(&out));
     }
+    // An empty variable is unset (its default applies), as scripts export `X=${X:-}`.
+    let out = muelle(&["lessons", "lint"], &[("MUELLE_LESSONS_DIR", ""), ("MUELLE_LOG_FORMAT", ""), ("MUELLE_IMAGES_DIR", "")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let out = muelle(&["serve", "--max-nodes-per-session", "6"], &[]);
     assert!(text(&out).contains("MUELLE_MAX_NODES_PER_SESSION must be 1..=5"), "{}", text(&out));
     // `images list` shows where the node rootfs lives: under the data directory it was given.
