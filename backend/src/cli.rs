@@ -382,6 +382,25 @@ mod tests {
     }
 
     #[test]
+    fn every_variable_the_config_reads_is_a_serve_option() {
+        // A variable Config reads but `serve` lacks would work for bare `muelle` and be ignored by
+        // `muelle serve`, and be missing from --help and README.md.
+        let asked = std::sync::Mutex::new(Vec::new());
+        config::Config::from_lookup(|key| {
+            asked.lock().unwrap().push(key.to_string());
+            None
+        })
+        .unwrap();
+        let cli = Cli::command();
+        let serve = cli.find_subcommand("serve").unwrap();
+        let asked = asked.into_inner().unwrap();
+        assert!(asked.len() > 30, "{asked:?}");
+        for key in asked {
+            assert!(serve.get_arguments().any(|a| a.get_env() == Some(OsStr::new(&key))), "{key} has no `muelle serve` option");
+        }
+    }
+
+    #[test]
     fn serve_flags_reach_the_config() {
         let cli = Cli::command();
         let m = cli.clone().try_get_matches_from(["muelle", "serve", "--bind", "127.0.0.1:9100", "--max-nodes", "7", "--sandbox", "fake"]).unwrap();
