@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts muelle on http://localhost:8080: installs what is missing, builds, then serves.
-# Environment: every MUELLE_* variable of backend/src/config.rs (e.g. MUELLE_BIND, MUELLE_SESSION_TTL_SECS).
+# Environment: every MUELLE_* variable of README.md's Configuration table / `muelle serve --help` (e.g. MUELLE_BIND).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

@@ -27,45 +27,16 @@ impl FromStr for SandboxKind {
     }
 }
 
+/// The default state directory (`MUELLE_DATA_DIR`).
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/muelle";
+
 /// Server configuration. Build it with [`Config::from_env`]; tests build it literally
 /// (`Config { bind: "127.0.0.1:0".parse()?, data_dir, ..Config::default() }`).
 ///
-/// Environment variables (all optional, defaults in brackets):
-/// - `MUELLE_BIND` — listen address [`0.0.0.0:8080`]
-/// - `MUELLE_DATA_DIR` — state directory; holds `muelle.db` [`/var/lib/muelle`]
-/// - `MUELLE_STATIC_DIR` — built frontend, served with an SPA fallback to `index.html` [`frontend/dist`]
-/// - `MUELLE_LESSONS_DIR` — lesson markdown files [`lessons`]
-/// - `MUELLE_SESSION_TTL_SECS` — session lifetime [`3600`]
-/// - `MUELLE_MAX_NODES` — live nodes on this machine, all sessions together [`200`]
-/// - `MUELLE_MAX_NODES_PER_SESSION` — nodes one session may hold [`5`]
-/// - `MUELLE_EXEC_TIMEOUT_SECS` — default time limit of an exec [`30`]
-/// - `MUELLE_EXPIRY_INTERVAL_SECS` — how often expired sessions are looked for [`5`]
-/// - `MUELLE_FLOW_WINDOW_BYTES` — terminal output sent ahead of the client's acks [`1048576`]
-/// - `MUELLE_NODE_MEMORY_MB` — memory limit of each node (its dockerd and containers) [`2048`]
-/// - `MUELLE_NODE_CPUS_MILLI` — CPU limit of each node in thousandths of a core [`1000`]
-/// - `MUELLE_NODE_PIDS` — process limit of each node [`2048`]
-/// - `MUELLE_NODE_DISK_MB` — disk of each node (writable root + /var/lib/docker), a sparse image; 0 = no limit [`10240`]
-/// - `MUELLE_DB` — the SQLite file [`$MUELLE_DATA_DIR/muelle.db`]
-/// - `MUELLE_POOL_SIZE` — warm nodes kept ready (dockerd running) for instant starts [`2`]
-/// - `MUELLE_REGISTRY_LISTEN` — where the local registry listens; loopback only, `muelle images build` pushes there [`127.0.0.1:5001`]
-/// - `MUELLE_REGISTRY_FRONT` — the read-only front nodes pull through (an address the backend adds to the host's lo) [`10.99.0.1:5000`]
-/// - `MUELLE_PORTS_DOMAIN` — port links open at `http://<port>-<node>-<session>.<domain>`; set it to a wildcard DNS name for LAN use (e.g. `ports.school.lan`) [`localhost`]
-/// - `MUELLE_EGRESS` — what nodes reach beyond their session and the host's registry: `internet` (NAT out, but no link-local, private, CGNAT or benchmark range: not the school's LAN nor the host's other networks) or `none` (nothing forwarded out) [`internet`]
-/// - `MUELLE_SANDBOX` — `real` or `fake` (`fake` runs host shells: dev/tests only) [`real`]
-/// - `MUELLE_MAX_CONNECTIONS` — open HTTP connections (terminals included); more wait briefly, then are closed [`4096`]
-/// - `MUELLE_HEADER_TIMEOUT_SECS` — time to send a request's headers, and idle time of a kept-alive connection [`10`]
-/// - `MUELLE_MAX_EXECS_PER_SESSION` — commands (exec, upload, checks) one session runs at once; 429 beyond [`8`]
-/// - `MUELLE_MAX_TERMINALS_PER_SESSION` — terminal sockets open per session [`20`]
-/// - `MUELLE_MAX_TERMINALS_PER_ADDR` — terminal sockets open per client address (a class behind one NAT shares one) [`300`]
-/// - `MUELLE_SESSION_RATE` — sessions one client address may create per minute, 0 = no limit [`60`]
-/// - `MUELLE_SESSION_BURST` — sessions one address may create at once before the rate applies [`60`]
-/// - `MUELLE_JOIN_CODE` — when set, starting a session needs this code (the start page asks for it) [none]
-/// - `MUELLE_ALLOWED_ORIGINS` — comma-separated origins (`https://muelle.school.lan`) allowed to start sessions besides the server's own [none]
-/// - `MUELLE_ALLOWED_HOSTS` — comma-separated `Host` names the app answers (`*.example.org` allowed); others get 421 [any]
-/// - `MUELLE_TLS_CERT`, `MUELLE_TLS_KEY` — PEM certificate chain and key: the server speaks HTTPS only [none: HTTP]
-/// - `MUELLE_DISK_RESERVE_MB` — free space kept on the data directory's filesystem; no new nodes below it [`2048`]
-/// - `MUELLE_LOG_FORMAT` — `json` for JSON logs (read by `main`) [text]
-/// - `RUST_LOG` — tracing filter [`backend=info,sandbox=info,tower_http=info`]
+/// Every variable, its option of `muelle serve` and its default are defined once, in
+/// [`crate::cli::ServeArgs`] (`muelle serve --help`, README.md's table); this type parses and
+/// checks them. `MUELLE_LOG_FORMAT` and `RUST_LOG` are read by `main`, `MUELLE_REGISTRY_BIN` by
+/// [`registry_bin`].
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Listen address.
@@ -108,6 +79,11 @@ pub struct Config {
     pub limits: ServerLimits,
     /// PEM certificate chain and key for built-in TLS (both or neither).
     pub tls: Option<(PathBuf, PathBuf)>,
+    /// Directory of the image catalog (`MUELLE_IMAGES_DIR`); `None`: the installation's
+    /// (see [`crate::images::find_catalog`]).
+    pub images_dir: Option<PathBuf>,
+    /// The `sandbox-init` helper (`MUELLE_SANDBOX_INIT`); `None`: beside the running binary.
+    pub sandbox_init: Option<PathBuf>,
 }
 
 /// What the HTTP server admits: connections, concurrent work per session, session creation.
@@ -213,12 +189,12 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from(([0, 0, 0, 0], 8080)),
-            data_dir: PathBuf::from("/var/lib/muelle"),
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
             static_dir: PathBuf::from("frontend/dist"),
             lessons_dir: PathBuf::from("lessons"),
             session_ttl: Duration::from_secs(3600),
             max_nodes: 200,
-            max_nodes_per_session: 5,
+            max_nodes_per_session: protocol::MAX_NODES_PER_SESSION,
             exec_timeout: Duration::from_secs(30),
             expiry_interval: Duration::from_secs(5),
             flow_window_bytes: protocol::terminal::FLOW_WINDOW_BYTES,
@@ -232,6 +208,8 @@ impl Default for Config {
             db_file: None,
             limits: ServerLimits::default(),
             tls: None,
+            images_dir: None,
+            sandbox_init: None,
         }
     }
 }
@@ -280,14 +258,16 @@ impl Config {
                 (None, None) => None,
                 _ => bail!("MUELLE_TLS_CERT and MUELLE_TLS_KEY go together: set both or neither"),
             },
+            images_dir: get("MUELLE_IMAGES_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
+            sandbox_init: get("MUELLE_SANDBOX_INIT").filter(|d| !d.is_empty()).map(PathBuf::from),
         };
         config.validate()?;
         Ok(config)
     }
 
     fn validate(&self) -> anyhow::Result<()> {
-        if !(1..=5).contains(&self.max_nodes_per_session) {
-            bail!("MUELLE_MAX_NODES_PER_SESSION must be 1..=5");
+        if !(1..=protocol::MAX_NODES_PER_SESSION).contains(&self.max_nodes_per_session) {
+            bail!("MUELLE_MAX_NODES_PER_SESSION must be 1..={}", protocol::MAX_NODES_PER_SESSION);
         }
         if self.session_ttl.is_zero() || self.expiry_interval.is_zero() {
             bail!("MUELLE_SESSION_TTL_SECS and MUELLE_EXPIRY_INTERVAL_SECS must be positive");
@@ -314,6 +294,12 @@ impl Config {
     pub fn db_path(&self) -> PathBuf {
         self.db_file.clone().unwrap_or_else(|| self.data_dir.join("muelle.db"))
     }
+}
+
+/// The registry binary: `MUELLE_REGISTRY_BIN`, else `docker-registry` from PATH. Read here, not in
+/// [`Config`], because `muelle images` starts the registry without a server configuration.
+pub fn registry_bin() -> String {
+    std::env::var("MUELLE_REGISTRY_BIN").ok().filter(|b| !b.is_empty()).unwrap_or_else(|| "docker-registry".to_string())
 }
 
 fn parse<T>(get: &impl Fn(&str) -> Option<String>, key: &str) -> anyhow::Result<Option<T>>

@@ -1,6 +1,7 @@
-//! `muelle lessons ...`, and its `test [DIR|FILE] [--lang es|en] [--catalog FILE]`: lints the
-//! lessons, then plays each one on real nodes (see [`crate::player::runner`]) and prints a line per step
-//! and a summary.
+//! `muelle lessons lint|test ...` (options in [`crate::cli::LessonsCommand`]). `test [PATH]
+//! [--lang L] [-v] [--step N] [--keep]` lints the lessons, then plays each one on real nodes
+//! (see [`crate::player::runner`]) and prints a line per step and a summary on stdout; logs go to
+//! stderr.
 //!
 //! It starts its own backend in this process ([`crate::server::Role::LessonTest`]): over
 //! `<data dir>/lessons-test.db`, so it never adopts or sweeps a server's sessions, with its
@@ -13,85 +14,67 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
+use crate::cli::{LessonsCommand, LintArgs, TestArgs};
 use crate::config::{Config, SandboxKind};
-use crate::lessons::catalog::catalog_beside;
-use crate::lessons::dir::{check_file, lesson_files};
-use crate::lessons::model::ParsedLesson;
+use crate::images::Catalog;
+use crate::lessons::dir::{self, check_file, lesson_files_under};
+use crate::lessons::model::{ParsedLesson, Problem};
 use crate::lessons::store::SharedCatalog;
-use crate::lessons::{lint_cli, USAGE as LESSONS_USAGE};
-use crate::player::runner::{LessonOutcome, Runner};
+use crate::player::runner::{LessonOutcome, PlayOptions, Runner};
 use crate::provider::top_down::flip;
 use crate::provider::SessionNet;
 use crate::server::{Backend, Role};
 
-/// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
-pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
-    match args.first().map(String::as_str) {
-        Some("lint") => lint_cli(&args[1..]),
-        Some("test") => run(&args[1..]),
-        Some("-h" | "--help") => {
-            println!("{LESSONS_USAGE}");
-            Ok(0)
-        }
-        _ => {
-            eprintln!("{LESSONS_USAGE}");
-            Ok(2)
-        }
+/// `muelle lessons ...`; returns the exit code.
+pub fn run_cli(command: LessonsCommand) -> anyhow::Result<i32> {
+    match command {
+        LessonsCommand::Lint(args) => lint_cli(&args),
+        LessonsCommand::Test(args) => run(&args),
     }
 }
 
-/// Usage line of `lessons test`.
-pub const USAGE: &str = "usage: muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]";
-
-/// Parsed arguments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TestArgs {
-    /// A lessons directory or one lesson file.
-    pub target: PathBuf,
-    /// Only this language.
-    pub lang: Option<String>,
-    /// The image catalog, if not beside the lessons directory.
-    pub catalog: Option<PathBuf>,
-}
-
-/// Parses the words after `test`.
-pub fn parse_args(args: &[String]) -> anyhow::Result<TestArgs> {
-    let mut out = TestArgs { target: PathBuf::from("lessons"), lang: None, catalog: None };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--lang" => {
-                let lang = it.next().context(USAGE)?;
-                if lang.len() != 2 || !lang.bytes().all(|b| b.is_ascii_lowercase()) {
-                    bail!("--lang takes a two-letter code, not {lang:?}\n{USAGE}");
-                }
-                out.lang = Some(lang.clone());
-            }
-            "--catalog" => out.catalog = Some(it.next().context(USAGE)?.into()),
-            s if s.starts_with('-') => bail!("unknown option `{s}`\n{USAGE}"),
-            s => out.target = s.into(),
-        }
+/// `muelle lessons lint [PATH]`: every problem as `file:line: message`, then a summary.
+fn lint_cli(args: &LintArgs) -> anyhow::Result<i32> {
+    let path = &args.path;
+    let images = Catalog::load(args.catalog.path()?)?;
+    let (results, cross) = dir::lint_dir(path, &images)
+        .map_err(|e| anyhow::anyhow!("cannot read lessons at {}: {e}", path.display()))?;
+    if results.is_empty() {
+        bail!("no lesson files at {} (expected <lang>/NN-slug.md below it, or one file)", path.display());
     }
-    Ok(out)
+    let mut problems: Vec<&Problem> = results.iter().flat_map(|r| &r.problems).chain(&cross).collect();
+    problems.sort();
+    for p in &problems {
+        println!("{p}");
+    }
+    let ok = results.iter().filter(|r| dir::servable(r, &cross).is_some()).count();
+    println!("{} file(s), {ok} lesson(s) ok, {} problem(s)", results.len(), problems.len());
+    Ok(if problems.is_empty() { 0 } else { 1 })
 }
 
-/// The lesson files to play (sorted), and the lessons directory they belong to.
-pub fn select_files(args: &TestArgs) -> anyhow::Result<(Vec<PathBuf>, PathBuf)> {
-    let t = &args.target;
-    let (files, dir) = if t.is_file() {
-        let dir = t.parent().and_then(Path::parent).unwrap_or(Path::new(".")).to_path_buf();
-        (vec![t.clone()], dir)
-    } else {
-        let files = lesson_files(t).with_context(|| format!("cannot read lessons directory {}", t.display()))?;
-        (files, t.clone())
-    };
+/// The lesson files to play (sorted): the file `args.path` names or every lesson file below it.
+pub fn select_files(args: &TestArgs) -> anyhow::Result<Vec<PathBuf>> {
+    let t = &args.path;
+    let files = lesson_files_under(t).with_context(|| format!("cannot read lessons at {}", t.display()))?;
     let lang_of = |p: &PathBuf| p.parent().and_then(|d| d.file_name()).map(|n| n.to_string_lossy().into_owned());
     let files: Vec<PathBuf> =
         files.into_iter().filter(|p| args.lang.is_none() || lang_of(p) == args.lang).collect();
     if files.is_empty() {
-        bail!("no lesson files in {}", t.display());
+        bail!("no lesson files at {} (expected <lang>/NN-slug.md below it, or one file)", t.display());
     }
-    Ok((files, dir))
+    Ok(files)
+}
+
+/// The lessons directory `path` belongs to: itself, or above a `<lang>/` directory or file.
+fn lessons_dir(path: &Path) -> PathBuf {
+    let is_lang = |p: &Path| p.file_name().is_some_and(|n| n.len() == 2);
+    if path.is_file() {
+        path.parent().and_then(Path::parent).unwrap_or(Path::new(".")).to_path_buf()
+    } else if is_lang(path) {
+        path.parent().unwrap_or(Path::new(".")).to_path_buf()
+    } else {
+        path.to_path_buf()
+    }
 }
 
 /// `es/01-primeros-contenedores.md` for `<dir>/es/01-primeros-contenedores.md`.
@@ -104,37 +87,42 @@ fn label(path: &Path) -> String {
 }
 
 /// Runs `lessons test`; returns the exit code (1 if any step or lint failed).
-pub fn run(args: &[String]) -> anyhow::Result<i32> {
-    let args = parse_args(args)?;
-    let (files, dir) = select_files(&args)?;
+pub fn run(args: &TestArgs) -> anyhow::Result<i32> {
+    let files = select_files(args)?;
     if !nix::unistd::getuid().is_root() {
         bail!("muelle lessons test starts real nodes: run it as root");
     }
-    let images: SharedCatalog = match &args.catalog {
-        Some(p) => Arc::new(crate::images::Catalog::load(p)?),
-        None => catalog_beside(&dir),
-    };
+    let images: SharedCatalog = Arc::new(crate::images::Catalog::load(args.catalog.path()?)?);
     let mut lessons = Vec::new();
-    let mut lint_failed = false;
+    let mut lint_failed = 0;
     for f in &files {
         let r = check_file(f, images.as_ref());
         match (r.lesson, r.problems.is_empty()) {
             (Some(l), true) => lessons.push((label(f), l)),
             (_, _) => {
-                lint_failed = true;
+                lint_failed += 1;
                 println!("✗ {} does not pass lint:", label(f));
                 r.problems.iter().for_each(|p| println!("    | {p}"));
             }
         }
     }
-    let outcomes = tokio::runtime::Runtime::new()?.block_on(play_all(&dir, &lessons))?;
-    Ok(i32::from(!summarize(&outcomes) || lint_failed))
+    if lessons.is_empty() {
+        println!("{lint_failed} file(s) fail lint (see above; `muelle lessons lint` lists every problem): nothing played");
+        return Ok(1);
+    }
+    let options = PlayOptions { verbose: args.verbose, step: args.step.map(|n| n as usize), keep: args.keep };
+    let outcomes = tokio::runtime::Runtime::new()?.block_on(play_all(&lessons_dir(&args.path), &lessons, options))?;
+    let passed = summarize(&outcomes);
+    if lint_failed > 0 {
+        println!("{lint_failed} file(s) fail lint and were not played");
+    }
+    Ok(i32::from(!passed || lint_failed > 0))
 }
 
-async fn play_all(dir: &Path, lessons: &[(String, ParsedLesson)]) -> anyhow::Result<Vec<LessonOutcome>> {
+async fn play_all(dir: &Path, lessons: &[(String, ParsedLesson)], options: PlayOptions) -> anyhow::Result<Vec<LessonOutcome>> {
     let config = Config { sandbox: SandboxKind::Real, lessons_dir: dir.to_path_buf(), ..Config::from_env()? };
     let backend = Backend::start(config, Role::LessonTest).await?;
-    let runner = Runner { sessions: backend.state.sessions.clone(), provider: backend.state.provider.clone() };
+    let runner = Runner { sessions: backend.state.sessions.clone(), provider: backend.state.provider.clone(), options };
     let mut out = Vec::new();
     for (label, lesson) in lessons {
         wait_for_network(BRIDGE_WAIT).await?;
@@ -188,33 +176,25 @@ fn summarize(outcomes: &[LessonOutcome]) -> bool {
 mod tests {
     use super::*;
 
-    fn words(w: &[&str]) -> Vec<String> {
-        w.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn arguments() {
-        let a = parse_args(&words(&["x/lessons", "--lang", "es"])).unwrap();
-        assert_eq!((a.target, a.lang), (PathBuf::from("x/lessons"), Some("es".into())));
-        assert_eq!(parse_args(&[]).unwrap().target, PathBuf::from("lessons"));
-        assert!(parse_args(&words(&["--lang", "spanish"])).is_err());
-        assert!(parse_args(&words(&["--lang"])).is_err());
-        assert!(parse_args(&words(&["--bogus"])).is_err());
-    }
-
     #[test]
     fn files_by_directory_file_and_language() {
         let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lessons");
-        let all = TestArgs { target: lessons.clone(), lang: None, catalog: None };
-        let (files, dir) = select_files(&all).unwrap();
-        assert_eq!((files.len(), dir), (6, lessons.clone()));
+        let all = TestArgs::new(&lessons);
+        let count = |lang: &str| std::fs::read_dir(lessons.join(lang)).unwrap().filter(|e| e.as_ref().unwrap().path().extension().is_some_and(|x| x == "md")).count();
+        let (n_es, n_en) = (count("es"), count("en"));
+        assert!(n_es >= 3 && n_en >= 3);
+        assert_eq!(select_files(&all).unwrap().len(), n_es + n_en);
         let es = TestArgs { lang: Some("es".into()), ..all.clone() };
-        let (files, _) = select_files(&es).unwrap();
+        let files = select_files(&es).unwrap();
         assert_eq!(label(&files[0]), "es/01-primeros-contenedores.md");
-        assert_eq!(files.len(), 3);
-        let one = TestArgs { target: files[1].clone(), lang: None, catalog: None };
-        let (files, dir) = select_files(&one).unwrap();
-        assert_eq!((files.len(), std::fs::canonicalize(dir).unwrap()), (1, std::fs::canonicalize(&lessons).unwrap()));
+        assert_eq!(files.len(), n_es);
+        assert_eq!(select_files(&TestArgs::new(&files[1])).unwrap(), [files[1].clone()]);
+        // A language directory, and the repository above the lessons directory: any depth.
+        assert_eq!(select_files(&TestArgs::new(lessons.join("es"))).unwrap(), files);
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let below_root = select_files(&TestArgs::new(root)).unwrap();
+        assert_eq!(below_root.iter().filter(|f| f.starts_with(&lessons)).count(), n_es + n_en);
+        assert!(below_root.iter().all(|f| !f.ends_with("README.md")), "{below_root:?}");
         let none = TestArgs { lang: Some("fr".into()), ..all };
         assert!(select_files(&none).is_err());
     }

@@ -4,10 +4,12 @@
 //! circle): `lessons_cli` (`muelle lessons`) → `server` (the start path, the router) → `routes`
 //! → `state` → `player` (lessons played on nodes) → `sessions` → `provider` → `config`;
 //! `lessons` (the format) and `images` are leaves.
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod exec;
 pub mod images;
+pub mod images_cli;
 pub mod lessons;
 pub mod lessons_cli;
 pub mod limits;

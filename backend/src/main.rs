@@ -1,21 +1,23 @@
-//! The `muelle` command: `serve` (default), `images …`, `lessons …`.
+//! The `muelle` command: `serve` (default), `images …`, `lessons …` (see [`backend::cli`]).
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
+use backend::cli::{Cli, Command, LogFormat};
+use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: muelle [serve] | muelle images build|list|registry [...] | muelle lessons lint|test [...]";
-
-fn init_tracing() {
+/// Logs go to stderr, so a command's own output (stdout) can be piped; colours only on a terminal.
+fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("backend=info,sandbox=info,tower_http=info"));
     let registry = tracing_subscriber::registry().with(filter);
-    if std::env::var("MUELLE_LOG_FORMAT").as_deref() == Ok("json") {
-        registry.with(tracing_subscriber::fmt::layer().json()).init();
-    } else {
-        registry.with(tracing_subscriber::fmt::layer()).init();
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => registry.with(layer.json()).init(),
+        LogFormat::Text => registry.with(layer.with_ansi(std::io::stderr().is_terminal())).init(),
     }
 }
 
@@ -23,21 +25,29 @@ fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
+/// An empty `MUELLE_*` variable counts as unset, as it did before the options read them (scripts
+/// export `X=${X:-}`); clap would take it as an empty value. Runs before any thread starts.
+fn drop_empty_variables() {
+    for (key, value) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("MUELLE_") && value.is_empty() {
+            std::env::remove_var(key);
+        }
+    }
+}
+
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    init_tracing();
-    let result = match args.first().map(String::as_str) {
-        None | Some("serve") => serve(),
-        Some("images") => backend::images::run_cli(&args[1..]),
-        Some("lessons") => backend::lessons_cli::run_cli(&args[1..]),
-        Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
-            Ok(0)
-        }
-        Some(other) => {
-            eprintln!("muelle: unknown command {other:?}\n{USAGE}");
-            Ok(2)
-        }
+    drop_empty_variables();
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    init_tracing(cli.log_format);
+    let result = match cli.command {
+        None => serve(None),
+        Some(Command::Serve(_)) => serve(matches.subcommand_matches("serve")),
+        Some(Command::Images(c)) => backend::images_cli::run_cli(c),
+        Some(Command::Lessons(c)) => backend::lessons_cli::run_cli(c),
     };
     match result {
         Ok(code) => exit(code),
@@ -48,8 +58,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve() -> anyhow::Result<i32> {
-    let config = backend::config::Config::from_env()?;
+fn serve(matches: Option<&clap::ArgMatches>) -> anyhow::Result<i32> {
+    let config = backend::cli::serve_config(matches)?;
     tokio::runtime::Runtime::new()?.block_on(backend::run(config))?;
     Ok(0)
 }

@@ -70,7 +70,7 @@ impl Backend {
         let config = Arc::new(config);
         if config.sandbox == SandboxKind::Real {
             // It keeps running across backend restarts, like the nodes.
-            crate::images::registry_service::ensure_registry(&config.data_dir, &config.registry_listen)
+            crate::images::registry_service::ensure_registry(&crate::config::registry_bin(), &config.data_dir, &config.registry_listen)
                 .await
                 .context("starting the local registry")?;
         }

@@ -30,7 +30,7 @@ impl AppState {
     /// The state of an app over `sessions`, with fresh limits from `config` and the lessons of
     /// `config.lessons_dir` (loaded now, then watched).
     pub fn new(config: Arc<Config>, sessions: Arc<SessionRegistry>, provider: Arc<dyn SandboxProvider>) -> Self {
-        let lessons = Arc::new(LiveLessons::open(&config.lessons_dir));
+        let lessons = Arc::new(LiveLessons::open(&config.lessons_dir, config.images_dir.as_deref()));
         let limits = Arc::new(Limits::new(&config));
         Self { config, sessions, provider, limits, lessons }
     }

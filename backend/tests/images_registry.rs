@@ -92,12 +92,12 @@ async fn push_then_read_back_from_a_real_registry() {
     );
     let dir = tempfile::tempdir().unwrap();
     let listen = format!("127.0.0.1:{}", free_port());
-    let child = ensure_registry(dir.path(), &listen)
+    let child = ensure_registry(&backend::config::registry_bin(), dir.path(), &listen)
         .await
         .expect("registry starts");
     let _registry = KillOnDrop(child.expect("nothing was listening on the free port"));
     assert!(
-        ensure_registry(dir.path(), &listen)
+        ensure_registry(&backend::config::registry_bin(), dir.path(), &listen)
             .await
             .unwrap()
             .is_none(),

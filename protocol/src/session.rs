@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Most nodes one session may hold (the server's `MUELLE_MAX_NODES_PER_SESSION` may lower it).
+pub const MAX_NODES_PER_SESSION: u8 = 5;
+
 /// Lifecycle of one node, as the API reports it.
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

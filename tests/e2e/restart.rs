@@ -10,7 +10,7 @@ use protocol::{CreateSessionResponse, ExecResponse};
 use serial_test::serial;
 
 /// The `muelle` binary cargo built beside this test (target/<profile>/muelle).
-fn muelle_bin() -> std::path::PathBuf {
+pub(crate) fn muelle_bin() -> std::path::PathBuf {
     let exe = std::env::current_exe().unwrap();
     exe.ancestors()
         .skip(1)

@@ -27,7 +27,7 @@ fn next_stack() -> u32 {
 
 /// The data directory the images were built into (`MUELLE_DATA_DIR`, default /var/lib/muelle).
 pub fn data_dir() -> PathBuf {
-    PathBuf::from(std::env::var("MUELLE_DATA_DIR").unwrap_or_else(|_| "/var/lib/muelle".into()))
+    PathBuf::from(std::env::var("MUELLE_DATA_DIR").unwrap_or_else(|_| backend::config::DEFAULT_DATA_DIR.into()))
 }
 
 impl Stack {

@@ -143,14 +143,10 @@ pub fn local_url(listen: &str) -> anyhow::Result<String> {
     Ok(format!("http://{host}:{port}"))
 }
 
-/// The registry binary: `$MUELLE_REGISTRY_BIN`, else `docker-registry` from PATH.
-fn registry_bin() -> String {
-    std::env::var("MUELLE_REGISTRY_BIN").unwrap_or_else(|_| "docker-registry".to_string())
-}
-
 /// Makes sure a registry answers for `listen`. Returns `None` when one already did, or the
 /// child it started (which keeps running when dropped; see the module docs).
 pub async fn ensure_registry(
+    bin: &str,
     data_dir: &Path,
     listen: &str,
 ) -> anyhow::Result<Option<tokio::process::Child>> {
@@ -166,7 +162,7 @@ pub async fn ensure_registry(
         .append(true)
         .open(&paths.log)
         .with_context(|| format!("cannot open {}", paths.log.display()))?;
-    let mut child = tokio::process::Command::new(registry_bin())
+    let mut child = tokio::process::Command::new(bin)
         .arg("serve")
         .arg(&paths.config)
         .stdin(Stdio::null())
@@ -177,7 +173,7 @@ pub async fn ensure_registry(
         .with_context(|| {
             format!(
                 "cannot start {} (apt-get install docker-registry)",
-                registry_bin()
+                bin
             )
         })?;
     if let Some(pid) = child.id() {
@@ -239,18 +235,18 @@ async fn stop_stale(paths: &RegistryPaths, listen: &str) {
 }
 
 /// Runs the registry in the foreground (stdio inherited) until it exits; returns its exit code.
-pub fn run_foreground(data_dir: &Path, listen: &str) -> anyhow::Result<i32> {
+pub fn run_foreground(bin: &str, data_dir: &Path, listen: &str) -> anyhow::Result<i32> {
     let paths = write_config(data_dir, listen)?;
     eprintln!(
         "registry: {} serve {}",
-        registry_bin(),
+        bin,
         paths.config.display()
     );
-    let status = std::process::Command::new(registry_bin())
+    let status = std::process::Command::new(bin)
         .arg("serve")
         .arg(&paths.config)
         .status()
-        .with_context(|| format!("cannot start {}", registry_bin()))?;
+        .with_context(|| format!("cannot start {}", bin))?;
     Ok(status.code().unwrap_or(1))
 }
 
@@ -309,18 +305,16 @@ mod tests {
 
     #[tokio::test]
     async fn a_registry_that_dies_at_start_is_a_clear_error() {
-        // Only this test reads MUELLE_REGISTRY_BIN in this process.
-        std::env::set_var("MUELLE_REGISTRY_BIN", "false");
         let dir = tempfile::tempdir().unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
-        let err = ensure_registry(dir.path(), &format!("127.0.0.1:{port}"))
+        // `false` exits at once, as a registry with a broken config would.
+        let err = ensure_registry("false", dir.path(), &format!("127.0.0.1:{port}"))
             .await
             .unwrap_err();
-        std::env::remove_var("MUELLE_REGISTRY_BIN");
         let text = format!("{err:#}");
         assert!(
             text.contains("exited at start") && text.contains("registry.log"),

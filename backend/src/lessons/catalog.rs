@@ -7,11 +7,11 @@ use super::lint::ImageCatalog;
 use super::store::SharedCatalog;
 use crate::images::Catalog;
 
-/// `images/catalog.yaml` beside the lessons directory; without one, image names go unchecked
-/// (logged), so a misplaced catalog does not hide every lesson.
-pub fn catalog_beside(dir: &Path) -> SharedCatalog {
-    let path = dir.parent().unwrap_or(Path::new(".")).join("images/catalog.yaml");
-    match Catalog::load(&path) {
+/// The catalog of `images_dir` (`MUELLE_IMAGES_DIR`), else the installation's
+/// ([`crate::images::find_catalog`]); without one, image names go unchecked (logged), so a
+/// misplaced catalog does not hide every lesson.
+pub fn installed_catalog(images_dir: Option<&Path>) -> SharedCatalog {
+    match crate::images::find_catalog(images_dir).and_then(Catalog::load) {
         Ok(c) => Arc::new(c),
         Err(err) => {
             tracing::warn!(err = %format!("{err:#}"), "no image catalog: lesson images are not checked");
@@ -34,9 +34,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_shipped_catalog_is_found_beside_the_lessons() {
-        let lessons = Path::new(env!("CARGO_MANIFEST_DIR")).join("../lessons");
-        let c = catalog_beside(&lessons);
+    fn the_installed_catalog_is_found() {
+        let c = installed_catalog(None);
         assert!(c.contains("busybox:latest"));
         assert!(!c.contains("alpine:latest"));
     }

@@ -39,6 +39,34 @@ pub fn lesson_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// The lesson files `path` names, sorted: the file itself, or every `*.md` in a two-letter
+/// language directory (`es/`, `en/`) at any depth below the directory (hidden directories,
+/// `target` and `node_modules` skipped), so `lessons`, `lessons/es` and a course tree all work.
+pub fn lesson_files_under(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    if path.is_file() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    walk(path, 0, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+fn walk(dir: &Path, depth: usize, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    const MAX_DEPTH: usize = 8;
+    let in_lang_dir = dir.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.len() == 2 && n.bytes().all(|b| b.is_ascii_lowercase()));
+    for entry in std::fs::read_dir(dir)? {
+        let p = entry?.path();
+        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if p.is_dir() && depth < MAX_DEPTH && !name.starts_with('.') && name != "target" && name != "node_modules" {
+            walk(&p, depth + 1, out)?;
+        } else if in_lang_dir && p.is_file() && p.extension().is_some_and(|e| e == "md") {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
 /// Reads, parses and lints one file. An unreadable file is a problem at line 1, not an error.
 pub fn check_file(path: &Path, images: &dyn ImageCatalog) -> FileResult {
     let label = path.display().to_string();
@@ -133,12 +161,13 @@ pub fn servable<'a>(r: &'a FileResult, cross: &[Problem]) -> Option<&'a ParsedLe
     r.lesson.as_ref().filter(|_| clean)
 }
 
-/// Lints every lesson file under `dir`; returns the results and the cross-file problems.
+/// Lints every lesson file `path` names ([`lesson_files_under`]); returns the results and the
+/// cross-file problems.
 pub fn lint_dir(
-    dir: &Path,
+    path: &Path,
     images: &dyn ImageCatalog,
 ) -> std::io::Result<(Vec<FileResult>, Vec<Problem>)> {
-    let results: Vec<FileResult> = lesson_files(dir)?
+    let results: Vec<FileResult> = lesson_files_under(path)?
         .iter()
         .map(|p| check_file(p, images))
         .collect();

@@ -68,7 +68,7 @@ impl<F: Fn(&str) -> u32> Fields<'_, F> {
         let names: Vec<String> = match self.fields.get("nodes") {
             None | Some(Value::Null) => vec!["node1".into()],
             Some(Value::Number(n)) => match n.as_u64() {
-                Some(c @ 1..=5) => (1..=c).map(|i| format!("node{i}")).collect(),
+                Some(c) if (1..=u64::from(MAX_NODES)).contains(&c) => (1..=c).map(|i| format!("node{i}")).collect(),
                 _ => {
                     self.diags
                         .at(line, format!("nodes must be a count from 1 to {MAX_NODES}"));

@@ -16,62 +16,6 @@ pub mod render;
 pub mod store;
 mod values;
 
-use std::path::{Path, PathBuf};
-
-use crate::images::Catalog;
-
 pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};
 pub use store::LessonStore;
-
-/// Usage of `muelle lessons`.
-pub const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)
-       muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]   (root; real nodes)";
-
-/// `muelle lessons lint ...`; `args` are the words after `lint`. Returns the exit code.
-pub fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
-    let mut dir = PathBuf::from("lessons");
-    let mut catalog: Option<PathBuf> = None;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--catalog" => catalog = Some(it.next().ok_or_else(|| anyhow::anyhow!(USAGE))?.into()),
-            s if s.starts_with('-') => anyhow::bail!("unknown option `{s}`\n{USAGE}"),
-            s => dir = s.into(),
-        }
-    }
-    let images = load_images(&dir, catalog.as_deref())?;
-    let (results, cross) = dir::lint_dir(&dir, &images)
-        .map_err(|e| anyhow::anyhow!("cannot read lessons directory {}: {e}", dir.display()))?;
-    let mut problems: Vec<&Problem> = results
-        .iter()
-        .flat_map(|r| &r.problems)
-        .chain(&cross)
-        .collect();
-    problems.sort();
-    for p in &problems {
-        println!("{p}");
-    }
-    let ok = results
-        .iter()
-        .filter(|r| dir::servable(r, &cross).is_some())
-        .count();
-    println!(
-        "{} file(s), {ok} lesson(s) ok, {} problem(s)",
-        results.len(),
-        problems.len()
-    );
-    Ok(if problems.is_empty() { 0 } else { 1 })
-}
-
-/// The catalog named by `--catalog`, else `images/catalog.yaml` beside the lessons directory.
-fn load_images(dir: &Path, explicit: Option<&Path>) -> anyhow::Result<Catalog> {
-    let path = match explicit {
-        Some(p) => p.to_path_buf(),
-        None => dir
-            .parent()
-            .unwrap_or(Path::new("."))
-            .join("images/catalog.yaml"),
-    };
-    Catalog::load(&path)
-}

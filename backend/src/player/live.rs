@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::lessons::catalog::catalog_beside;
+use crate::lessons::catalog::installed_catalog;
 use crate::lessons::store::LessonStore;
 
 /// How often the lessons directory is scanned for edits.
@@ -26,10 +26,10 @@ impl LiveLessons {
         Self { store, done: Mutex::new(HashMap::new()) }
     }
 
-    /// The lessons of `dir`: loaded, linted (problems logged) and watched until the last clone of
-    /// the store drops.
-    pub fn open(dir: &Path) -> LiveLessons {
-        let store = LessonStore::open(dir, catalog_beside(dir));
+    /// The lessons of `dir`: loaded, linted against the catalog of `images_dir` or the
+    /// installation's (problems logged) and watched until the last clone of the store drops.
+    pub fn open(dir: &Path, images_dir: Option<&Path>) -> LiveLessons {
+        let store = LessonStore::open(dir, installed_catalog(images_dir));
         let _watcher = store.watch(WATCH_EVERY);
         tracing::info!(dir = %dir.display(), lessons = store.list().len(), "lessons loaded");
         LiveLessons::new(store)

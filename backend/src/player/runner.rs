@@ -7,7 +7,10 @@
 //! asynchronously. In a checked step a run block may fail (lessons show errors on purpose: "the
 //! base image has no figlet"): the check decides, and the failure is printed as a note; in a
 //! reading step every block must succeed. One line per step; the session is destroyed after each
-//! lesson.
+//! lesson unless [`PlayOptions::keep`]. A failed check shows the step's hint; an allowed failure
+//! shows its stderr; [`PlayOptions::verbose`] shows the output of passing steps too, and
+//! [`PlayOptions::step`] plays the steps before it silently (blocks or solve, then check, as a
+//! student would) and reports only that one.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -38,12 +41,28 @@ pub struct LessonOutcome {
     pub elapsed: Duration,
 }
 
+/// Lines of an allowed failure's stderr shown under its note.
+const NOTE_LINES: usize = 10;
+
+/// How `lessons test` reports and what it leaves behind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PlayOptions {
+    /// Print the output of passing steps too.
+    pub verbose: bool,
+    /// Only report this step (1-based); the earlier ones are played silently, later ones not at all.
+    pub step: Option<usize>,
+    /// Leave the session running and print how to open a shell on its nodes.
+    pub keep: bool,
+}
+
 /// Plays lessons in sessions of one registry.
 pub struct Runner {
     /// Creates and destroys the sessions.
     pub sessions: Arc<SessionRegistry>,
     /// Runs commands in their nodes.
     pub provider: Arc<dyn SandboxProvider>,
+    /// Reporting and `--keep`.
+    pub options: PlayOptions,
 }
 
 impl Runner {
@@ -61,24 +80,65 @@ impl Runner {
             .await
             .map_err(|e| anyhow::anyhow!("starting a session for {label}: {e:#}"))?;
         println!("  {label}: session {} with {} node(s) in {:.1}s", info.id, info.nodes.len(), secs(started));
-        let (mut passed, mut failed) = (0, 0);
-        for (i, step) in lesson.steps.iter().enumerate() {
-            let step_started = Instant::now();
-            let (t, notes) = self.run_step(&info.id, lesson, i).await;
-            let mark = if t.ok() { '✓' } else { '✗' };
-            println!("{mark} {label} step {} {:?} {:.1}s", i + 1, step.title, secs(step_started));
-            notes.iter().for_each(|n| println!("    ! {n}"));
-            if t.ok() {
-                passed += 1;
-            } else {
-                failed += 1;
-                print_failure(t.output());
-            }
-        }
-        if let Err(err) = self.sessions.delete(&info.id).await {
+        let (passed, failed) = self.play_steps(label, lesson, &info.id).await;
+        if self.options.keep {
+            self.print_kept(label, &info);
+        } else if let Err(err) = self.sessions.delete(&info.id).await {
             println!("  {label}: deleting session {} failed: {err:#}", info.id);
         }
         Ok(LessonOutcome { label: label.to_string(), passed, failed, elapsed: started.elapsed() })
+    }
+
+    /// Plays the steps in order (up to [`PlayOptions::step`]); returns (passed, failed).
+    async fn play_steps(&self, label: &str, lesson: &ParsedLesson, id: &str) -> (usize, usize) {
+        let (mut passed, mut failed) = (0, 0);
+        let last = self.options.step.unwrap_or(lesson.steps.len());
+        if last > lesson.steps.len() {
+            println!("✗ {label}: no step {last} (the lesson has {})", lesson.steps.len());
+            return (0, 1);
+        }
+        for (i, step) in lesson.steps.iter().enumerate().take(last) {
+            let step_started = Instant::now();
+            let (t, notes) = self.run_step(id, lesson, i).await;
+            let silent = i + 1 < last && self.options.step.is_some();
+            if silent && t.ok() {
+                continue;
+            }
+            let mark = if t.ok() { '✓' } else { '✗' };
+            let before = if silent { format!(" (played before step {last})") } else { String::new() };
+            println!("{mark} {label} step {} {:?}{before} {:.1}s", i + 1, step.title, secs(step_started));
+            notes.iter().for_each(|n| println!("    ! {n}"));
+            if t.ok() {
+                passed += 1;
+                if self.options.verbose {
+                    print_failure(t.output());
+                }
+                continue;
+            }
+            failed += 1;
+            print_failure(t.output());
+            if let Some(hint) = step.check().and_then(|c| c.hint.as_deref()) {
+                println!("    hint: {hint}");
+            }
+            if silent {
+                break;
+            }
+        }
+        (passed, failed)
+    }
+
+    /// `--keep`: the session stays; prints its nodes and the command that opens a shell in each.
+    fn print_kept(&self, label: &str, info: &protocol::SessionInfo) {
+        println!("  {label}: kept session {} (the next `muelle lessons test` ends it; a `muelle serve` on the same data directory sweeps its nodes)", info.id);
+        for n in &info.nodes {
+            let Ok(node) = self.sessions.running_node(&info.id, &n.name) else {
+                println!("    {} {}: not running", n.name, n.ip);
+                continue;
+            };
+            let cmd = self.provider.command(&node, &["/bin/bash".to_string(), "-l".to_string()]);
+            let words: Vec<String> = std::iter::once(cmd.get_program()).chain(cmd.get_args()).map(|w| shell_quote(&w.to_string_lossy())).collect();
+            println!("    {} {}: {}", n.name, n.ip, words.join(" "));
+        }
     }
 
     /// Runs step `index` (0-based) of `lesson` in session `id`: its blocks (or solve), then its
@@ -121,7 +181,12 @@ impl Runner {
             match node_exec::replay_block(&self.provider, &node, block).await {
                 Ok(r) if scripts.check.is_some() => {
                     if !t.record_allowed(&label, &r) {
-                        notes.push(format!("{:?} exited with {} (allowed: the check decides)", label.trim_end(), r.exit_code));
+                        let mut note = format!("{:?} exited with {} (allowed: the check decides)", label.trim_end(), r.exit_code);
+                        let lines: Vec<&str> = r.stderr.lines().collect();
+                        for line in &lines[lines.len().saturating_sub(NOTE_LINES)..] {
+                            note.push_str(&format!("\n      {line}"));
+                        }
+                        notes.push(note);
                     }
                 }
                 Ok(r) if t.record(&label, &r) => {}
@@ -175,7 +240,17 @@ fn secs(since: Instant) -> f64 {
     since.elapsed().as_secs_f64()
 }
 
-/// The last lines of a failed step's output, indented.
+/// `word` as one shell word: unchanged when it is plain, else in single quotes.
+fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./_-".contains(&b));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The last lines of a step's output, indented.
 fn print_failure(output: &str) {
     let lines: Vec<&str> = output.lines().collect();
     for line in &lines[lines.len().saturating_sub(FAILURE_LINES)..] {
@@ -187,6 +262,15 @@ fn print_failure(output: &str) {
 mod tests {
     use super::*;
     use crate::lessons::parser::parse;
+
+    #[test]
+    fn shell_words_are_quoted_only_when_needed() {
+        assert_eq!(shell_quote("/usr/bin/sandbox-init"), "/usr/bin/sandbox-init");
+        assert_eq!(shell_quote("1234@5678"), "1234@5678");
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+        assert_eq!(shell_quote(""), "''");
+    }
 
     #[test]
     fn interactive_steps_are_completed_by_their_solve() {

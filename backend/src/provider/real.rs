@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 use std::os::fd::OwnedFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::process::{Child, Command};
 use std::time::Duration;
@@ -32,7 +32,7 @@ impl RealProvider {
     /// Prepares the host (cgroup parents, device nodes, NAT and isolation rules) and checks that
     /// the node image and the `sandbox-init` helper are there.
     pub fn new(config: &Config) -> anyhow::Result<Self> {
-        let mut host = HostConfig::new(&config.data_dir, find_init_bin()?);
+        let mut host = HostConfig::new(&config.data_dir, find_init_bin(config.sandbox_init.as_deref())?);
         // Nodes reach the registry's read-only front, never the registry itself.
         host.registry_port = config.registry_front.port();
         host.registry_ip = config.registry_front.ip().to_string();
@@ -76,11 +76,11 @@ impl RealProvider {
     }
 }
 
-/// `MUELLE_SANDBOX_INIT`, else `sandbox-init` beside the running binary (or one directory up,
-/// where cargo puts binaries relative to test executables in `deps/`).
-fn find_init_bin() -> anyhow::Result<PathBuf> {
-    if let Some(p) = std::env::var_os("MUELLE_SANDBOX_INIT") {
-        return Ok(PathBuf::from(p));
+/// `--sandbox-init`/`MUELLE_SANDBOX_INIT` (`configured`), else `sandbox-init` beside the running
+/// binary (or one directory up, where cargo puts binaries relative to test executables in `deps/`).
+fn find_init_bin(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
+    if let Some(p) = configured {
+        return Ok(p.to_path_buf());
     }
     let exe = std::env::current_exe().context("locating the running binary")?;
     let dirs = exe.ancestors().skip(1).take(2);

@@ -1,7 +1,8 @@
 //! `scripts/bench.sh`: measures muelle against its targets on this machine, in one run, and
 //! prints them side by side. Real backend, real sandboxes, real dockerd, over the real API.
 //!
-//! BENCH_SESSIONS (default 100) sets how many live sessions the echo and memory figures use.
+//! `bench --sessions N` (or BENCH_SESSIONS, default 100) sets how many live sessions the echo and
+//! memory figures use.
 
 use std::time::{Duration, Instant};
 
@@ -163,9 +164,17 @@ fn frontend_gzipped() -> Option<u64> {
     Some(total)
 }
 
+/// muelle's speed and memory figures beside their targets, on the real stack (root).
+#[derive(clap::Parser)]
+struct Args {
+    /// Live sessions the echo and memory figures use
+    #[arg(long, env = "BENCH_SESSIONS", default_value_t = 100)]
+    sessions: usize,
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
-    let n: usize = std::env::var("BENCH_SESSIONS").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+    let n = <Args as clap::Parser>::parse().sessions;
     // One client address starts every session and opens every terminal: no per-address limits.
     let stack = Stack::start(|c| {
         c.max_nodes = 400;

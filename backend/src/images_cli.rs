@@ -1,78 +1,48 @@
-//! The `muelle images` subcommands: argument parsing, `build`, `list` and `registry`.
+//! The `muelle images` subcommands: `build`, `list` and `registry` (options in
+//! [`crate::cli::ImagesCommand`]).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
+use anyhow::bail;
 
-use super::builder::{build_node, build_tarball, disk_size, human_size, ImagePaths, Outcome};
-use super::catalog::{Catalog, ImageSpec};
-use super::publish::{is_pushed, push, read_record, repository};
-use super::registry::RegistryClient;
-use super::registry_service::{ensure_registry, local_url, run_foreground};
+use crate::images::builder::{build_node, build_tarball, disk_size, human_size, ImagePaths, Outcome};
+use crate::images::catalog::{Catalog, ImageSpec};
+use crate::images::publish::{is_pushed, push, read_record, repository};
+use crate::images::registry::RegistryClient;
+use crate::images::registry_service::{ensure_registry, local_url, run_foreground};
+use crate::cli::{ImagesCommand, StoreArgs};
 
-/// Parsed command line.
+/// What one subcommand works on, from its parsed arguments.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct Options {
-    command: String,
+pub(crate) struct Options {
     data_dir: PathBuf,
-    catalog: Option<PathBuf>,
+    listen: String,
     only: Option<String>,
     no_node: bool,
-    listen: String,
 }
 
 impl Options {
-    /// Parses the words after `muelle images`.
-    pub(super) fn parse(args: &[String]) -> anyhow::Result<Options> {
-        let mut it = args.iter();
-        let command = it.next().context("missing subcommand")?.clone();
-        if !["build", "list", "registry"].contains(&command.as_str()) {
-            bail!("unknown subcommand '{command}'");
-        }
-        let mut o = Options {
-            command,
-            data_dir: super::default_data_dir(),
-            catalog: None,
-            only: None,
-            no_node: false,
-            listen: super::default_listen(),
-        };
-        while let Some(flag) = it.next() {
-            let mut value = || {
-                it.next()
-                    .cloned()
-                    .with_context(|| format!("{flag} needs a value"))
-            };
-            match flag.as_str() {
-                "--data-dir" => o.data_dir = PathBuf::from(value()?),
-                "--catalog" => o.catalog = Some(PathBuf::from(value()?)),
-                "--only" if o.command == "build" => o.only = Some(value()?),
-                "--no-node" if o.command == "build" => o.no_node = true,
-                "--listen" => o.listen = value()?,
-                other => bail!("unknown option '{other}' for '{}'", o.command),
-            }
-        }
-        Ok(o)
+    fn new(store: &StoreArgs) -> Self {
+        Self { data_dir: store.data_dir.clone(), listen: store.listen.clone(), only: None, no_node: false }
     }
 }
 
 /// Runs one subcommand on a fresh single-threaded runtime.
-pub(super) fn run(o: Options) -> anyhow::Result<i32> {
-    if o.command == "registry" {
-        return run_foreground(&o.data_dir, &o.listen);
-    }
-    let catalog_path = match &o.catalog {
-        Some(path) => path.clone(),
-        None => super::find_catalog()?,
+pub(super) fn run(command: ImagesCommand) -> anyhow::Result<i32> {
+    let (o, catalog_args, building) = match command {
+        ImagesCommand::Registry { store } => return run_foreground(&crate::config::registry_bin(), &store.data_dir, &store.listen),
+        ImagesCommand::List { store, catalog } => (Options::new(&store), catalog, false),
+        ImagesCommand::Build(b) => (Options { only: b.only, no_node: b.no_node, ..Options::new(&b.store) }, b.catalog, true),
     };
-    let catalog = Catalog::load(&catalog_path)?;
+    let catalog = Catalog::load(catalog_args.path()?)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    match o.command.as_str() {
-        "build" => runtime.block_on(build(&o, &catalog)),
-        _ => runtime.block_on(list(&o, &catalog)),
+    if building {
+        runtime.block_on(build(&o, &catalog))
+    } else {
+        runtime.block_on(list(&o, &catalog))
     }
 }
 
@@ -122,7 +92,7 @@ async fn build(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
         progress.step("done");
         return Ok(0);
     }
-    match ensure_registry(&o.data_dir, &o.listen).await? {
+    match ensure_registry(&crate::config::registry_bin(), &o.data_dir, &o.listen).await? {
         Some(child) => progress.step(format_args!(
             "registry: started (pid {}) on {}, log in {}",
             child.id().unwrap_or(0),
@@ -216,5 +186,13 @@ async fn list(o: &Options, catalog: &Catalog) -> anyhow::Result<i32> {
 }
 
 #[cfg(test)]
-#[path = "cli_tests.rs"]
+#[path = "images_cli_tests.rs"]
 mod tests;
+
+/// `muelle images ...`; returns the process exit code. Runs its own tokio runtime on a separate
+/// thread, so it may be called from inside or outside a runtime.
+pub fn run_cli(command: ImagesCommand) -> anyhow::Result<i32> {
+    std::thread::spawn(move || run(command))
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("muelle images panicked")))
+}
