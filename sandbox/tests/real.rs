@@ -70,6 +70,23 @@ fn node_runs_dockerd_as_an_unprivileged_root_and_leaves_nothing() {
     // exit codes come back
     assert_eq!(run(&sb, "exit 7").status.code(), Some(7));
 
+    // The default limits are on the real cgroupfs (written through cgroups-rs); the limit files
+    // stay host root's, the membership files are the sandbox root's.
+    let cg = |h: &str, f: &str| {
+        let d = sb.cgroup_dirs().into_iter().find(|d| d.iter().any(|c| c == h)).unwrap();
+        d.join(f)
+    };
+    let read = |h: &str, f: &str| std::fs::read_to_string(cg(h, f)).unwrap().trim().to_string();
+    let l = sandbox::CgroupLimits::default();
+    assert_eq!(read("memory", "memory.limit_in_bytes"), l.memory_bytes.to_string());
+    assert_eq!(read("pids", "pids.max"), l.pids.to_string());
+    assert_eq!(read("cpu", "cpu.cfs_quota_us"), (u64::from(l.cpu_millis) * 100).to_string());
+    assert!(!read("cpuset", "cpuset.cpus").is_empty());
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(cg("pids", "pids.max")).unwrap().uid(), 0);
+    assert_eq!(std::fs::metadata(cg("pids", "cgroup.procs")).unwrap().uid(), sb.uid_base);
+    assert_eq!(std::fs::metadata(cg("unified", "cgroup.procs")).unwrap().uid(), sb.uid_base);
+
     let dir = sb.dir().to_path_buf();
     let cgs = sb.cgroup_dirs();
     sb.destroy().expect("destroy");
