@@ -7,6 +7,8 @@ use axum::Json;
 use protocol::error::codes;
 use protocol::ApiError;
 
+use crate::provider::ProviderError;
+
 /// A failed request. Client errors keep their status and message; internal errors are logged
 /// and answered with a generic 500.
 #[derive(Debug, thiserror::Error)]
@@ -122,10 +124,26 @@ impl AppError {
     pub fn to_api_error(&self) -> ApiError {
         let (_, code) = self.status_and_code();
         match self {
-            Self::Internal(_) => ApiError::new(code, "internal error; see the server log"),
+            // A node that failed to start says which step failed and why (the code stays).
+            Self::Internal(e) => match e.chain().find(|c| c.is::<ProviderError>()) {
+                Some(p) => ApiError::new(code, error_chain(p)),
+                None => ApiError::new(code, "internal error; see the server log"),
+            },
             other => ApiError::new(code, other.to_string()),
         }
     }
+}
+
+/// An error and its sources, `outer: inner: innermost` (as anyhow's `{:#}`).
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut next = err.source();
+    while let Some(e) = next {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        next = e.source();
+    }
+    out
 }
 
 impl IntoResponse for AppError {
@@ -193,5 +211,19 @@ mod tests {
         let (status, body) = body_of(AppError::BadRequest("nodes must be 1..=5".into())).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(body, ApiError::new("BAD_REQUEST", "nodes must be 1..=5"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_node_start_names_the_step_and_its_cause() {
+        let step = sandbox::InitError::os(sandbox::Stage::RootMounts, "mount proc on /m/proc", nix::errno::Errno::ENOENT);
+        let sb = sandbox::Error::Init { name: "ab-1".into(), source: step };
+        let err = anyhow::Error::from(ProviderError::Create { key: "ab-1".into(), source: sb.into() });
+        let (status, body) = body_of(err.context("starting session").into()).await;
+        assert_eq!((status, body.code.as_str()), (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL"));
+        assert_eq!(
+            body.message,
+            "failed to create node ab-1: sandbox ab-1: setup failed: building the root filesystem: \
+             mount proc on /m/proc: No such file or directory (os error 2)"
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use axum::http::{header, HeaderMap};
+use cookie::Cookie;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -164,33 +165,26 @@ pub fn check_domain(domain: &str) -> anyhow::Result<()> {
 }
 
 /// Every value of cookie `name` in the request (a page may have set a look-alike; any valid one
-/// counts).
-pub fn cookie_values<'a>(
-    headers: &'a HeaderMap,
-    name: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
-    cookie_pairs(headers)
-        .filter_map(|kv| kv.split_once('='))
-        .filter(move |(k, _)| *k == name)
-        .map(|(_, v)| v.trim_matches('"'))
+/// counts). Parsed with the `cookie` crate directly: axum-extra's `CookieJar` keeps one cookie
+/// per name, and every same-named one must be tried here.
+pub fn cookie_values<'a>(headers: &'a HeaderMap, name: &'a str) -> impl Iterator<Item = String> + 'a {
+    request_cookies(headers).filter(move |c| c.name() == name).map(|c| c.value_trimmed().to_string())
 }
 
 /// The request's cookies without `name`, joined again; `None` when nothing is left.
 pub fn cookies_without(headers: &HeaderMap, name: &str) -> Option<String> {
-    let kept: Vec<&str> = cookie_pairs(headers)
-        .filter(|kv| !kv.is_empty() && kv.split('=').next().map(str::trim) != Some(name))
-        .collect();
+    let kept: Vec<String> = request_cookies(headers).filter(|c| c.name() != name).map(|c| c.to_string()).collect();
     (!kept.is_empty()).then(|| kept.join("; "))
 }
 
-/// Every `name=value` pair of every `Cookie` header, trimmed.
-fn cookie_pairs(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+/// Every `name=value` pair of every `Cookie` header (pairs that are not one are skipped).
+fn request_cookies(headers: &HeaderMap) -> impl Iterator<Item = Cookie<'_>> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .map(str::trim)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
 }
 
 fn load_or_create_key(data_dir: &Path) -> anyhow::Result<[u8; 32]> {

@@ -7,34 +7,49 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
 use protocol::NodeStatus;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use rusqlite_migration::{Migrations, M};
 
 use crate::provider::NodeHandle;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS sessions (
-    id            TEXT PRIMARY KEY,
-    token_sha256  TEXT NOT NULL,
-    created_at    INTEGER NOT NULL,
-    expires_at    INTEGER NOT NULL,
-    lesson        TEXT,
-    subnet        INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS nodes (
-    session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
-    name        TEXT NOT NULL,
-    idx         INTEGER NOT NULL,
-    key         TEXT NOT NULL,
-    ip          TEXT NOT NULL,
-    pid         INTEGER NOT NULL,
-    uid_base    INTEGER NOT NULL,
-    status      TEXT NOT NULL,
-    start_time  INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (session_id, name)
-);";
-
-/// Columns added after the first schema, for databases created before them.
-const MIGRATIONS: &[(&str, &str, &str)] = &[("nodes", "start_time", "INTEGER NOT NULL DEFAULT 0")];
+/// The schema, as numbered migrations (SQLite's `user_version` counts the ones applied).
+///
+/// Databases made before versioned migrations have `user_version` 0 and tables created by
+/// `CREATE TABLE IF NOT EXISTS`, some with and some without `nodes.start_time`: the first two
+/// migrations accept both (the first creates nothing that exists, the second adds the column
+/// only when it is missing).
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE IF NOT EXISTS sessions (
+                id            TEXT PRIMARY KEY,
+                token_sha256  TEXT NOT NULL,
+                created_at    INTEGER NOT NULL,
+                expires_at    INTEGER NOT NULL,
+                lesson        TEXT,
+                subnet        INTEGER NOT NULL
+            );
+            CREATE TABLE IF NOT EXISTS nodes (
+                session_id  TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                name        TEXT NOT NULL,
+                idx         INTEGER NOT NULL,
+                key         TEXT NOT NULL,
+                ip          TEXT NOT NULL,
+                pid         INTEGER NOT NULL,
+                uid_base    INTEGER NOT NULL,
+                status      TEXT NOT NULL,
+                PRIMARY KEY (session_id, name)
+            );",
+        ),
+        M::up_with_hook("", |tx: &Transaction| {
+            let has = tx.prepare("SELECT 1 FROM pragma_table_info('nodes') WHERE name = 'start_time'")?.exists([])?;
+            if !has {
+                tx.execute_batch("ALTER TABLE nodes ADD COLUMN start_time INTEGER NOT NULL DEFAULT 0")?;
+            }
+            Ok(())
+        }),
+    ])
+}
 
 /// One persisted session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,21 +91,12 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
-        let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+        let mut conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA).context("creating the schema")?;
-        for (table, column, decl) in MIGRATIONS {
-            let has: bool = conn
-                .prepare(&format!("SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"))?
-                .exists(params![column])?;
-            if !has {
-                conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {decl}"))
-                    .with_context(|| format!("adding {table}.{column}"))?;
-            }
-        }
+        migrations().to_latest(&mut conn).context("migrating the schema")?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)) })
     }
 
@@ -313,27 +319,84 @@ mod tests {
 mod migration_tests {
     use super::*;
 
+    /// The schema as the code before versioned migrations wrote it (`user_version` 0);
+    /// `start_time` was added to it later by an ALTER, so both forms exist on disk.
+    fn legacy_schema(with_start_time: bool) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS sessions (
+                id TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL, created_at INTEGER NOT NULL,
+                expires_at INTEGER NOT NULL, lesson TEXT, subnet INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS nodes (
+                session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+                name TEXT NOT NULL, idx INTEGER NOT NULL, key TEXT NOT NULL, ip TEXT NOT NULL,
+                pid INTEGER NOT NULL, uid_base INTEGER NOT NULL, status TEXT NOT NULL,
+                {}
+                PRIMARY KEY (session_id, name));",
+            if with_start_time { "start_time INTEGER NOT NULL DEFAULT 0," } else { "" }
+        )
+    }
+
+    fn legacy_db(path: &Path, with_start_time: bool) {
+        let conn = Connection::open(path).unwrap();
+        conn.execute_batch(&legacy_schema(with_start_time)).unwrap();
+        conn.execute_batch(
+            "INSERT INTO sessions VALUES ('s1', 'ab', 1, 2, NULL, 3);
+             INSERT INTO sessions VALUES ('s2', 'cd', 5, 6, '01-hello', 4);
+             INSERT INTO nodes (session_id, name, idx, key, ip, pid, uid_base, status)
+                 VALUES ('s1', 'node1', 1, 'abc-1', '10.100.3.11', 42, 1000000, 'running');",
+        )
+        .unwrap();
+        if with_start_time {
+            conn.execute_batch(
+                "INSERT INTO nodes VALUES ('s2', 'node1', 1, 'cde-1', '10.100.4.11', 43, 1065536, 'starting', 777);",
+            )
+            .unwrap();
+        }
+        assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 0);
+    }
+
+    fn user_version(path: &Path) -> i64 {
+        Connection::open(path).unwrap().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn the_migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+
     #[test]
     fn a_database_without_start_times_is_migrated() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
-        let old_schema = SCHEMA.replace("    start_time  INTEGER NOT NULL DEFAULT 0,\n", "");
-        assert!(!old_schema.contains("start_time"));
-        let conn = Connection::open(&path).unwrap();
-        conn.execute_batch(&old_schema).unwrap();
-        conn.execute_batch(
-            "INSERT INTO sessions VALUES ('s1', 'ab', 1, 2, NULL, 3);
-             INSERT INTO nodes VALUES ('s1', 'node1', 1, 'abc-1', '10.100.3.11', 42, 1000000, 'running');",
-        )
-        .unwrap();
-        drop(conn);
+        legacy_db(&path, false);
         let store = Store::open(&path).unwrap();
+        assert_eq!(user_version(&path), 2);
         let all = store.load_all().unwrap();
+        assert_eq!(all.len(), 2);
         assert_eq!((all[0].1[0].handle.pid, all[0].1[0].handle.start_time), (42, 0));
         let mut row = all[0].1[0].clone();
         row.handle.start_time = 123;
         store.upsert_node("s1", &row).unwrap();
         drop(store);
         assert_eq!(Store::open(&path).unwrap().load_all().unwrap()[0].1[0].handle.start_time, 123);
+    }
+
+    #[test]
+    fn a_database_of_the_last_unversioned_schema_opens_with_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("muelle.db");
+        legacy_db(&path, true);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(user_version(&path), 2);
+        let all = store.load_all().unwrap();
+        let s2 = all.iter().find(|(s, _)| s.id == "s2").unwrap();
+        assert_eq!(s2.0.lesson.as_deref(), Some("01-hello"));
+        assert_eq!(s2.1.len(), 1);
+        assert_eq!((s2.1[0].handle.key.as_str(), s2.1[0].handle.start_time), ("cde-1", 777));
+        assert_eq!(s2.1[0].status, NodeStatus::Starting);
+        // Opening again changes nothing.
+        drop(store);
+        assert_eq!(Store::open(&path).unwrap().load_all().unwrap(), all);
+        assert_eq!(user_version(&path), 2);
     }
 }

@@ -151,7 +151,7 @@ fn enter(a: &EnterArgs) -> Result<i32, String> {
 
 fn exec(argv: &[String], env: &[String]) -> Result<Infallible, String> {
     // Die with this process: a terminal closed or an exec timed out must not leave the command.
-    sys::set_parent_death_signal(libc::SIGKILL);
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
     if chdir("/root").is_err() {
         let _ = chdir("/");
     }

@@ -20,7 +20,7 @@ mod sandbox;
 mod sys;
 
 pub use cgroup::CgroupLimits;
-pub use error::Error;
+pub use error::{Error, InitCause, InitError, InitFailure, Stage};
 pub use host::HostConfig;
 pub use sandbox::Sandbox;
 pub use spec::{NetSpec, SandboxSpec};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 
 use crate::cgroup::SandboxCgroup;
-use crate::error::Error;
+use crate::error::{Error, InitError, Stage};
 use crate::host::HostConfig;
 use crate::init::{InitResult, InitSpec};
 use crate::net;
@@ -135,25 +135,30 @@ impl Sandbox {
             devnodes: host.devnodes(),
             storage: self.storage(),
         };
-        let setup = |message: String| Error::Setup { name: spec.name.clone(), message };
+        let exec = |op: &'static str, e: std::io::Error| Error::io(op, &self.init_bin, e);
         let mut child = Command::new(&self.init_bin)
             .arg("create")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| setup(format!("exec {}: {e}", self.init_bin.display())))?;
-        let json = serde_json::to_vec(&init).map_err(|e| setup(e.to_string()))?;
-        child.stdin.take().expect("piped").write_all(&json).map_err(|e| setup(format!("send spec: {e}")))?;
+            .map_err(|e| exec("exec", e))?;
+        let json = serde_json::to_vec(&init).map_err(|e| exec("send the spec to", e.into()))?;
+        child.stdin.take().expect("piped").write_all(&json).map_err(|e| exec("send the spec to", e))?;
         let mut out = String::new();
-        child.stdout.take().expect("piped").read_to_string(&mut out).map_err(|e| setup(e.to_string()))?;
+        child.stdout.take().expect("piped").read_to_string(&mut out).map_err(|e| exec("read the answer of", e))?;
         let mut err = String::new();
         let _ = child.stderr.take().expect("piped").read_to_string(&mut err);
         let _ = child.wait();
+        let init_error = |source: InitError| Error::Init { name: spec.name.clone(), source };
         match serde_json::from_str::<InitResult>(out.trim()) {
             Ok(InitResult::Started { pid }) => Ok(pid),
-            Ok(InitResult::Failed { message }) => Err(setup(message)),
-            Err(_) => Err(setup(format!("sandbox-init said {:?} {:?}", out.trim(), err.trim()))),
+            Ok(InitResult::Failed { error }) => Err(init_error(error.into())),
+            Err(_) => Err(init_error(InitError::msg(
+                Stage::Handshake,
+                "read the answer of sandbox-init",
+                format!("it said {:?} {:?}", out.trim(), err.trim()),
+            ))),
         }
     }
 

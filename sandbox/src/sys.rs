@@ -74,9 +74,3 @@ pub fn close_fds_except(keep: &[RawFd]) {
     // SAFETY: as above.
     unsafe { libc::syscall(libc::SYS_close_range, from, libc::c_uint::MAX, 0) };
 }
-
-/// Sets the signal the calling process gets when its parent dies (prctl(2) PR_SET_PDEATHSIG).
-pub fn set_parent_death_signal(sig: libc::c_int) {
-    // SAFETY: prctl with PR_SET_PDEATHSIG takes a signal number and has no pointer arguments.
-    unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong) };
-}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use sandbox::{net, HostConfig, NetSpec, Sandbox, SandboxSpec};
+use sandbox::{net, HostConfig, NetSpec, Sandbox, SandboxSpec, Stage};
 use serial_test::serial;
 
 fn host() -> HostConfig {
@@ -70,6 +70,23 @@ fn node_runs_dockerd_as_an_unprivileged_root_and_leaves_nothing() {
     // exit codes come back
     assert_eq!(run(&sb, "exit 7").status.code(), Some(7));
 
+    // The default limits are on the real cgroupfs (written through cgroups-rs); the limit files
+    // stay host root's, the membership files are the sandbox root's.
+    let cg = |h: &str, f: &str| {
+        let d = sb.cgroup_dirs().into_iter().find(|d| d.iter().any(|c| c == h)).unwrap();
+        d.join(f)
+    };
+    let read = |h: &str, f: &str| std::fs::read_to_string(cg(h, f)).unwrap().trim().to_string();
+    let l = sandbox::CgroupLimits::default();
+    assert_eq!(read("memory", "memory.limit_in_bytes"), l.memory_bytes.to_string());
+    assert_eq!(read("pids", "pids.max"), l.pids.to_string());
+    assert_eq!(read("cpu", "cpu.cfs_quota_us"), (u64::from(l.cpu_millis) * 100).to_string());
+    assert!(!read("cpuset", "cpuset.cpus").is_empty());
+    use std::os::unix::fs::MetadataExt;
+    assert_eq!(std::fs::metadata(cg("pids", "pids.max")).unwrap().uid(), 0);
+    assert_eq!(std::fs::metadata(cg("pids", "cgroup.procs")).unwrap().uid(), sb.uid_base);
+    assert_eq!(std::fs::metadata(cg("unified", "cgroup.procs")).unwrap().uid(), sb.uid_base);
+
     let dir = sb.dir().to_path_buf();
     let cgs = sb.cgroup_dirs();
     sb.destroy().expect("destroy");
@@ -109,14 +126,56 @@ fn terminal_command_sees_a_tty() {
     net::delete_bridge("mbt-251").unwrap();
 }
 
+/// An error and its sources, `a: b: c`.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut next = e.source();
+    while let Some(s) = next {
+        out = format!("{out}: {s}");
+        next = s.source();
+    }
+    out
+}
+
 #[test]
-fn spawn_failure_leaves_nothing() {
+#[serial]
+fn spawn_failure_names_the_step_and_the_cause_and_leaves_nothing() {
     let mut host = host();
     host.rootfs = PathBuf::from("/nonexistent-rootfs");
     let err = Sandbox::spawn(&spec("t-c1", 1, 252), &host).unwrap_err();
-    assert!(err.to_string().contains("nonexistent-rootfs") || err.to_string().contains("setup"), "{err}");
+    let sandbox::Error::Init { source, .. } = &err else { panic!("not an init error: {err:?}") };
+    // The host side of sandbox-init mounts the image: its failure comes back typed.
+    assert_eq!(source.stage, Stage::ImageMount, "{}", chain(&err));
+    assert_eq!(source.errno(), Some(libc::ENOENT), "{}", chain(&err));
+    let text = chain(&err);
+    eprintln!("{text}");
+    assert!(text.contains("mounting the node image: idmapped mount of /nonexistent-rootfs"), "{text}");
+    assert!(text.ends_with("No such file or directory (os error 2)"), "{text}");
     assert!(!host.state_dir.join("t-c1").exists());
     let _ = Command::new("true").status();
+}
+
+#[test]
+#[serial]
+fn a_failure_inside_the_node_crosses_the_pipe_typed() {
+    // An empty image: the node's own process (pid 1, past both forks) fails to mount /proc in
+    // it, and reports that step through the error pipe.
+    let empty = tempfile::tempdir().unwrap();
+    let mut host = host();
+    host.rootfs = empty.path().to_path_buf();
+    net::create_bridge("mbt-254", "10.100.254.1", 24).unwrap();
+    Sandbox::attach("t-e1", 0, 0, &host).destroy().unwrap();
+    let err = Sandbox::spawn(&spec("t-e1", 1, 254), &host).unwrap_err();
+    net::delete_bridge("mbt-254").unwrap();
+    let sandbox::Error::Init { name, source } = &err else { panic!("not an init error: {err:?}") };
+    assert_eq!(name, "t-e1");
+    assert_eq!(source.stage, Stage::RootMounts, "{}", chain(&err));
+    assert!(source.errno().is_some(), "{}", chain(&err));
+    let text = chain(&err);
+    eprintln!("{text}");
+    assert!(text.starts_with("sandbox t-e1: setup failed: building the root filesystem: "), "{text}");
+    assert!(!host.state_dir.join("t-e1").exists());
+    assert!(!net::link_exists("vh-t-e1"));
 }
 
 #[test]

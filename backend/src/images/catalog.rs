@@ -94,7 +94,7 @@ impl Catalog {
 
     /// Parses and validates catalog YAML; `dir` is where recipe paths are resolved.
     pub fn parse(yaml: &str, dir: PathBuf) -> anyhow::Result<Catalog> {
-        let file: CatalogFile = serde_yaml::from_str(yaml)?;
+        let file: CatalogFile = yaml_serde::from_str(yaml)?;
         ensure!(!file.images.is_empty(), "the catalog lists no images");
         let mut seen = HashSet::new();
         for image in &file.images {

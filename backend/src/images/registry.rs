@@ -90,15 +90,15 @@ impl RegistryClient {
             .get(header::LOCATION)
             .and_then(|v| v.to_str().ok())
             .with_context(|| format!("POST {url}: no Location header in the answer"))?;
-        let mut put_url = absolute(&self.base, location);
-        put_url.push(if put_url.contains('?') { '&' } else { '?' });
-        put_url.push_str(&format!("digest={}", digest.replace(':', "%3A")));
+        let location = absolute(&self.base, location);
+        let mut put_url = reqwest::Url::parse(&location).with_context(|| format!("POST {url}: bad Location {location:?}"))?;
+        put_url.query_pairs_mut().append_pair("digest", &digest);
         let request = self
             .http
-            .put(&put_url)
+            .put(put_url.as_str())
             .header(header::CONTENT_TYPE, "application/octet-stream")
             .body(data);
-        check(request.send().await, &put_url, StatusCode::CREATED).await?;
+        check(request.send().await, put_url.as_str(), StatusCode::CREATED).await?;
         Ok(true)
     }
 
@@ -294,5 +294,33 @@ mod tests {
         assert!(format!("{err:#}").contains("larger than 4194304 bytes"), "{err:#}");
         let err = format!("{:#}", client.get_manifest("library/x", "err").await.unwrap_err());
         assert!(err.contains("registry answered 400") && err.len() < (64 << 10) + 200, "{} bytes", err.len());
+    }
+
+    #[tokio::test]
+    async fn a_blob_upload_appends_the_encoded_digest_to_the_upload_url() {
+        use axum::routing::{head, post, put};
+        use std::sync::{Arc, Mutex};
+        let seen = Arc::new(Mutex::new(String::new()));
+        let s = seen.clone();
+        let app = axum::Router::new()
+            .route("/v2/library/x/blobs/{d}", head(|| async { axum::http::StatusCode::NOT_FOUND }))
+            .route(
+                "/v2/library/x/blobs/uploads/",
+                post(|| async { (axum::http::StatusCode::ACCEPTED, [(header::LOCATION, "/v2/library/x/blobs/uploads/u1?_state=a%2Bb")]) }),
+            )
+            .route(
+                "/v2/library/x/blobs/uploads/u1",
+                put(move |uri: axum::http::Uri| async move {
+                    *s.lock().unwrap() = uri.query().unwrap_or_default().to_string();
+                    axum::http::StatusCode::CREATED
+                }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        assert!(RegistryClient::new(&base).upload_blob("library/x", b"hi".to_vec()).await.unwrap());
+        let digest = sha256_digest(b"hi");
+        let want = format!("_state=a%2Bb&digest={}", digest.replace(':', "%3A"));
+        assert_eq!(*seen.lock().unwrap(), want);
     }
 }

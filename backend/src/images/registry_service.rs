@@ -104,7 +104,7 @@ pub fn config_yaml(data_dir: &Path, listen: &str) -> String {
         },
         http: Http { addr: listen },
     };
-    serde_yaml::to_string(&config).expect("registry config serialises")
+    yaml_serde::to_string(&config).expect("registry config serialises")
 }
 
 /// Refuses a listen address that is not a loopback `IP:PORT`: the registry accepts pushes and

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use super::values::{normalize_image, parse_duration, MAX_NODES};
 use super::model::Diags;

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde_yaml::Value;
+use yaml_serde::Value;
 
 use super::fields::Fields;
 use super::model::{Diags, FrontMatter};
@@ -17,9 +17,9 @@ pub const KEYS: [&str; 8] = [
 /// `first - 1`). Problems go to `diags`; `None` when a required value is missing or unusable.
 pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
     let open = first - 1;
-    let map = match serde_yaml::from_str::<Value>(yaml) {
+    let map = match yaml_serde::from_str::<Value>(yaml) {
         Ok(Value::Mapping(m)) => m,
-        Ok(Value::Null) => serde_yaml::Mapping::new(),
+        Ok(Value::Null) => yaml_serde::Mapping::new(),
         Ok(_) => {
             diags.at(
                 open,
@@ -104,7 +104,7 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
     })
 }
 
-/// Rewrites the YAML-relative `line N` in a serde_yaml message into file lines.
+/// Rewrites the YAML-relative `line N` in a yaml_serde message into file lines.
 fn shift_lines(msg: &str, offset: u32) -> String {
     let mut out = String::new();
     let mut rest = msg;

@@ -65,11 +65,11 @@ impl SandboxProvider for FakeProvider {
     }
 
     fn create_node(&self, spec: &NodeSpec) -> Result<NodeHandle, ProviderError> {
-        let fail = |message: String| ProviderError::Create { key: spec.key.clone(), message };
+        let fail = |source: super::Cause| ProviderError::Create { key: spec.key.clone(), source };
         if self.take_failure() {
             return Err(fail("injected failure".into()));
         }
-        std::fs::create_dir_all(self.home(&spec.key)).map_err(|e| fail(e.to_string()))?;
+        std::fs::create_dir_all(self.home(&spec.key)).map_err(|e| fail(e.into()))?;
         Ok(NodeHandle {
             key: spec.key.clone(),
             name: spec.name.clone(),
@@ -96,7 +96,7 @@ impl SandboxProvider for FakeProvider {
         match std::fs::remove_dir_all(self.home(&node.key)) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-            Err(e) => Err(ProviderError::Destroy { key: node.key.clone(), message: e.to_string() }),
+            Err(e) => Err(ProviderError::Destroy { key: node.key.clone(), source: e.into() }),
         }
     }
 

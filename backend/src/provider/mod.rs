@@ -70,18 +70,22 @@ pub struct NodeHandle {
     pub start_time: u64,
 }
 
-/// Failures of the provider; the message is logged, never shown raw to a student.
+/// What caused a provider failure: the sandbox crate's typed error (or the fake provider's).
+pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Failures of the provider, each with its cause as `source()`: the log and the API's error
+/// message show the whole chain (which step of a node start failed, and why).
 #[derive(Debug, thiserror::Error)]
 pub enum ProviderError {
     /// The sandbox could not be created or did not become ready.
-    #[error("failed to create node {key}: {message}")]
-    Create { key: String, message: String },
+    #[error("failed to create node {key}")]
+    Create { key: String, #[source] source: Cause },
     /// A network could not be set up or torn down.
-    #[error("network {bridge}: {message}")]
-    Network { bridge: String, message: String },
+    #[error("network {bridge}")]
+    Network { bridge: String, #[source] source: Cause },
     /// Destroy left something behind.
-    #[error("failed to destroy node {key}: {message}")]
-    Destroy { key: String, message: String },
+    #[error("failed to destroy node {key}")]
+    Destroy { key: String, #[source] source: Cause },
 }
 
 /// Creates and destroys sandboxes. Every method may block: call it from `spawn_blocking`.

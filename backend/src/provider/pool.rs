@@ -90,7 +90,7 @@ impl Pool {
                     }
                 }
                 Err(err) => {
-                    tracing::warn!(%err, "warm pool: could not start a node");
+                    tracing::warn!(err = format!("{err:#}"), "warm pool: could not start a node");
                     std::thread::sleep(Duration::from_secs(5));
                 }
             }

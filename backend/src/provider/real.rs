@@ -97,19 +97,19 @@ fn net_spec(net: &SessionNet, index: u8) -> NetSpec {
 impl SandboxProvider for RealProvider {
     fn create_network(&self, net: &SessionNet) -> Result<(), ProviderError> {
         net::create_bridge(&net.bridge, &net.gateway(), 24)
-            .map_err(|e| ProviderError::Network { bridge: net.bridge.clone(), message: e.to_string() })
+            .map_err(|e| ProviderError::Network { bridge: net.bridge.clone(), source: e.into() })
     }
 
     fn destroy_network(&self, net: &SessionNet) -> Result<(), ProviderError> {
         net::delete_bridge(&net.bridge)
-            .map_err(|e| ProviderError::Network { bridge: net.bridge.clone(), message: e.to_string() })
+            .map_err(|e| ProviderError::Network { bridge: net.bridge.clone(), source: e.into() })
     }
 
     fn create_node(&self, spec: &NodeSpec) -> Result<NodeHandle, ProviderError> {
         if let Some(handle) = self.from_pool(spec) {
             return Ok(handle);
         }
-        let err = |e: sandbox::Error| ProviderError::Create { key: spec.key.clone(), message: e.to_string() };
+        let err = |e: sandbox::Error| ProviderError::Create { key: spec.key.clone(), source: e.into() };
         let sb_spec = SandboxSpec::new(&spec.key, &spec.name, spec.uid_base, net_spec(&spec.net, spec.index))
             .with_limits(self.limits.clone())
             .with_disk_bytes(self.disk_bytes);
@@ -141,7 +141,7 @@ impl SandboxProvider for RealProvider {
     fn destroy_node(&self, node: &NodeHandle) -> Result<(), ProviderError> {
         self.sandbox(node)
             .destroy()
-            .map_err(|e| ProviderError::Destroy { key: node.key.clone(), message: e.to_string() })
+            .map_err(|e| ProviderError::Destroy { key: node.key.clone(), source: e.into() })
     }
 
     fn is_alive(&self, node: &NodeHandle) -> bool {

@@ -61,7 +61,7 @@ async fn open_link(ctx: &Links, t: LinkTarget, req: Request) -> Response {
         }
         return handoff(req.uri(), &cred);
     }
-    if !cookie_values(req.headers(), COOKIE).any(|c| ctx.links.verify(&t, c)) {
+    if !cookie_values(req.headers(), COOKIE).any(|c| ctx.links.verify(&t, &c)) {
         return forbidden();
     }
     let handle = match ctx.state.sessions.running_node(&t.session, &t.node) {
@@ -188,14 +188,17 @@ pub fn response_headers(upstream: &HeaderMap, switching: bool) -> HeaderMap {
     out
 }
 
-/// A `Set-Cookie` value without its `Domain` attribute; `None` for the link cookie's name.
+/// A `Set-Cookie` value without its `Domain` attribute; `None` for the link cookie's name (or a
+/// value that is not a cookie). The `cookie` crate parses it, but the attributes other than
+/// `Domain` are passed on as the node wrote them: re-serialising with the crate would reorder
+/// them and drop the ones it does not model (`Priority`, future ones).
 fn host_only_cookie(value: &str) -> Option<String> {
-    let mut parts = value.split(';');
-    let first = parts.next()?.trim();
-    let name = first.split('=').next()?.trim();
-    if name.eq_ignore_ascii_case(COOKIE) {
+    let cookie = cookie::Cookie::parse(value).ok()?;
+    if cookie.name().eq_ignore_ascii_case(COOKIE) {
         return None;
     }
+    let mut parts = value.split(';');
+    let first = parts.next()?.trim();
     let attrs = parts.map(str::trim).filter(|a| {
         !a.split('=')
             .next()

@@ -86,7 +86,12 @@ async fn a_failed_creation_leaves_nothing_behind() {
     let dir = tempfile::tempdir().unwrap();
     let (reg, provider) = registry(config(dir.path()));
     provider.fail_next_creates(1);
-    assert!(matches!(reg.create(new(3)).await, Err(AppError::Internal(_))));
+    let err = reg.create(new(3)).await.unwrap_err();
+    assert!(matches!(err, AppError::Internal(_)));
+    // The API's message names the failed node and the cause (the code stays INTERNAL).
+    let body = err.to_api_error();
+    assert_eq!(body.code, "INTERNAL");
+    assert!(body.message.starts_with("failed to create node ") && body.message.ends_with(": injected failure"), "{}", body.message);
     assert!(reg.session_ids().is_empty());
     assert!(provider.networks().is_empty());
     assert!(reg.store().load_all().unwrap().is_empty());

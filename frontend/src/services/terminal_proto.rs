@@ -1,5 +1,6 @@
 //! Plain-Rust side of the terminal WebSocket: URL, control messages and acknowledgement batching.
 
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use protocol::{routes, ClientControl, ServerEvent};
 
 use crate::error::Error;
@@ -18,17 +19,12 @@ pub fn socket_url(page_protocol: &str, host: &str, id: &str, node: &str, token: 
     format!("{scheme}://{host}{path}")
 }
 
+/// Everything outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
 /// Percent-encodes everything outside RFC 3986's unreserved set.
 pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    utf8_percent_encode(s, NOT_UNRESERVED).to_string()
 }
 
 /// Parses a text frame from the server.

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::error::{InitError, InitFailure, Stage};
 use crate::spec::NetSpec;
 
 /// Everything the helper needs to build one sandbox (sent by [`crate::Sandbox::spawn`]).
@@ -46,8 +47,8 @@ pub(crate) struct InitSpec {
 pub(crate) enum InitResult {
     /// Host pid of the sandbox's init (tini).
     Started { pid: i32 },
-    /// Setup failed; nothing of the sandbox runs any more.
-    Failed { message: String },
+    /// Setup failed at a known step; nothing of the sandbox runs any more.
+    Failed { error: InitFailure },
 }
 
 /// Entry point of the `sandbox-init` binary; returns the process exit code.
@@ -65,13 +66,14 @@ pub fn main() -> i32 {
 
 fn run_create() -> i32 {
     let mut input = String::new();
+    let failed = |e: InitError| InitResult::Failed { error: InitFailure::from(&e) };
     let result = match std::io::stdin().read_to_string(&mut input) {
-        Err(e) => InitResult::Failed { message: format!("reading spec: {e}") },
+        Err(e) => failed(InitError::os(Stage::Spec, "read the spec from stdin", e)),
         Ok(_) => match serde_json::from_str::<InitSpec>(&input) {
-            Err(e) => InitResult::Failed { message: format!("bad spec: {e}") },
+            Err(e) => failed(InitError::msg(Stage::Spec, "parse the spec", e.to_string())),
             Ok(spec) => match create::create(&spec) {
                 Ok(pid) => InitResult::Started { pid },
-                Err(message) => InitResult::Failed { message },
+                Err(e) => failed(e),
             },
         },
     };

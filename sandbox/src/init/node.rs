@@ -15,6 +15,7 @@ use nix::unistd::{chdir, execve, pivot_root, sethostname};
 
 use super::plan::{etc_files, mount_plan, Op};
 use super::InitSpec;
+use crate::error::{At, InitError, Stage};
 
 /// The node's pid 1 command line: tini reaps zombies and restarts nothing itself, so a loop keeps
 /// dockerd up if a student kills it.
@@ -23,35 +24,38 @@ const INIT: &[&str] = &[
     "while :; do dockerd >>/var/log/dockerd.log 2>&1; echo \"dockerd exited: $?\" >>/var/log/dockerd.log; sleep 1; done",
 ];
 
-pub(super) fn stage_c(spec: &InitSpec, go: OwnedFd) -> Result<Infallible, String> {
+pub(super) fn stage_c(spec: &InitSpec, go: OwnedFd) -> Result<Infallible, InitError> {
     let mut byte = [0u8; 1];
-    File::from(go).read_exact(&mut byte).map_err(|_| "host gave up before the network was ready".to_string())?;
+    File::from(go)
+        .read_exact(&mut byte)
+        .map_err(|_| InitError::msg(Stage::Veth, "wait for the network", "the host gave up"))?;
     configure_network(spec)?;
     for op in mount_plan(spec) {
         apply(&op)?;
     }
-    sethostname(&spec.hostname).map_err(|e| format!("sethostname: {e}"))?;
+    sethostname(&spec.hostname).at(Stage::Identity, "sethostname")?;
     for (path, text) in etc_files(spec) {
         if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+            fs::create_dir_all(dir).at(Stage::Identity, format!("mkdir {}", dir.display()))?;
         }
         let _ = fs::remove_file(&path); // may be a symlink into the image (resolv.conf)
-        fs::write(&path, text).map_err(|e| format!("write {}: {e}", path.display()))?;
+        fs::write(&path, text).at(Stage::Identity, format!("write {}", path.display()))?;
     }
     enter_root(&spec.dir.join("merged"))?;
     exec_init()
 }
 
-fn ip(args: &[&str]) -> Result<(), String> {
-    let out = Command::new("ip").args(args).output().map_err(|e| format!("ip: {e}"))?;
+fn ip(args: &[&str]) -> Result<(), InitError> {
+    let what = format!("ip {}", args.join(" "));
+    let out = Command::new("ip").args(args).output().at(Stage::NodeNetwork, what.clone())?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("ip {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim()))
+        Err(InitError::msg(Stage::NodeNetwork, what, String::from_utf8_lossy(&out.stderr).trim()))
     }
 }
 
-fn configure_network(spec: &InitSpec) -> Result<(), String> {
+fn configure_network(spec: &InitSpec) -> Result<(), InitError> {
     let addr = format!("{}/{}", spec.net.ip, spec.net.prefix);
     let gw = spec.net.gateway.to_string();
     ip(&["link", "set", "lo", "up"])?;
@@ -60,37 +64,38 @@ fn configure_network(spec: &InitSpec) -> Result<(), String> {
     ip(&["route", "add", "default", "via", &gw])
 }
 
-fn apply(op: &Op) -> Result<(), String> {
-    let fail = |what: &str, p: &Path, e: &dyn std::fmt::Display| format!("{what} {}: {e}", p.display());
+fn apply(op: &Op) -> Result<(), InitError> {
+    let what = |verb: &str, p: &Path| format!("{verb} {}", p.display());
     match op {
         Op::Mount { fstype, src, target, flags, data } => {
             let data = (!data.is_empty()).then_some(data.as_str());
-            mount(Some(src.as_str()), target, Some(*fstype), *flags, data).map_err(|e| fail(&format!("mount {fstype}"), target, &e))
+            mount(Some(src.as_str()), target, Some(*fstype), *flags, data)
+                .at(Stage::RootMounts, what(&format!("mount {fstype} on"), target))
         }
         Op::Bind { src, target } => mount(Some(src), target, None::<&str>, MsFlags::MS_BIND | MsFlags::MS_REC, None::<&str>)
-            .map_err(|e| fail(&format!("bind {} on", src.display()), target, &e)),
+            .at(Stage::RootMounts, what(&format!("bind {} on", src.display()), target)),
         Op::Mkdir { path, mode } => {
-            fs::DirBuilder::new().recursive(true).mode(*mode).create(path).map_err(|e| fail("mkdir", path, &e))
+            fs::DirBuilder::new().recursive(true).mode(*mode).create(path).at(Stage::RootMounts, what("mkdir", path))
         }
-        Op::Touch { path } => File::create(path).map(drop).map_err(|e| fail("create", path, &e)),
-        Op::Symlink { target, path } => symlink(target, path).map_err(|e| fail("symlink", path, &e)),
+        Op::Touch { path } => File::create(path).map(drop).at(Stage::RootMounts, what("create", path)),
+        Op::Symlink { target, path } => symlink(target, path).at(Stage::RootMounts, what("symlink", path)),
     }
 }
 
 /// pivot_root(2) into the new root and drop every view of the host's filesystem.
-fn enter_root(root: &Path) -> Result<(), String> {
+fn enter_root(root: &Path) -> Result<(), InitError> {
     let old = root.join(".oldroot");
-    fs::create_dir_all(&old).map_err(|e| format!("mkdir .oldroot: {e}"))?;
-    chdir(root).map_err(|e| format!("chdir new root: {e}"))?;
-    pivot_root(".", ".oldroot").map_err(|e| format!("pivot_root: {e}"))?;
-    chdir("/").map_err(|e| format!("chdir /: {e}"))?;
-    umount2("/.oldroot", MntFlags::MNT_DETACH).map_err(|e| format!("umount old root: {e}"))?;
-    fs::remove_dir("/.oldroot").map_err(|e| format!("rmdir /.oldroot: {e}"))
+    fs::create_dir_all(&old).at(Stage::PivotRoot, "mkdir .oldroot")?;
+    chdir(root).at(Stage::PivotRoot, "chdir into the new root")?;
+    pivot_root(".", ".oldroot").at(Stage::PivotRoot, "pivot_root")?;
+    chdir("/").at(Stage::PivotRoot, "chdir /")?;
+    umount2("/.oldroot", MntFlags::MNT_DETACH).at(Stage::PivotRoot, "umount the old root")?;
+    fs::remove_dir("/.oldroot").at(Stage::PivotRoot, "rmdir /.oldroot")
 }
 
-fn exec_init() -> Result<Infallible, String> {
+fn exec_init() -> Result<Infallible, InitError> {
     let log = File::options().create(true).append(true).open("/var/log/muelle-node.log")
-        .map_err(|e| format!("open node log: {e}"))?;
+        .at(Stage::ExecInit, "open /var/log/muelle-node.log")?;
     for fd in [1, 2] {
         // SAFETY: dup2(2) onto stdout/stderr of a descriptor we own.
         unsafe { libc::dup2(log.as_raw_fd(), fd) };
@@ -104,5 +109,5 @@ fn exec_init() -> Result<Infallible, String> {
     .iter()
     .map(|s| CString::new(*s).expect("no NUL"))
     .collect();
-    execve(&argv[0], &argv, &env).map_err(|e| format!("exec tini: {e}"))
+    execve(&argv[0], &argv, &env).at(Stage::ExecInit, "exec /usr/bin/tini")
 }
