@@ -100,6 +100,11 @@ impl SandboxProvider for FakeProvider {
         }
     }
 
+    /// Fake nodes share the host's `/etc/hosts`: nothing to write.
+    fn hosts_command(&self, _node: &NodeHandle, _content: &str) -> Option<Command> {
+        None
+    }
+
     fn is_alive(&self, node: &NodeHandle) -> bool {
         self.home(&node.key).is_dir()
     }

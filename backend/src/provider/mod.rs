@@ -113,11 +113,9 @@ pub trait SandboxProvider: Send + Sync + 'static {
     }
 
     /// A command that replaces the node's `/etc/hosts` with `content` (every node of its session
-    /// by name), or `None` where nodes share the host's files (the fake provider).
-    fn hosts_command(&self, node: &NodeHandle, content: &str) -> Option<Command> {
-        let _ = (node, content);
-        None
-    }
+    /// by name), or `None` where nodes share the host's files (the fake provider). No default:
+    /// a wrapper that forgot to pass it on left every node of `lessons test` without names.
+    fn hosts_command(&self, node: &NodeHandle, content: &str) -> Option<Command>;
 
     /// Starts background work (the real provider's warm pool). Called once, after sessions were
     /// recovered and orphans swept.

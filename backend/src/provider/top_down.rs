@@ -41,6 +41,10 @@ impl SandboxProvider for TopDownNets {
         self.0.destroy_node(node)
     }
 
+    fn hosts_command(&self, node: &NodeHandle, content: &str) -> Option<Command> {
+        self.0.hosts_command(node, content)
+    }
+
     fn is_alive(&self, node: &NodeHandle) -> bool {
         self.0.is_alive(node)
     }
