@@ -5,6 +5,7 @@
 pub mod dir;
 mod fields;
 pub mod frontmatter;
+pub mod import;
 pub mod info;
 pub mod lint;
 pub mod live;
@@ -13,6 +14,7 @@ pub mod node_exec;
 pub mod parser;
 pub mod render;
 pub mod runner;
+pub mod scaffold;
 pub mod steps;
 pub mod store;
 pub mod test_cli;
@@ -27,13 +29,17 @@ pub use model::{Action, Block, ParsedLesson, Problem, Step};
 pub use store::LessonStore;
 
 const USAGE: &str = "usage: muelle lessons lint [DIR] [--catalog FILE]   (DIR defaults to `lessons`)
-       muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]   (root; real nodes)";
+       muelle lessons test [DIR|FILE] [--lang es|en] [--catalog FILE]   (root; real nodes)
+       muelle lessons new SLUG [--langs es,en] [--dir lessons]
+       muelle lessons import killercoda SRC [--dest lessons] [--lang en] [--id SLUG]";
 
 /// `muelle lessons ...`; `args` are the words after `lessons`. Returns the exit code.
 pub fn run_cli(args: &[String]) -> anyhow::Result<i32> {
     match args.first().map(String::as_str) {
         Some("lint") => lint_cli(&args[1..]),
         Some("test") => test_cli::run(&args[1..]),
+        Some("new") => scaffold::run_cli(&args[1..]),
+        Some("import") => import::run_cli(&args[1..]),
         Some("-h" | "--help") => {
             println!("{USAGE}");
             Ok(0)
