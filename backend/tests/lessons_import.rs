@@ -150,7 +150,7 @@ fn two_host_scenario_targets_its_nodes() {
     assert_eq!(files, [("/root/one.txt", None), ("/root/two.txt", Some("node2"))]);
     let runs = blocks(&l, 1, Action::Run);
     assert_eq!(runs.iter().map(|b| b.node.as_deref()).collect::<Vec<_>>(), [Some("node2"), Some("node2")]);
-    assert_eq!(codes(&runs), ["test ! -e /root/one.txt && cat /root/two.txt", "hostname > /root/where.txt"]);
+    assert_eq!(codes(&runs), ["test ! -e /root/one.txt && cat /root/two.txt", "test \"$(hostname)\" = node2 && hostname > /root/where.txt"]);
     // A line that only held the annotated code is replaced by its block.
     assert!(!format!("{:?}", l.steps[1].parts).contains("Markdown(\"`test"), "{:?}", l.steps[1].parts);
     let runs = blocks(&l, 2, Action::Run);
