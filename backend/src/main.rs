@@ -6,7 +6,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
-const USAGE: &str = "usage: muelle [serve] | muelle images build|list|registry [...] | muelle lessons lint|test [...]";
+const USAGE: &str = "usage: muelle [serve] | muelle images build|list|registry [...] | muelle lessons lint|test|new|import [...]";
 
 fn init_tracing() {
     let filter = EnvFilter::try_from_default_env()

@@ -43,7 +43,7 @@ fn converted(name: &str) -> (ParsedLesson, Vec<String>, Vec<Unconverted>) {
     (lesson, lint, c.unconverted)
 }
 
-fn blocks<'a>(l: &'a ParsedLesson, step: usize, action: Action) -> Vec<&'a Block> {
+fn blocks(l: &ParsedLesson, step: usize, action: Action) -> Vec<&Block> {
     l.steps[step].blocks_of(action).collect()
 }
 

@@ -967,7 +967,7 @@ mod tests {
         assert_eq!(m("*").len(), 2);
         assert_eq!(m("**").len(), 5);
         assert_eq!(m("**/*.json"), vec![("app1/config/app.json".into(), "app1/config/app.json".into())]);
-        assert_eq!(m("app1/**/*.*").iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>(), vec!["config/app.json", "readme.md"]);
+        assert_eq!(m("app1/**/*.*").iter().map(|(_, d)| d.as_str()).collect::<Vec<_>>(), vec!["readme.md", "config/app.json"]);
         assert_eq!(m("app*/*.md").len(), 1);
         assert!(m("../etc/passwd").is_empty());
         assert!(m("missing.txt").is_empty());
