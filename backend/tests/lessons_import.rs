@@ -173,6 +173,7 @@ fn what_cannot_be_converted_is_reported() {
         ("step1/text.md:3", "image `nginx:alpine` is not in the image catalog"),
         ("step1/text.md:5", "placeholder `{{TRAFFIC_HOST1_80}}` is not converted"),
         ("step1/text.md:7", "raw HTML is shown as text: `<pre class=\"file\""),
+        ("step1/text.md:9", "image `./page.png`: the scenario's files are not served"),
         ("step2 \"Create a file\"", "add a `solve` block"),
         ("index.json", "`missing.md` (step3) cannot be read"),
         ("index.json", "`../outside.md` (step4) is outside the scenario"),

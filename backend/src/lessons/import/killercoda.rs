@@ -607,6 +607,11 @@ impl Cx {
                 self.note(at.clone(), format!("raw HTML is shown as text: `{shown}`"));
             }
             let (kept, inline, prose) = self.inline(line, &at);
+            for url in image_urls(&kept) {
+                if !url.starts_with("http://") && !url.starts_with("https://") {
+                    self.note(at.clone(), format!("image `{url}`: the scenario's files are not served to the browser; link an http(s) image or drop it"));
+                }
+            }
             // A line that only held annotated code is replaced by its blocks.
             let only_code = !inline.is_empty() && !prose;
             if kept.trim().is_empty() || only_code {
@@ -809,6 +814,21 @@ fn find_run(s: &str, k: usize) -> Option<usize> {
     None
 }
 
+/// The URLs of markdown images (`![alt](url)`) in a line.
+fn image_urls(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(i) = rest.find("![") {
+        rest = &rest[i + 2..];
+        let Some(j) = rest.find("](") else { break };
+        let after = &rest[j + 2..];
+        let Some(k) = after.find(')') else { break };
+        out.push(after[..k].split_whitespace().next().unwrap_or(""));
+        rest = &after[k..];
+    }
+    out
+}
+
 fn between<'a>(s: &'a str, open: &str, close: &str) -> Option<&'a str> {
     let start = s.find(open)? + open.len();
     let end = s[start..].find(close)? + start;
@@ -990,6 +1010,12 @@ mod tests {
     fn images_named_by_docker_commands() {
         let code = "docker run -d -p 80:80 --name web nginx:alpine\ndocker image pull busybox && docker container run --rm -it debian:bookworm bash\necho docker ps";
         assert_eq!(images_in(code), vec!["nginx:alpine", "busybox", "debian:bookworm"]);
+    }
+
+    #[test]
+    fn markdown_images() {
+        assert_eq!(image_urls("a ![x](./a.png) b ![y](https://e.org/b.png \"t\") ![z]"), vec!["./a.png", "https://e.org/b.png"]);
+        assert!(image_urls("[link](x.md)").is_empty());
     }
 
     #[test]
