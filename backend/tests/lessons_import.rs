@@ -241,3 +241,35 @@ fn cli_prints_the_report_and_lints_the_result() {
     assert!(run_cli(&args(&["import", "killercoda", "--bogus"])).unwrap_err().to_string().contains("unknown option"));
     assert!(run_cli(&args(&["import", "killercoda"])).unwrap_err().to_string().contains("scenario directory"));
 }
+
+/// A scenario is untrusted: a text, script or assets directory linking out of it is not read,
+/// so no file of this machine ends up in a lesson.
+#[test]
+fn links_out_of_the_scenario_are_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let secret = tmp.path().join("secret.txt");
+    std::fs::write(&secret, "TOP-SECRET\n").unwrap();
+    std::fs::create_dir_all(tmp.path().join("outside")).unwrap();
+    std::fs::write(tmp.path().join("outside/key.txt"), "TOP-SECRET\n").unwrap();
+    let src = tmp.path().join("leaky");
+    std::fs::create_dir_all(src.join("step1")).unwrap();
+    std::os::unix::fs::symlink(&secret, src.join("step1/text.md")).unwrap();
+    std::os::unix::fs::symlink(&secret, src.join("verify.sh")).unwrap();
+    std::os::unix::fs::symlink(tmp.path().join("outside"), src.join("assets")).unwrap();
+    std::fs::write(src.join("ok.md"), "Fine `ls`{{exec}}\n").unwrap();
+    std::fs::write(
+        src.join("index.json"),
+        r#"{"title": "Leaky", "details": {"steps": [{"text": "step1/text.md", "verify": "verify.sh"}, {"title": "Ok", "text": "ok.md"}],
+            "assets": {"host01": [{"file": "key.txt", "target": "/root"}]}}}"#,
+    )
+    .unwrap();
+    let c = convert(&src, &opts()).unwrap();
+    assert!(!c.markdown.contains("TOP-SECRET"), "{}", c.markdown);
+    assert!(c.markdown.contains("```sh run\nls\n```"), "{}", c.markdown);
+    assert_notes(&c.unconverted, &[
+        ("assets", "a link out of the scenario"),
+        ("assets.host01[0]", "`key.txt` matches no file under assets/"),
+        ("index.json", "`step1/text.md` (step1) is outside the scenario"),
+        ("index.json", "`verify.sh` (step1) is outside the scenario"),
+    ]);
+}

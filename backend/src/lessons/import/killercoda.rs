@@ -389,16 +389,29 @@ impl Cx {
     /// missing or leaves the scenario.
     fn read(&mut self, rel: &str, label: &str) -> Option<String> {
         let p = Path::new(rel);
-        if p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir)) {
+        let path = self.src.join(p);
+        // `..`, an absolute path or a link leading out of the scenario would copy a file of this
+        // machine into the lesson.
+        let escapes = p.components().any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+            || (path.exists() && !self.inside(&path));
+        if escapes {
             self.note("index.json", format!("`{rel}` ({label}) is outside the scenario: not read"));
             return None;
         }
-        match std::fs::read_to_string(self.src.join(p)) {
+        match std::fs::read_to_string(&path) {
             Ok(t) => Some(t),
             Err(e) => {
                 self.note("index.json", format!("`{rel}` ({label}) cannot be read: {e}"));
                 None
             }
+        }
+    }
+
+    /// Whether `path`, links resolved, is inside the scenario directory.
+    fn inside(&self, path: &Path) -> bool {
+        match (std::fs::canonicalize(&self.src), std::fs::canonicalize(path)) {
+            (Ok(src), Ok(p)) => p.starts_with(src),
+            _ => false,
         }
     }
 
@@ -464,7 +477,13 @@ impl Cx {
             self.note("index.json", "`assets` is not an object of hosts: not converted");
             return 0;
         };
-        let files = list_files(&self.src.join("assets"));
+        let dir = self.src.join("assets");
+        let files = if dir.exists() && !self.inside(&dir) {
+            self.note("assets", "a link out of the scenario: no asset read");
+            Vec::new()
+        } else {
+            list_files(&dir)
+        };
         let mut n = 0;
         for (host, entries) in hosts {
             let Some(node) = host.strip_prefix("host").and_then(|d| d.parse::<u8>().ok()) else {
