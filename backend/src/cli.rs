@@ -243,6 +243,50 @@ pub enum LessonsCommand {
     /// Play lessons on real nodes (root; the node image and registry of `muelle images build`)
     #[command(after_help = TEST_AFTER_HELP)]
     Test(TestArgs),
+    /// Write a new lesson, one file per language with the same id, that lints and tests green
+    New(NewArgs),
+    /// Convert a lesson from another platform's format
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+/// `muelle lessons new`.
+#[derive(Debug, Clone, Args)]
+pub struct NewArgs {
+    /// The lesson's id and file-name slug, e.g. `volumes-basics`
+    pub slug: String,
+    /// Languages, comma-separated: one file each (es and en get their own texts)
+    #[arg(long, default_value = "es,en", value_name = "LANGS")]
+    pub langs: String,
+    /// The lessons directory to write into (<dir>/<lang>/NN-SLUG.md)
+    #[arg(long, env = "MUELLE_LESSONS_DIR", default_value = "lessons", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `muelle lessons import …`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum ImportCommand {
+    /// A Killercoda scenario (a directory with index.json, text.md files, verify scripts, assets)
+    Killercoda(KillercodaArgs),
+}
+
+/// `muelle lessons import killercoda`.
+#[derive(Debug, Clone, Args)]
+pub struct KillercodaArgs {
+    /// The scenario directory (the one with index.json)
+    pub src: PathBuf,
+    /// The lessons directory to write into
+    #[arg(long, env = "MUELLE_LESSONS_DIR", default_value = "lessons", value_name = "DIR")]
+    pub dest: PathBuf,
+    /// The lesson's language (the texts are not translated)
+    #[arg(long, default_value = "en", value_name = "LANG", value_parser = parse_lang)]
+    pub lang: String,
+    /// The lesson's id [default: the slug of the scenario directory's name]
+    #[arg(long, value_name = "SLUG")]
+    pub id: Option<String>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub catalog: CatalogArgs,
 }
 
 const TEST_AFTER_HELP: &str = "\

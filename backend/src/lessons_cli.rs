@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 
-use crate::cli::{LessonsCommand, LintArgs, TestArgs};
+use crate::cli::{ImportCommand, LessonsCommand, LintArgs, TestArgs};
 use crate::config::{Config, SandboxKind};
 use crate::images::Catalog;
 use crate::lessons::dir::{self, check_file, lesson_files_under};
@@ -30,6 +30,23 @@ pub fn run_cli(command: LessonsCommand) -> anyhow::Result<i32> {
     match command {
         LessonsCommand::Lint(args) => lint_cli(&args),
         LessonsCommand::Test(args) => run(&args),
+        LessonsCommand::New(args) => crate::lessons::scaffold::run(&args.dir, &args.slug, &args.langs),
+        LessonsCommand::Import(ImportCommand::Killercoda(args)) => {
+            let catalog: SharedCatalog = Arc::new(Catalog::load(args.catalog.path()?)?);
+            let opts = crate::lessons::import::killercoda::Options { lang: args.lang, id: args.id, catalog: None };
+            crate::lessons::import::killercoda_and_report(&args.src, &args.dest, opts, catalog)
+        }
+    }
+}
+
+/// `muelle lessons WORDS...` parsed as the command line would be, then run (for tests and
+/// tools that drive the CLI in-process). A usage error is an error with clap's message.
+pub fn run_words(words: &[&str]) -> anyhow::Result<i32> {
+    use clap::Parser;
+    let argv = ["muelle", "lessons"].iter().chain(words);
+    match crate::cli::Cli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{e}"))?.command {
+        Some(crate::cli::Command::Lessons(c)) => run_cli(c),
+        _ => unreachable!("`muelle lessons …` parses as a lessons command"),
     }
 }
 

@@ -137,7 +137,8 @@ fn key_lines(yaml: &str, first: u32) -> HashMap<String, u32> {
     out
 }
 
-fn is_slug(s: &str) -> bool {
+/// Whether `s` is a lesson id: lowercase ASCII letters and digits in dash-separated words.
+pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
         && s.split('-').all(|p| {
             !p.is_empty()

@@ -8,13 +8,15 @@ pub mod catalog;
 pub mod dir;
 mod fields;
 pub mod frontmatter;
+pub mod import;
 pub mod info;
 pub mod lint;
 pub mod model;
 pub mod parser;
 pub mod render;
+pub mod scaffold;
 pub mod store;
-mod values;
+pub mod values;
 
 pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};

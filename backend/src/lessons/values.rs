@@ -2,7 +2,11 @@
 //! [`super::frontmatter`] and its typed field access ([`super::fields`]) use them.
 
 /// Most nodes a session can have.
-pub const MAX_NODES: u8 = 5;
+pub const MAX_NODES: u8 = protocol::MAX_NODES_PER_SESSION;
+
+/// Largest file block: its text travels to the node as one argument, and Linux caps one
+/// argument at 128 KiB (`MAX_ARG_STRLEN`).
+pub const MAX_FILE_BYTES: usize = 120 * 1024;
 
 /// Parses `45`, `"45m"`, `"1h"`, `"1h30m"` into minutes.
 pub fn parse_duration(s: &str) -> Option<u32> {

@@ -16,9 +16,7 @@ pub const CHECK_TIMEOUT: Duration = Duration::from_secs(20);
 pub const SOLVE_TIMEOUT: Duration = Duration::from_secs(300);
 /// Most output an [`ActionResponse`] carries.
 pub const OUTPUT_LIMIT: usize = 64 * 1024;
-/// Largest file block written: the text travels as one argument, and Linux caps one argument at
-/// 128 KiB (`MAX_ARG_STRLEN`).
-pub const MAX_FILE_BYTES: usize = 120 * 1024;
+pub use crate::lessons::values::MAX_FILE_BYTES;
 
 /// Writes `$2` to the path `$1`, creating its directory. The text is an argument, never part of
 /// the script, so quotes, `$` and newlines reach the file unchanged.
