@@ -6,6 +6,7 @@
 //! value may be double-quoted with `\"` and `\\` escapes.
 
 use super::model::Action;
+use super::suggest::{closest, did_you_mean};
 
 /// The words of an info string, before checking what is allowed where.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -79,6 +80,9 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
         Ok(w) => w,
         Err(e) => return (info, vec![e]),
     };
+    // Words after an unquoted `key=value` that are nothing else: the value had spaces.
+    let mut spills: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut spilling = false;
     for (i, word) in words.iter().enumerate() {
         if let Some(a) = action_word(word) {
             if let Some(prev) = info.action {
@@ -87,6 +91,12 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
             info.action = Some(a);
         } else if let Some((key, value)) = word.split_once('=') {
             set_key(&mut info, key, value, &mut errs);
+            let quoted = s.contains(&format!("{key}=\""));
+            spilling = !quoted && KEYS.contains(&key);
+            if spilling {
+                spills.push((word.clone(), Vec::new()));
+            }
+            continue;
         } else if word == "interrupt" {
             info.interrupt = true;
         } else if word == "interactive" {
@@ -96,8 +106,21 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
                 errs.push(format!("unknown action `{word}` (did you mean `{a}`?)"));
             }
             info.lang = word.clone();
+        } else if let Some((_, rest)) = spills.last_mut().filter(|_| spilling && closest(word, &WORDS).is_none()) {
+            rest.push(word);
+            continue;
         } else {
-            errs.push(format!("unknown action `{word}` in info string"));
+            errs.push(format!("unknown word `{word}` in the info string{}", did_you_mean(word, &WORDS)));
+        }
+        spilling = false;
+    }
+    for (first, rest) in spills.into_iter().filter(|(_, rest)| !rest.is_empty()).rev() {
+        let (key, value) = first.split_once('=').unwrap_or((&first, ""));
+        let whole = std::iter::once(value).chain(rest).collect::<Vec<_>>().join(" ");
+        // The root cause goes first: the value was cut at its first space.
+        errs.insert(0, format!("`{key}=` value has spaces: put it in double quotes, {key}=\"{whole}\""));
+        if let (Some(slot), true) = (hint_slot(&mut info, key), !whole.is_empty()) {
+            *slot = Some(whole);
         }
     }
     check_combination(&info, &mut errs);
@@ -105,6 +128,20 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
 }
 
 const ACTIONS: [&str; 4] = ["run", "file", "check", "solve"];
+
+/// Keys an info string may have (`key=value`).
+const KEYS: [&str; 4] = ["node", "path", "hint", "timeout"];
+
+/// Every bare word an info string may have after its first: actions and flags.
+const WORDS: [&str; 6] = ["run", "file", "check", "solve", "interrupt", "interactive"];
+
+/// The text slot of `key` (hint, node, path), to keep the whole of a value that had spaces.
+fn hint_slot<'a>(info: &'a mut Info, key: &str) -> Option<&'a mut Option<String>> {
+    match key {
+        "hint" => Some(&mut info.hint),
+        _ => None,
+    }
+}
 
 /// One edit (insert, delete, substitute or swap) away: a typo of an action, not a language.
 fn near(word: &str, action: &str) -> bool {
@@ -140,7 +177,12 @@ fn set_key(info: &mut Info, key: &str, value: &str, errs: &mut Vec<String>) {
             }
             return;
         }
-        _ => return errs.push(format!("unknown key `{key}=` in info string")),
+        _ => {
+            let known: Vec<String> = KEYS.iter().map(|k| format!("{k}=")).collect();
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            let hint = did_you_mean(&format!("{key}="), &known);
+            return errs.push(format!("unknown key `{key}=` in info string{hint}"));
+        }
     };
     if value.is_empty() {
         errs.push(format!("`{key}=` has an empty value"));
@@ -224,10 +266,14 @@ mod tests {
     #[test]
     fn reports_misuse() {
         let cases = [
-            ("sh runn", "unknown action `runn`"),
+            ("sh runn", "unknown word `runn` in the info string (did you mean `run`?)"),
+            ("sh fiel path=/x", "(did you mean `file`?)"),
+            ("sh run interactve", "(did you mean `interactive`?)"),
+            ("sh run nod=node1", "unknown key `nod=` in info string (did you mean `node=`?)"),
             ("chek", "did you mean `check`"),
             ("solev", "did you mean `solve`"),
             ("sh run color=red", "unknown key `color=`"),
+            ("sh run docker", "unknown word `docker`"),
             ("file", "without `path=`"),
             ("file path=app/Dockerfile", "must be absolute"),
             ("sh interactive", "only go with `run`"),
@@ -240,5 +286,15 @@ mod tests {
             let (_, e) = parse(s);
             assert!(e.iter().any(|m| m.contains(want)), "{s}: {e:?}");
         }
+    }
+
+    #[test]
+    fn unquoted_hint_gets_one_message_with_the_fix() {
+        let (i, e) = parse("check hint=Run docker ps first timeout=5");
+        assert_eq!(e, vec!["`hint=` value has spaces: put it in double quotes, hint=\"Run docker ps first\"".to_string()]);
+        assert_eq!(i.hint.as_deref(), Some("Run docker ps first"));
+        assert_eq!(i.timeout_secs, Some(5));
+        let (_, e) = parse(r#"check hint="Run docker ps" timeout=5"#);
+        assert!(e.is_empty(), "{e:?}");
     }
 }

@@ -15,6 +15,7 @@ pub mod render;
 pub mod runner;
 pub mod steps;
 pub mod store;
+mod suggest;
 pub mod test_cli;
 pub mod test_net;
 
