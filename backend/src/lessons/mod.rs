@@ -73,12 +73,13 @@ fn lint_cli(args: &[String]) -> anyhow::Result<i32> {
         .iter()
         .filter(|r| dir::servable(r, &cross).is_some())
         .count();
+    let warnings = problems.iter().filter(|p| p.warning).count();
+    let errors = problems.len() - warnings;
     println!(
-        "{} file(s), {ok} lesson(s) ok, {} problem(s)",
+        "{} file(s), {ok} lesson(s) ok, {errors} problem(s), {warnings} warning(s)",
         results.len(),
-        problems.len()
     );
-    Ok(if problems.is_empty() { 0 } else { 1 })
+    Ok(if errors == 0 { 0 } else { 1 })
 }
 
 /// The catalog named by `--catalog`, else `images/catalog.yaml` beside the lessons directory.
