@@ -5,6 +5,7 @@
 pub mod dir;
 mod fields;
 pub mod frontmatter;
+pub mod images_used;
 pub mod info;
 pub mod lint;
 pub mod live;
