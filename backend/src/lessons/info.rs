@@ -25,6 +25,8 @@ pub struct Info {
     pub path: Option<String>,
     /// `hint=`.
     pub hint: Option<String>,
+    /// `fail=`: what the student is told when the check fails (what is still wrong).
+    pub fail: Option<String>,
     /// `timeout=` in seconds.
     pub timeout_secs: Option<u32>,
 }
@@ -130,7 +132,7 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
 const ACTIONS: [&str; 4] = ["run", "file", "check", "solve"];
 
 /// Keys an info string may have (`key=value`).
-const KEYS: [&str; 4] = ["node", "path", "hint", "timeout"];
+const KEYS: [&str; 5] = ["node", "path", "hint", "fail", "timeout"];
 
 /// Every bare word an info string may have after its first: actions and flags.
 const WORDS: [&str; 6] = ["run", "file", "check", "solve", "interrupt", "interactive"];
@@ -139,6 +141,7 @@ const WORDS: [&str; 6] = ["run", "file", "check", "solve", "interrupt", "interac
 fn hint_slot<'a>(info: &'a mut Info, key: &str) -> Option<&'a mut Option<String>> {
     match key {
         "hint" => Some(&mut info.hint),
+        "fail" => Some(&mut info.fail),
         _ => None,
     }
 }
@@ -168,6 +171,7 @@ fn set_key(info: &mut Info, key: &str, value: &str, errs: &mut Vec<String>) {
         "node" => &mut info.node,
         "path" => &mut info.path,
         "hint" => &mut info.hint,
+        "fail" => &mut info.fail,
         "timeout" => {
             match value.trim_end_matches('s').parse::<u32>() {
                 Ok(t) if (1..=MAX_TIMEOUT_SECS).contains(&t) => info.timeout_secs = Some(t),
@@ -214,6 +218,9 @@ fn check_combination(info: &Info, errs: &mut Vec<String>) {
     }
     if info.hint.is_some() && action != Action::Check {
         errs.push("`hint=` only goes with `check`".into());
+    }
+    if info.fail.is_some() && action != Action::Check {
+        errs.push("`fail=` only goes with `check`".into());
     }
     if info.timeout_secs.is_some() && !matches!(action, Action::Check | Action::Solve) {
         errs.push("`timeout=` only goes with `check` or `solve`".into());
@@ -278,6 +285,8 @@ mod tests {
             ("file path=app/Dockerfile", "must be absolute"),
             ("sh interactive", "only go with `run`"),
             ("sh run hint=x", "only goes with `check`"),
+            ("sh run fail=x", "`fail=` only goes with `check`"),
+            ("check fial=x", "(did you mean `fail=`?)"),
             ("check timeout=9999", "from 1 to 600"),
             ("run check", "two actions"),
             ("sh run path=/x", "only goes with `file`"),
@@ -294,7 +303,8 @@ mod tests {
         assert_eq!(e, vec!["`hint=` value has spaces: put it in double quotes, hint=\"Run docker ps first\"".to_string()]);
         assert_eq!(i.hint.as_deref(), Some("Run docker ps first"));
         assert_eq!(i.timeout_secs, Some(5));
-        let (_, e) = parse(r#"check hint="Run docker ps" timeout=5"#);
+        let (i, e) = parse(r#"check hint="Run docker ps" fail="No container yet." timeout=5"#);
         assert!(e.is_empty(), "{e:?}");
+        assert_eq!(i.fail.as_deref(), Some("No container yet."));
     }
 }

@@ -122,6 +122,8 @@ pub struct Block {
     pub interactive: bool,
     /// `hint="…"` of a check block.
     pub hint: Option<String>,
+    /// `fail="…"` of a check block: what is still wrong when it fails.
+    pub fail: Option<String>,
     /// `timeout=` seconds of a check or solve block.
     pub timeout_secs: Option<u32>,
 }

@@ -201,6 +201,7 @@ fn make_block(o: Open, step: usize, ordinal: usize, diags: &mut Diags) -> Block 
         interrupt: info.interrupt,
         interactive: info.interactive,
         hint: info.hint,
+        fail: info.fail,
         timeout_secs: info.timeout_secs,
     }
 }

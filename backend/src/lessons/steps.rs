@@ -199,13 +199,15 @@ impl LessonSession {
     }
 
     fn status(&self, step: u32, done: bool) -> StepStatus {
-        let hint = if done { None } else { self.hint_of(step) };
-        StepStatus { step, done, hint }
+        let check = (!done).then(|| self.check_block(step)).flatten();
+        let hint = check.and_then(|c| c.hint.clone());
+        let fail = check.and_then(|c| c.fail.clone());
+        StepStatus { step, done, hint, fail }
     }
 
-    fn hint_of(&self, step: u32) -> Option<String> {
+    fn check_block(&self, step: u32) -> Option<&super::model::Block> {
         let s = self.lesson.steps.get(usize::try_from(step).ok()?.checked_sub(1)?)?;
-        s.check().and_then(|c| c.hint.clone())
+        s.check()
     }
 
     fn step_count(&self) -> u32 {
