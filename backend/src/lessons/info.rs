@@ -106,13 +106,24 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
         } else if i == 0 && is_lang(word) {
             if let Some(a) = ACTIONS.iter().find(|a| near(word, a)) {
                 errs.push(format!("unknown action `{word}` (did you mean `{a}`?)"));
+                // Read on as if it were spelt right, so the typo is the only problem reported.
+                info.action = info.action.or(action_word(a));
+            } else {
+                info.lang = word.clone();
             }
-            info.lang = word.clone();
         } else if let Some((_, rest)) = spills.last_mut().filter(|_| spilling && closest(word, &WORDS).is_none()) {
             rest.push(word);
             continue;
         } else {
+            let meant = closest(word, &WORDS);
             errs.push(format!("unknown word `{word}` in the info string{}", did_you_mean(word, &WORDS)));
+            // Read on as if it were spelt right, so the typo is the only problem reported.
+            match meant {
+                Some("interrupt") => info.interrupt = true,
+                Some("interactive") => info.interactive = true,
+                Some(a) if info.action.is_none() => info.action = action_word(a),
+                _ => {}
+            }
         }
         spilling = false;
     }

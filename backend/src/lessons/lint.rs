@@ -28,7 +28,11 @@ impl ImageCatalog for crate::images::Catalog {
     }
 
     fn available(&self) -> Vec<String> {
-        self.images.iter().flat_map(|i| i.references()).collect()
+        let named = |i: &crate::images::ImageSpec| match i.tags.as_slice() {
+            [only] if only == "latest" => i.name.clone(),
+            tags => format!("{} ({})", i.name, tags.join(", ")),
+        };
+        self.images.iter().map(named).collect()
     }
 }
 
@@ -233,6 +237,7 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].line, 11);
         assert!(p[0].message.starts_with("image `alpine` is not in the image catalog (available: "), "{p:?}");
-        assert!(p[0].message.contains("busybox:latest"), "{p:?}");
+        assert!(p[0].message.contains("busybox, "), "{p:?}");
+        assert!(p[0].message.contains("debian (bookworm, "), "{p:?}");
     }
 }
