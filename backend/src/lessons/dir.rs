@@ -104,6 +104,7 @@ pub fn cross_check(results: &[FileResult]) -> Vec<Problem> {
     let mut out = Vec::new();
     let mut seen: HashMap<(&str, &str), &str> = HashMap::new();
     let mut by_id: BTreeMap<&str, Vec<&FileResult>> = BTreeMap::new();
+    let mut all_by_id: BTreeMap<&str, Vec<&FileResult>> = BTreeMap::new();
     for r in results {
         let Some(l) = &r.lesson else { continue };
         let f = &l.front;
@@ -114,7 +115,12 @@ pub fn cross_check(results: &[FileResult]) -> Vec<Problem> {
             seen.insert(key, first);
             continue;
         }
-        by_id.entry(&f.id).or_default().push(r);
+        // A file with problems of its own is not served; comparing it with its translation would
+        // only report side effects of those problems (a broken fence changes the step's blocks).
+        all_by_id.entry(&f.id).or_default().push(r);
+        if r.problems.iter().all(|p| p.warning) {
+            by_id.entry(&f.id).or_default().push(r);
+        }
     }
     for group in by_id.values_mut() {
         // The reference is the file that did not change: the oldest; Spanish first on a tie.
@@ -124,7 +130,7 @@ pub fn cross_check(results: &[FileResult]) -> Vec<Problem> {
             out.extend(translation_problems(reference, other));
         }
     }
-    out.extend(unpaired(&by_id));
+    out.extend(unpaired(&all_by_id));
     out
 }
 

@@ -118,8 +118,8 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
                     diags.at(
                         n,
                         format!(
-                            "`{fence}{info}` opens a block inside the block opened at line {}: \
-                             that block's closing `{fence}` is missing before line {n}",
+                            "this fence line ({fence}{info}) opens a block inside the block opened \
+                             at line {}: that block has no closing {fence} before line {n}",
                             o.line
                         ),
                     );
@@ -266,6 +266,6 @@ mod tests {
         assert_eq!(p.len(), 1, "{p:?}");
         assert_eq!(p[0].line, 14);
         assert!(p[0].message.contains("inside the block opened at line 12"), "{p:?}");
-        assert!(p[0].message.contains("closing `\u{60}\u{60}\u{60}` is missing"), "{p:?}");
+        assert!(p[0].message.contains("that block has no closing \u{60}\u{60}\u{60} before line 14"), "{p:?}");
     }
 }
