@@ -114,9 +114,45 @@ pub fn spawn(addr: SocketAddr, front: Front) -> anyhow::Result<tokio::task::Join
     }))
 }
 
-/// Starts the front `config` describes (`MUELLE_REGISTRY_FRONT` → `MUELLE_REGISTRY_LISTEN`).
+/// Starts the front `config` describes (`MUELLE_REGISTRY_FRONT` → `MUELLE_REGISTRY_LISTEN`),
+/// and its HTTPS door as Docker Hub on port 443 of the same address ([`super::front_tls`]).
 /// Call it after the provider prepared the host: the front's address lives on `lo` from then.
 pub fn spawn_for(config: &crate::config::Config) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let plain = spawn_plain_for(config)?;
+    let tls = super::front_tls::ensure(&config.data_dir.join("registry-tls")).context("the registry front's TLS")?;
+    let node_rootfs = super::builder::ImagePaths::new(&config.data_dir).node_rootfs;
+    super::front_tls::install_in_node_rootfs(&node_rootfs, &tls.ca_pem)
+        .context("installing the registry CA in the node rootfs")?;
+    let addr = SocketAddr::new(config.registry_front.ip(), HTTPS_PORT);
+    let listener = bind(addr)?;
+    let front = Front { upstream: plain.1.upstream, own: plain.1.own, nodes: plain.1.nodes };
+    let limits = config.limits.clone();
+    tracing::info!(%addr, "registry front as Docker Hub (HTTPS) listening");
+    let secure = tokio::spawn(async move {
+        let app = Router::new().fallback(handle).with_state(Arc::new(front));
+        let never = std::future::pending::<()>();
+        if let Err(err) = crate::serve::serve_tls(listener, app, &limits, Some(tls.server), never).await {
+            tracing::error!(%err, "registry front (HTTPS) stopped");
+        }
+    });
+    let plain = plain.0;
+    Ok(tokio::spawn(async move {
+        // Dropping (aborting) this task stops both doors.
+        struct AbortOnDrop(tokio::task::JoinHandle<()>);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let (mut plain, _secure) = (AbortOnDrop(plain), AbortOnDrop(secure));
+        let _ = (&mut plain.0).await;
+    }))
+}
+
+/// The port of the HTTPS door.
+pub const HTTPS_PORT: u16 = 443;
+
+fn spawn_plain_for(config: &crate::config::Config) -> anyhow::Result<(tokio::task::JoinHandle<()>, Front)> {
     let upstream: SocketAddr = config.registry_listen.parse().with_context(|| {
         format!(
             "MUELLE_REGISTRY_LISTEN {:?} is not IP:PORT",
@@ -126,14 +162,8 @@ pub fn spawn_for(config: &crate::config::Config) -> anyhow::Result<tokio::task::
     let host = sandbox::HostConfig::new(&config.data_dir, Default::default());
     let nodes = parse_cidr(&host.sessions_cidr)
         .with_context(|| format!("session range {:?}", host.sessions_cidr))?;
-    spawn(
-        config.registry_front,
-        Front {
-            upstream,
-            own: config.registry_front.ip(),
-            nodes,
-        },
-    )
+    let front = Front { upstream, own: config.registry_front.ip(), nodes };
+    Ok((spawn(config.registry_front, front.clone())?, front))
 }
 
 /// `10.100.0.0/16` → (10.100.0.0, 16).
