@@ -65,8 +65,10 @@ fn lint_cli(args: &LintArgs) -> anyhow::Result<i32> {
         println!("{p}");
     }
     let ok = results.iter().filter(|r| dir::servable(r, &cross).is_some()).count();
-    println!("{} file(s), {ok} lesson(s) ok, {} problem(s)", results.len(), problems.len());
-    Ok(if problems.is_empty() { 0 } else { 1 })
+    let warnings = problems.iter().filter(|p| p.warning).count();
+    let errors = problems.len() - warnings;
+    println!("{} file(s), {ok} lesson(s) ok, {errors} problem(s), {warnings} warning(s)", results.len());
+    Ok(if errors == 0 { 0 } else { 1 })
 }
 
 /// The lesson files to play (sorted): the file `args.path` names or every lesson file below it.

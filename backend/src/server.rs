@@ -188,13 +188,16 @@ fn ensure_front(config: &Config) -> anyhow::Result<()> {
     let result = FRONT.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
         let front = front_of(config);
+        let tls_dir = config.data_dir.join("registry-tls");
+        let node_rootfs = crate::images::builder::ImagePaths::new(&config.data_dir).node_rootfs;
         let started = std::thread::Builder::new().name("registry-front".into()).spawn(move || {
             let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
                 Ok(rt) => rt,
                 Err(err) => return drop(tx.send(Err(format!("a runtime for the registry front: {err}")))),
             };
             rt.block_on(async move {
-                match front.and_then(|(addr, front)| crate::images::front::spawn(addr, front)) {
+                let doors = |(addr, front)| crate::images::front::spawn_with_tls(addr, front, &tls_dir, &node_rootfs);
+                match front.and_then(doors) {
                     Ok(task) => {
                         let _ = tx.send(Ok(()));
                         let _ = task.await;

@@ -188,12 +188,12 @@ async fn checks_report_hints_and_stay_done() {
 async fn solve_runs_the_solve_or_replays_the_blocks() {
     let (app, tmp) = app_with_lessons();
     let (id, token) = lesson_session(&app).await;
-    let (status, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/solve"), &token).await;
-    assert_eq!((status, r["ok"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
     // Step 1 has no solve: its run block is replayed in node1.
     let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/1/solve?lang=en"), &token).await;
     assert_eq!(r["ok"], true, "{r}");
     assert!(r["output"].as_str().unwrap().contains("touch marker"));
+    let (status, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/solve"), &token).await;
+    assert_eq!((status, r["ok"].as_bool()), (StatusCode::OK, Some(true)), "{r}");
     // Step 3's file block is written by its replay.
     let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/3/solve"), &token).await;
     assert_eq!(r["ok"], true, "{r}");
@@ -246,4 +246,41 @@ async fn the_step_api_needs_the_token_and_a_lesson_session() {
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("LESSON_NOT_FOUND")));
     let (status, body) = app.call(Method::GET, "/api/sessions/nope/lesson/progress", Some(&token), "").await;
     assert_eq!((status, body["code"].as_str()), (StatusCode::NOT_FOUND, Some("SESSION_NOT_FOUND")));
+}
+
+/// Step 2's check ("the marker is gone") passes on fresh nodes; step 1 makes the marker.
+const EARLY: &str = "---\nid: early\ntitle: Early\nsummary: S\nlang: es\nduration: 5\n---\n## Crear\n```sh run\ntouch marker\n```\n```check\ntest -f marker\n```\n## Borrar\n```sh run\nrm marker\n```\n```check\n! test -f marker\n```\n";
+
+#[tokio::test]
+async fn a_check_that_passes_on_fresh_nodes_waits_for_its_step() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("lessons/es")).unwrap();
+    std::fs::write(tmp.path().join("lessons/es/01-early.md"), EARLY).unwrap();
+    let lessons = tmp.path().join("lessons");
+    let app = TestApp::with(|c| c.lessons_dir = lessons);
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"early"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (id, token) = (body["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string());
+    let progress = format!("/api/sessions/{id}/lesson/progress");
+    let done = |p: &Value| -> Vec<bool> { p["steps"].as_array().unwrap().iter().map(|s| s["done"] == true).collect() };
+
+    // Fresh nodes: step 2's check would pass, but step 2 has not been reached.
+    let (_, p) = app.call(Method::GET, &progress, Some(&token), "").await;
+    assert_eq!(done(&p), [false, false], "{p}");
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/check"), &token).await;
+    assert_eq!(r["done"], false, "{r}");
+    assert!(r["fail"].as_str().unwrap().starts_with("Primero termina el paso 1 («Crear»)"), "{r}");
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/solve"), &token).await;
+    assert_eq!(r["ok"], false, "{r}");
+    assert!(r["output"].as_str().unwrap().contains("Primero termina el paso 1"), "{r}");
+
+    // Step 1 done by hand; step 2's check now runs and fails while the marker is there.
+    exec(&app, &id, &token, "node1", "touch marker").await;
+    let (_, p) = app.call(Method::GET, &progress, Some(&token), "").await;
+    assert_eq!(done(&p), [true, false], "{p}");
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/check"), &token).await;
+    assert_eq!((r["done"].as_bool(), r.get("fail")), (Some(false), None), "{r}");
+    exec(&app, &id, &token, "node1", "rm marker").await;
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/check"), &token).await;
+    assert_eq!(r["done"], true, "{r}");
 }

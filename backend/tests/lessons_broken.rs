@@ -13,17 +13,39 @@ fn known(reference: &str) -> bool {
     ["busybox:latest", "debian:bookworm", "hello-world:latest"].contains(&reference)
 }
 
-/// `(file relative to the corpus, line, message)` for every problem lint reports.
+/// The corpus copied to a temporary directory, every file written at one time except the
+/// Spanish partner of `12-paired`, written later: of two translations that disagree, lint
+/// blames the one that changed.
+fn corpus_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for lang in ["en", "es"] {
+        std::fs::create_dir_all(tmp.path().join(lang)).unwrap();
+        for entry in std::fs::read_dir(corpus().join(lang)).unwrap() {
+            let path = entry.unwrap().path();
+            let dest = tmp.path().join(lang).join(path.file_name().unwrap());
+            std::fs::copy(&path, &dest).unwrap();
+            let at = if dest.ends_with("es/12-paired-nodes-differ.md") { t0 + std::time::Duration::from_secs(60) } else { t0 };
+            std::fs::File::options().write(true).open(&dest).unwrap().set_modified(at).unwrap();
+        }
+    }
+    tmp
+}
+
+/// `(file relative to the corpus, line, message)` for every problem lint reports; warnings (ids
+/// without a translation: most files of the corpus are English only) are not its subject.
 fn actual() -> Vec<(String, u32, String)> {
-    let (results, cross) = lint_dir(&corpus(), &known).expect("corpus dir");
+    let copy = corpus_copy();
+    let (results, cross) = lint_dir(copy.path(), &known).expect("corpus dir");
     assert!(results
         .iter()
         .all(|r| servable(r, &cross).is_none() || r.label.ends_with("en/12-paired.md")));
-    let root = format!("{}/", corpus().display());
+    let root = format!("{}/", copy.path().display());
     let mut out: Vec<_> = results
         .iter()
         .flat_map(|r| &r.problems)
         .chain(&cross)
+        .filter(|p| !p.warning)
         .map(|p| {
             (
                 p.file.trim_start_matches(&root).to_string(),

@@ -214,6 +214,9 @@ pub struct StepStatus {
     /// The step's hint, present when its check ran and failed.
     #[serde(default)]
     pub hint: Option<String>,
+    /// What is still wrong (the check's `fail="…"`), present when its check ran and failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fail: Option<String>,
 }
 
 /// Every checked step of the session's lesson.
@@ -244,7 +247,7 @@ mod session_api_tests {
     fn progress_golden() {
         let p = LessonProgress {
             lesson: "first-containers".into(),
-            steps: vec![StepStatus { step: 2, done: false, hint: Some("Run docker run hello-world".into()) }],
+            steps: vec![StepStatus { step: 2, done: false, hint: Some("Run docker run hello-world".into()), fail: None }],
         };
         let s = serde_json::to_string(&p).unwrap();
         assert_eq!(s, r#"{"lesson":"first-containers","steps":[{"step":2,"done":false,"hint":"Run docker run hello-world"}]}"#);

@@ -73,7 +73,7 @@ impl HostConfig {
         }
         cgroup::prepare_parent(&self.cgroup_root, &self.cgroup_parent)?;
         self.prepare_devnodes()?;
-        net::prepare_host(&self.sessions_cidr, self.registry_port, self.egress, &self.dns)?;
+        net::prepare_host(&self.sessions_cidr, &self.registry_ip, self.registry_port, self.egress, &self.dns)?;
         net::add_local_address(&self.registry_ip)?;
         Ok(())
     }
@@ -107,4 +107,11 @@ pub fn host_nameserver() -> Option<String> {
         .filter_map(|l| l.trim().strip_prefix("nameserver"))
         .map(|s| s.trim().to_string())
         .find(|s| !s.starts_with("127.") && s != "::1")
+}
+
+/// The `/etc/hosts` line that sends the engine's Docker Hub requests to the registry front
+/// (`registry` is its `ip:port`; the front answers HTTPS as `registry-1.docker.io` on 443).
+pub fn hub_alias(registry: &str) -> String {
+    let ip = registry.rsplit_once(':').map_or(registry, |(ip, _)| ip);
+    format!("{ip}\tregistry-1.docker.io index.docker.io\n")
 }

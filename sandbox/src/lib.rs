@@ -21,7 +21,7 @@ mod sys;
 
 pub use cgroup::CgroupLimits;
 pub use error::{Error, InitCause, InitError, InitFailure, Stage};
-pub use host::HostConfig;
+pub use host::{hub_alias, HostConfig};
 pub use sandbox::Sandbox;
 pub use spec::{NetSpec, SandboxSpec};
 

@@ -163,7 +163,7 @@ fn restore(input: &str) -> Result<(), NetError> {
 
 /// Forwarding on, NAT for the session range, the isolation chains and the egress policy
 /// (idempotent; the policy is replaced by the one given).
-pub fn prepare_host(sessions_cidr: &str, registry_port: u16, egress: Egress, dns: &str) -> Result<(), NetError> {
+pub fn prepare_host(sessions_cidr: &str, registry_ip: &str, registry_port: u16, egress: Egress, dns: &str) -> Result<(), NetError> {
     std::fs::write("/proc/sys/net/ipv4/ip_forward", "1").map_err(|e| NetError::Command {
         cmd: "sysctl net.ipv4.ip_forward=1".into(),
         stderr: e.to_string(),
@@ -184,6 +184,9 @@ pub fn prepare_host(sessions_cidr: &str, registry_port: u16, egress: Egress, dns
     ensure_chain("filter", INPUT, "INPUT")?;
     ensure_rule("filter", INPUT, &["-i", &br, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-p", "tcp", "--dport", &port, "-j", "ACCEPT"], false)?;
+    // The registry front's HTTPS door (as Docker Hub), on its own address only. Inserted at the
+    // top: on a host prepared by an older muelle the chain already ends with its DROP.
+    ensure_rule("filter", INPUT, &["-i", &br, "-d", registry_ip, "-p", "tcp", "--dport", "443", "-j", "ACCEPT"], true)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-p", "udp", "--dport", "53", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-p", "icmp", "-j", "ACCEPT"], false)?;
     ensure_rule("filter", INPUT, &["-i", &br, "-j", "DROP"], false)?;

@@ -75,13 +75,21 @@ async fn nodes_cannot_write_to_the_registry() {
             && out.contains("busybox"),
         "{out}"
     );
+    // What the student sees: the engine asks its mirror, then "Docker Hub", which is the front's
+    // HTTPS door: the CLI prints the front's answer, not a DNS error.
     let pull = exec(&stack, &a, "docker pull alpine 2>&1").await;
-    eprintln!(
-        "docker pull alpine → exit {}: {}",
-        pull.exit_code,
-        pull.stdout.trim()
-    );
+    eprintln!("docker pull alpine → exit {}: {}", pull.exit_code, pull.stdout.trim());
     assert_ne!(pull.exit_code, 0);
+    assert!(
+        pull.stdout.contains("alpine is not in this classroom's catalog; available:") && pull.stdout.contains("busybox"),
+        "{}",
+        pull.stdout
+    );
+    let pull = exec(&stack, &a, "docker pull docker.io/library/busybox:latest 2>&1 && docker run --rm docker.io/busybox echo via-hub-name").await;
+    assert!(pull.stdout.contains("via-hub-name"), "{}", pull.stdout);
+    // The node trusts the classroom's CA for Docker Hub's name only, in dockerd's certs.d.
+    let out = exec(&stack, &a, "curl -sS -m 5 https://registry-1.docker.io/v2/ 2>&1; echo rc=$?").await;
+    assert!(out.stdout.contains("rc=60") || out.stdout.contains("certificate"), "curl must not trust the classroom CA system-wide: {}", out.stdout);
 
     // Another session still gets the real hello-world.
     let out = ok(&stack, &b, "docker run --rm hello-world").await;

@@ -114,6 +114,74 @@ pub fn spawn(addr: SocketAddr, front: Front) -> anyhow::Result<tokio::task::Join
     }))
 }
 
+/// Serves the front on `addr` and, when `tls` is given, its HTTPS door as Docker Hub on port
+/// [`HTTPS_PORT`] of the same address ([`super::front_tls`]); the CA goes into `node_rootfs`.
+/// Dropping (aborting) the returned task stops both.
+pub fn spawn_with_tls(
+    addr: SocketAddr,
+    front: Front,
+    tls_dir: &std::path::Path,
+    node_rootfs: &std::path::Path,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    let tls = super::front_tls::ensure(tls_dir).context("the registry front's TLS")?;
+    super::front_tls::install_in_node_rootfs(node_rootfs, &tls.ca_pem)
+        .context("installing the registry CA in the node rootfs")?;
+    let https = SocketAddr::new(addr.ip(), HTTPS_PORT);
+    let listener = bind(https)?;
+    let plain = spawn(addr, front.clone())?;
+    tracing::info!(addr = %https, "registry front as Docker Hub (HTTPS) listening");
+    let secure = tokio::spawn(serve_https(listener, front, tls.server));
+    Ok(tokio::spawn(async move {
+        struct AbortOnDrop(tokio::task::JoinHandle<()>);
+        impl Drop for AbortOnDrop {
+            fn drop(&mut self) {
+                self.0.abort();
+            }
+        }
+        let (mut plain, _secure) = (AbortOnDrop(plain), AbortOnDrop(secure));
+        let _ = (&mut plain.0).await;
+    }))
+}
+
+/// The port of the HTTPS door.
+pub const HTTPS_PORT: u16 = 443;
+/// Connections the HTTPS door holds at once (nodes pulling; more wait in the backlog).
+const HTTPS_CONNECTIONS: usize = 256;
+/// Time for a TLS handshake and for a request's headers.
+const HTTPS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The HTTPS door's accept loop: TLS, then the same handler as the plain front.
+async fn serve_https(listener: tokio::net::TcpListener, front: Front, tls: Arc<rustls::ServerConfig>) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use tower::Service;
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let app = Router::new().fallback(handle).with_state(Arc::new(front));
+    let slots = Arc::new(tokio::sync::Semaphore::new(HTTPS_CONNECTIONS));
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else { return };
+        let (stream, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            Err(err) => {
+                tracing::warn!(%err, "registry front (HTTPS): accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let (acceptor, app) = (acceptor.clone(), app.clone());
+        tokio::spawn(async move {
+            let _slot = slot;
+            let Ok(Ok(stream)) = tokio::time::timeout(HTTPS_TIMEOUT, acceptor.accept(stream)).await else { return };
+            let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                app.clone().call(req)
+            });
+            let mut http1 = hyper::server::conn::http1::Builder::new();
+            http1.timer(TokioTimer::new()).header_read_timeout(HTTPS_TIMEOUT);
+            let _ = http1.serve_connection(TokioIo::new(stream), service).await;
+        });
+    }
+}
+
 /// `10.100.0.0/16` → (10.100.0.0, 16).
 pub fn parse_cidr(cidr: &str) -> Option<(Ipv4Addr, u8)> {
     let (net, bits) = cidr.split_once('/')?;

@@ -6,6 +6,7 @@
 pub mod builder;
 pub mod catalog;
 pub mod front;
+pub mod front_tls;
 pub mod image;
 pub mod publish;
 pub mod registry;

@@ -7,6 +7,7 @@ use yaml_serde::Value;
 use super::fields::Fields;
 use super::model::{Diags, FrontMatter};
 pub use super::values::{normalize_image, parse_duration, MAX_NODES};
+use super::suggest::did_you_mean;
 
 /// Every key the front matter may have.
 pub const KEYS: [&str; 8] = [
@@ -17,6 +18,10 @@ pub const KEYS: [&str; 8] = [
 /// `first - 1`). Problems go to `diags`; `None` when a required value is missing or unusable.
 pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
     let open = first - 1;
+    if let Some((key, line, earlier)) = duplicate_key(yaml, first) {
+        diags.at(line, format!("`{key}` is given twice (first at line {earlier}): keep one"));
+        return None;
+    }
     let map = match yaml_serde::from_str::<Value>(yaml) {
         Ok(Value::Mapping(m)) => m,
         Ok(Value::Null) => yaml_serde::Mapping::new(),
@@ -28,6 +33,13 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
             return None;
         }
         Err(e) => {
+            if let Some((key, line)) = colon_in_value(yaml, first) {
+                diags.at(
+                    line,
+                    format!("the value of `{key}` contains `: `, which YAML reads as a new key: put the value in double quotes, {key}: \"...\""),
+                );
+                return None;
+            }
             let line = e.location().map_or(open, |l| first + l.line() as u32 - 1);
             diags.at(
                 line,
@@ -51,7 +63,8 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
             diags.at(
                 line_of(&k),
                 format!(
-                    "unknown front matter key `{k}` (known: {})",
+                    "unknown front matter key `{k}`{} (known: {})",
+                    did_you_mean(&k, &KEYS),
                     KEYS.join(", ")
                 ),
             );
@@ -135,6 +148,38 @@ fn key_lines(yaml: &str, first: u32) -> HashMap<String, u32> {
         }
     }
     out
+}
+
+/// The first top-level key given twice: (key, its second line, its first line).
+fn duplicate_key(yaml: &str, first: u32) -> Option<(String, u32, u32)> {
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for (i, l) in yaml.lines().enumerate() {
+        if l.starts_with([' ', '\t', '#', '-']) {
+            continue;
+        }
+        if let Some((k, _)) = l.split_once(':') {
+            let k = k.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
+            let line = first + i as u32;
+            if let Some(earlier) = seen.insert(k.clone(), line) {
+                return Some((k, line, earlier));
+            }
+        }
+    }
+    None
+}
+
+/// A top-level `key: value` whose unquoted value holds `: ` (a YAML error people make with
+/// titles like `Docker: first steps`): (key, line).
+fn colon_in_value(yaml: &str, first: u32) -> Option<(String, u32)> {
+    yaml.lines().enumerate().find_map(|(i, l)| {
+        if l.starts_with([' ', '\t', '#', '-']) {
+            return None;
+        }
+        let (k, v) = l.split_once(": ")?;
+        let v = v.trim();
+        let quoted = v.starts_with(['"', '\'', '[', '{', '|', '>']);
+        (!quoted && (v.contains(": ") || v.ends_with(':'))).then(|| (k.trim().to_string(), first + i as u32))
+    })
 }
 
 /// Whether `s` is a lesson id: lowercase ASCII letters and digits in dash-separated words.
@@ -226,5 +271,30 @@ mod tests {
             "{:?}",
             d.list
         );
+    }
+
+    #[test]
+    fn duplicate_key_at_its_own_line() {
+        let mut d = Diags::new("f.md");
+        assert!(parse("id: a\ntitle: T\nsummary: S\nid: b\n", 2, &mut d).is_none());
+        assert_eq!(d.list.len(), 1, "{:?}", d.list);
+        assert_eq!(d.list[0].line, 5);
+        assert!(d.list[0].message.contains("`id` is given twice (first at line 2)"), "{:?}", d.list);
+    }
+
+    #[test]
+    fn colon_in_a_value_gets_quoting_advice() {
+        let mut d = Diags::new("f.md");
+        assert!(parse("id: a\ntitle: Docker: first steps\n", 2, &mut d).is_none());
+        assert_eq!(d.list.len(), 1, "{:?}", d.list);
+        assert_eq!(d.list[0].line, 3);
+        assert!(d.list[0].message.contains("put the value in double quotes, title: \"...\""), "{:?}", d.list);
+    }
+
+    #[test]
+    fn misspelt_key_gets_a_suggestion() {
+        let mut d = Diags::new("f.md");
+        let _ = parse("id: a\nsumary: S\n", 2, &mut d);
+        assert!(d.list.iter().any(|p| p.line == 3 && p.message.contains("`sumary` (did you mean `summary`?)")), "{:?}", d.list);
     }
 }

@@ -6,6 +6,7 @@
 //! value may be double-quoted with `\"` and `\\` escapes.
 
 use super::model::Action;
+use super::suggest::{closest, did_you_mean};
 
 /// The words of an info string, before checking what is allowed where.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub struct Info {
     pub path: Option<String>,
     /// `hint=`.
     pub hint: Option<String>,
+    /// `fail=`: what the student is told when the check fails (what is still wrong).
+    pub fail: Option<String>,
     /// `timeout=` in seconds.
     pub timeout_secs: Option<u32>,
 }
@@ -79,6 +82,9 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
         Ok(w) => w,
         Err(e) => return (info, vec![e]),
     };
+    // Words after an unquoted `key=value` that are nothing else: the value had spaces.
+    let mut spills: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut spilling = false;
     for (i, word) in words.iter().enumerate() {
         if let Some(a) = action_word(word) {
             if let Some(prev) = info.action {
@@ -87,6 +93,12 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
             info.action = Some(a);
         } else if let Some((key, value)) = word.split_once('=') {
             set_key(&mut info, key, value, &mut errs);
+            let quoted = s.contains(&format!("{key}=\""));
+            spilling = !quoted && KEYS.contains(&key);
+            if spilling {
+                spills.push((word.clone(), Vec::new()));
+            }
+            continue;
         } else if word == "interrupt" {
             info.interrupt = true;
         } else if word == "interactive" {
@@ -94,10 +106,34 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
         } else if i == 0 && is_lang(word) {
             if let Some(a) = ACTIONS.iter().find(|a| near(word, a)) {
                 errs.push(format!("unknown action `{word}` (did you mean `{a}`?)"));
+                // Read on as if it were spelt right, so the typo is the only problem reported.
+                info.action = info.action.or(action_word(a));
+            } else {
+                info.lang = word.clone();
             }
-            info.lang = word.clone();
+        } else if let Some((_, rest)) = spills.last_mut().filter(|_| spilling && closest(word, &WORDS).is_none()) {
+            rest.push(word);
+            continue;
         } else {
-            errs.push(format!("unknown action `{word}` in info string"));
+            let meant = closest(word, &WORDS);
+            errs.push(format!("unknown word `{word}` in the info string{}", did_you_mean(word, &WORDS)));
+            // Read on as if it were spelt right, so the typo is the only problem reported.
+            match meant {
+                Some("interrupt") => info.interrupt = true,
+                Some("interactive") => info.interactive = true,
+                Some(a) if info.action.is_none() => info.action = action_word(a),
+                _ => {}
+            }
+        }
+        spilling = false;
+    }
+    for (first, rest) in spills.into_iter().filter(|(_, rest)| !rest.is_empty()).rev() {
+        let (key, value) = first.split_once('=').unwrap_or((&first, ""));
+        let whole = std::iter::once(value).chain(rest).collect::<Vec<_>>().join(" ");
+        // The root cause goes first: the value was cut at its first space.
+        errs.insert(0, format!("`{key}=` value has spaces: put it in double quotes, {key}=\"{whole}\""));
+        if let (Some(slot), true) = (hint_slot(&mut info, key), !whole.is_empty()) {
+            *slot = Some(whole);
         }
     }
     check_combination(&info, &mut errs);
@@ -105,6 +141,21 @@ pub fn parse(s: &str) -> (Info, Vec<String>) {
 }
 
 const ACTIONS: [&str; 4] = ["run", "file", "check", "solve"];
+
+/// Keys an info string may have (`key=value`).
+const KEYS: [&str; 5] = ["node", "path", "hint", "fail", "timeout"];
+
+/// Every bare word an info string may have after its first: actions and flags.
+const WORDS: [&str; 6] = ["run", "file", "check", "solve", "interrupt", "interactive"];
+
+/// The text slot of `key` (hint, node, path), to keep the whole of a value that had spaces.
+fn hint_slot<'a>(info: &'a mut Info, key: &str) -> Option<&'a mut Option<String>> {
+    match key {
+        "hint" => Some(&mut info.hint),
+        "fail" => Some(&mut info.fail),
+        _ => None,
+    }
+}
 
 /// One edit (insert, delete, substitute or swap) away: a typo of an action, not a language.
 fn near(word: &str, action: &str) -> bool {
@@ -131,6 +182,7 @@ fn set_key(info: &mut Info, key: &str, value: &str, errs: &mut Vec<String>) {
         "node" => &mut info.node,
         "path" => &mut info.path,
         "hint" => &mut info.hint,
+        "fail" => &mut info.fail,
         "timeout" => {
             match value.trim_end_matches('s').parse::<u32>() {
                 Ok(t) if (1..=MAX_TIMEOUT_SECS).contains(&t) => info.timeout_secs = Some(t),
@@ -140,7 +192,12 @@ fn set_key(info: &mut Info, key: &str, value: &str, errs: &mut Vec<String>) {
             }
             return;
         }
-        _ => return errs.push(format!("unknown key `{key}=` in info string")),
+        _ => {
+            let known: Vec<String> = KEYS.iter().map(|k| format!("{k}=")).collect();
+            let known: Vec<&str> = known.iter().map(String::as_str).collect();
+            let hint = did_you_mean(&format!("{key}="), &known);
+            return errs.push(format!("unknown key `{key}=` in info string{hint}"));
+        }
     };
     if value.is_empty() {
         errs.push(format!("`{key}=` has an empty value"));
@@ -172,6 +229,9 @@ fn check_combination(info: &Info, errs: &mut Vec<String>) {
     }
     if info.hint.is_some() && action != Action::Check {
         errs.push("`hint=` only goes with `check`".into());
+    }
+    if info.fail.is_some() && action != Action::Check {
+        errs.push("`fail=` only goes with `check`".into());
     }
     if info.timeout_secs.is_some() && !matches!(action, Action::Check | Action::Solve) {
         errs.push("`timeout=` only goes with `check` or `solve`".into());
@@ -224,14 +284,20 @@ mod tests {
     #[test]
     fn reports_misuse() {
         let cases = [
-            ("sh runn", "unknown action `runn`"),
+            ("sh runn", "unknown word `runn` in the info string (did you mean `run`?)"),
+            ("sh fiel path=/x", "(did you mean `file`?)"),
+            ("sh run interactve", "(did you mean `interactive`?)"),
+            ("sh run nod=node1", "unknown key `nod=` in info string (did you mean `node=`?)"),
             ("chek", "did you mean `check`"),
             ("solev", "did you mean `solve`"),
             ("sh run color=red", "unknown key `color=`"),
+            ("sh run docker", "unknown word `docker`"),
             ("file", "without `path=`"),
             ("file path=app/Dockerfile", "must be absolute"),
             ("sh interactive", "only go with `run`"),
             ("sh run hint=x", "only goes with `check`"),
+            ("sh run fail=x", "`fail=` only goes with `check`"),
+            ("check fial=x", "(did you mean `fail=`?)"),
             ("check timeout=9999", "from 1 to 600"),
             ("run check", "two actions"),
             ("sh run path=/x", "only goes with `file`"),
@@ -240,5 +306,16 @@ mod tests {
             let (_, e) = parse(s);
             assert!(e.iter().any(|m| m.contains(want)), "{s}: {e:?}");
         }
+    }
+
+    #[test]
+    fn unquoted_hint_gets_one_message_with_the_fix() {
+        let (i, e) = parse("check hint=Run docker ps first timeout=5");
+        assert_eq!(e, vec!["`hint=` value has spaces: put it in double quotes, hint=\"Run docker ps first\"".to_string()]);
+        assert_eq!(i.hint.as_deref(), Some("Run docker ps first"));
+        assert_eq!(i.timeout_secs, Some(5));
+        let (i, e) = parse(r#"check hint="Run docker ps" fail="No container yet." timeout=5"#);
+        assert!(e.is_empty(), "{e:?}");
+        assert_eq!(i.fail.as_deref(), Some("No container yet."));
     }
 }

@@ -7,6 +7,7 @@
 
 use pulldown_cmark::{Event, Parser, Tag};
 
+use super::images_used::images_used;
 use super::model::{Action, Diags, ParsedLesson, Problem, Step};
 use super::render::{safe_url, MARKDOWN_OPTIONS};
 
@@ -14,11 +15,24 @@ use super::render::{safe_url, MARKDOWN_OPTIONS};
 pub trait ImageCatalog {
     /// Whether `reference` (always with a tag, e.g. `busybox:latest`) is available.
     fn contains(&self, reference: &str) -> bool;
+
+    /// What is available, for the message when an image is not (`name:tag` each).
+    fn available(&self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 impl ImageCatalog for crate::images::Catalog {
     fn contains(&self, reference: &str) -> bool {
         crate::images::Catalog::contains(self, reference)
+    }
+
+    fn available(&self) -> Vec<String> {
+        let named = |i: &crate::images::ImageSpec| match i.tags.as_slice() {
+            [only] if only == "latest" => i.name.clone(),
+            tags => format!("{} ({})", i.name, tags.join(", ")),
+        };
+        self.images.iter().map(named).collect()
     }
 }
 
@@ -31,12 +45,20 @@ impl<F: Fn(&str) -> bool> ImageCatalog for F {
 /// Checks one lesson; returns its problems (empty = the lesson can be served).
 pub fn lint(l: &ParsedLesson, images: &dyn ImageCatalog) -> Vec<Problem> {
     let mut d = Diags::new(l.file.clone());
+    let missing = |reference: &str| {
+        let available = images.available();
+        let list = if available.is_empty() { String::new() } else { format!(" (available: {})", available.join(", ")) };
+        format!("image `{reference}` is not in the image catalog{list}")
+    };
     for (reference, line) in &l.front.images {
         if !images.contains(reference) {
-            d.at(
-                *line,
-                format!("image `{reference}` is not in the image catalog"),
-            );
+            d.at(*line, missing(reference));
+        }
+    }
+    for used in images_used(l) {
+        let tagged = super::frontmatter::normalize_image(&used.reference).unwrap_or_else(|| used.reference.clone());
+        if !images.contains(&tagged) {
+            d.at(used.line, missing(&used.reference));
         }
     }
     if l.steps.is_empty() {
@@ -203,5 +225,19 @@ mod tests {
                 .any(|(l, m)| *l == 10 && m.contains("belong to a step")),
             "{p:?}"
         );
+    }
+
+    #[test]
+    fn images_in_blocks_are_checked_and_the_error_lists_the_catalog() {
+        let catalog = crate::images::Catalog::load(concat!(env!("CARGO_MANIFEST_DIR"), "/../images/catalog.yaml")).unwrap();
+        let text = "---\nid: t\ntitle: T\nsummary: S\nlang: en\nduration: 30\n---\n## A\n```sh run\ndocker run --rm busybox true\ndocker run -it alpine sh\n```\n";
+        let (l, p) = parse("01-t.md", text);
+        assert!(p.is_empty(), "{p:?}");
+        let p = lint(&l.unwrap(), &catalog);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].line, 11);
+        assert!(p[0].message.starts_with("image `alpine` is not in the image catalog (available: "), "{p:?}");
+        assert!(p[0].message.contains("busybox, "), "{p:?}");
+        assert!(p[0].message.contains("debian (bookworm, "), "{p:?}");
     }
 }

@@ -9,6 +9,7 @@ pub mod dir;
 mod fields;
 pub mod frontmatter;
 pub mod import;
+pub mod images_used;
 pub mod info;
 pub mod lint;
 pub mod model;
@@ -17,6 +18,7 @@ pub mod render;
 pub mod scaffold;
 pub mod store;
 pub mod values;
+mod suggest;
 
 pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};

@@ -11,11 +11,14 @@ pub struct Problem {
     pub line: u32,
     /// What is wrong, for people.
     pub message: String,
+    /// A warning: worth fixing, but the lesson is still served.
+    pub warning: bool,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        let level = if self.warning { "warning: " } else { "" };
+        write!(f, "{}:{}: {level}{}", self.file, self.line, self.message)
     }
 }
 
@@ -42,6 +45,7 @@ impl Diags {
             file: self.file.clone(),
             line,
             message: message.into(),
+            warning: false,
         });
     }
 
@@ -118,6 +122,8 @@ pub struct Block {
     pub interactive: bool,
     /// `hint="…"` of a check block.
     pub hint: Option<String>,
+    /// `fail="…"` of a check block: what is still wrong when it fails.
+    pub fail: Option<String>,
     /// `timeout=` seconds of a check or solve block.
     pub timeout_secs: Option<u32>,
 }

@@ -111,6 +111,19 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
                     .count();
                 parts.push(Part::Block(make_block(o, step_no, ordinal, diags)));
             } else {
+                if let Some((ch, len, _, info)) = fence_open(line).filter(|f| f.0 == o.ch && f.1 >= o.len && !f.3.is_empty()) {
+                    // A closing fence has no info string, so this line is code to CommonMark;
+                    // what the author meant is a new block after a missing closing fence.
+                    let fence: String = std::iter::repeat_n(ch, len).collect();
+                    diags.at(
+                        n,
+                        format!(
+                            "this fence line ({fence}{info}) opens a block inside the block opened \
+                             at line {}: that block has no closing {fence} before line {n}",
+                            o.line
+                        ),
+                    );
+                }
                 let strip = line.len() - line.trim_start_matches(' ').len();
                 o.code.push_str(&line[strip.min(o.indent)..]);
                 o.code.push('\n');
@@ -188,6 +201,7 @@ fn make_block(o: Open, step: usize, ordinal: usize, diags: &mut Diags) -> Block 
         interrupt: info.interrupt,
         interactive: info.interactive,
         hint: info.hint,
+        fail: info.fail,
         timeout_secs: info.timeout_secs,
     }
 }
@@ -243,5 +257,15 @@ mod tests {
         let (l, p) = parse("demo.md", GOOD);
         assert!(l.is_some());
         assert_eq!((p[0].line, p[0].message.contains("NN-slug.md")), (1, true));
+    }
+
+    #[test]
+    fn a_fence_inside_a_block_means_a_missing_closing_fence() {
+        let text = GOOD.replace("docker ps\n```\n```check", "docker ps\n```check");
+        let (_, p) = parse("01-demo.md", &text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].line, 14);
+        assert!(p[0].message.contains("inside the block opened at line 12"), "{p:?}");
+        assert!(p[0].message.contains("that block has no closing \u{60}\u{60}\u{60} before line 14"), "{p:?}");
     }
 }

@@ -259,6 +259,10 @@ fn rebuild(st: &mut State) {
         }
     }
     for p in &st.cross {
-        tracing::warn!(problem = %p, "lesson not served");
+        if p.warning {
+            tracing::warn!(problem = %p, "lesson warning");
+        } else {
+            tracing::warn!(problem = %p, "lesson not served");
+        }
     }
 }

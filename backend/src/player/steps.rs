@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use protocol::{ActionResponse, LessonProgress, StepStatus};
 
 use super::live::LiveLessons;
@@ -13,9 +12,6 @@ use crate::lessons::model::{Action, Block, ParsedLesson, Part};
 use crate::lessons::store::{scripts_of, Script, StepScripts};
 use crate::provider::SandboxProvider;
 use crate::sessions::SessionRegistry;
-
-/// How many checks one progress request runs at once.
-pub const PROGRESS_CONCURRENCY: usize = 4;
 
 /// One session's lesson, with what it takes to run its scripts.
 pub struct LessonSession {
@@ -50,38 +46,73 @@ impl LessonSession {
     }
 
     /// Runs step `step`'s check (unless it passed before) → done, or not done with the hint.
+    /// A check only counts once the student has reached its step: every earlier checked step
+    /// must be done first (their checks run again here, in order, in case they pass now). So a
+    /// check that would pass on fresh nodes ("the volume is gone") cannot tick its step early.
     pub async fn check(&self, step: u32) -> Result<StepStatus, AppError> {
         let check = self.check_of(step)?;
-        let done = self.live.is_done(&self.session_id, step) || self.run_check(step, &check).await?;
+        if self.live.is_done(&self.session_id, step) {
+            return Ok(self.status(step, true));
+        }
+        if let Some(open) = self.first_open_before(step).await? {
+            return Ok(self.waiting(step, open));
+        }
+        let done = self.run_check(step, &check).await?;
         Ok(self.status(step, done))
     }
 
-    /// Every checked step's status; checks run [`PROGRESS_CONCURRENCY`] at a time, passed steps
-    /// are not run again. A check that cannot run counts as not done.
+    /// Every checked step's status, in order: checks run until the first step that is not done
+    /// (later steps have not been reached and are reported not done without running). Passed
+    /// steps are not run again. A check that cannot run counts as not done.
     pub async fn progress(&self) -> LessonProgress {
         self.live.retain_sessions(&self.sessions.session_ids());
-        let checked: Vec<(u32, Script)> = (1..=self.step_count())
-            .filter_map(|n| self.check_of(n).ok().map(|c| (n, c)))
-            .collect();
-        let steps = futures_util::stream::iter(checked)
-            .map(|(n, check)| async move {
-                let done = self.live.is_done(&self.session_id, n)
-                    || self.run_check(n, &check).await.unwrap_or_else(|err| {
+        let mut steps = Vec::new();
+        let mut reached = true;
+        for n in 1..=self.step_count() {
+            let Ok(check) = self.check_of(n) else { continue };
+            let done = self.live.is_done(&self.session_id, n)
+                || (reached
+                    && self.run_check(n, &check).await.unwrap_or_else(|err| {
                         tracing::warn!(?err, session_id = %self.session_id, step = n, "check could not run");
                         false
-                    });
-                self.status(n, done)
-            })
-            .buffered(PROGRESS_CONCURRENCY)
-            .collect()
-            .await;
+                    }));
+            steps.push(if reached { self.status(n, done) } else { StepStatus { step: n, done, hint: None, fail: None } });
+            reached &= done;
+        }
         LessonProgress { lesson: self.lesson.front.id.clone(), steps }
+    }
+
+    /// The first checked step before `step` that is not done, after running its check again.
+    async fn first_open_before(&self, step: u32) -> Result<Option<u32>, AppError> {
+        for n in 1..step {
+            let Ok(check) = self.check_of(n) else { continue };
+            if !self.live.is_done(&self.session_id, n) && !self.run_check(n, &check).await? {
+                return Ok(Some(n));
+            }
+        }
+        Ok(None)
+    }
+
+    /// `step` is not done because step `open` comes first, said in the lesson's language.
+    fn waiting(&self, step: u32, open: u32) -> StepStatus {
+        let title = self.lesson.steps.get(open as usize - 1).map_or("", |s| s.title.as_str());
+        let fail = match self.lesson.front.lang.as_str() {
+            "es" => format!("Primero termina el paso {open} («{title}»): los pasos se comprueban en orden."),
+            _ => format!("Finish step {open} (“{title}”) first: steps are checked in order."),
+        };
+        StepStatus { fail: Some(fail), ..self.status(step, false) }
     }
 
     /// Completes step `step`: its solve, or a replay of its run and file blocks; then its check.
     pub async fn solve(&self, step: u32) -> Result<ActionResponse, AppError> {
         let scripts = self.scripts(step)?;
         let mut t = Transcript::default();
+        if scripts.check.is_some() {
+            if let Some(open) = self.first_open_before(step).await? {
+                t.fail(&self.waiting(step, open).fail.unwrap_or_default());
+                return Ok(t.into_response(false));
+            }
+        }
         if let Some(solve) = &scripts.solve {
             let node = self.sessions.running_node(&self.session_id, &solve.node)?;
             let r = node_exec::run_sh(&self.provider, &node, &solve.code, limit_of(solve, SOLVE_TIMEOUT)).await?;
@@ -140,13 +171,15 @@ impl LessonSession {
     }
 
     fn status(&self, step: u32, done: bool) -> StepStatus {
-        let hint = if done { None } else { self.hint_of(step) };
-        StepStatus { step, done, hint }
+        let check = (!done).then(|| self.check_block(step)).flatten();
+        let hint = check.and_then(|c| c.hint.clone());
+        let fail = check.and_then(|c| c.fail.clone());
+        StepStatus { step, done, hint, fail }
     }
 
-    fn hint_of(&self, step: u32) -> Option<String> {
+    fn check_block(&self, step: u32) -> Option<&Block> {
         let s = self.lesson.steps.get(usize::try_from(step).ok()?.checked_sub(1)?)?;
-        s.check().and_then(|c| c.hint.clone())
+        s.check()
     }
 
     fn step_count(&self) -> u32 {

@@ -152,7 +152,7 @@ impl SessionRegistry {
             let Some(session) = state.get(id) else { return };
             let running: Vec<NodeHandle> =
                 session.nodes.iter().filter(|n| n.status == NodeStatus::Running).map(|n| n.handle.clone()).collect();
-            (hosts_file(&running), running)
+            (hosts_file(&running, &self.config.registry_front.to_string()), running)
         };
         let writes = running.iter().filter_map(|h| {
             let cmd = self.provider.hosts_command(h, &content)?;
@@ -194,13 +194,14 @@ impl SessionRegistry {
     }
 }
 
-/// `/etc/hosts` of a session's nodes: loopback, then each node by name.
-pub fn hosts_file(nodes: &[NodeHandle]) -> String {
+/// `/etc/hosts` of a session's nodes: loopback, each node by name, and Docker Hub's registry
+/// at the registry front (`registry`, its `ip:port`).
+pub fn hosts_file(nodes: &[NodeHandle], registry: &str) -> String {
     let mut s = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
     for n in nodes {
         s += &format!("{}\t{}\n", n.ip, n.name);
     }
-    s
+    s + &sandbox::hub_alias(registry)
 }
 
 fn live_nodes(state: &HashMap<String, Session>) -> u32 {

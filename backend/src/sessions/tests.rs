@@ -202,6 +202,6 @@ async fn a_dead_node_is_caught_by_the_first_request() {
 #[test]
 fn hosts_file_names_every_node() {
     let h = |name: &str, ip: &str| NodeHandle { key: "k".into(), name: name.into(), ip: ip.into(), pid: 0, uid_base: 0, start_time: 0 };
-    let text = hosts_file(&[h("node1", "10.100.3.11"), h("node3", "10.100.3.13")]);
-    assert_eq!(text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.100.3.11\tnode1\n10.100.3.13\tnode3\n");
+    let text = hosts_file(&[h("node1", "10.100.3.11"), h("node3", "10.100.3.13")], "10.99.0.1:5000");
+    assert_eq!(text, "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.100.3.11\tnode1\n10.100.3.13\tnode3\n10.99.0.1\tregistry-1.docker.io index.docker.io\n");
 }

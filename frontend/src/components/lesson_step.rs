@@ -26,8 +26,8 @@ pub fn render_parts(parts: &[LessonPart]) -> Html {
 /// A note under the step's buttons.
 #[derive(Clone, PartialEq)]
 enum Note {
-    /// The check failed: the hint to show.
-    Hint(String),
+    /// The check failed: what is still wrong (the check's `fail=`), and the hint.
+    NotYet(Option<String>, String),
     /// Skip failed: message and the solve script's output.
     Failed(String, String),
 }
@@ -101,8 +101,14 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
 fn view_note(note: &Option<Note>, s: &Strings) -> Html {
     match note {
         None => html! {},
-        Some(Note::Hint(hint)) => html! {
+        Some(Note::NotYet(None, hint)) => html! {
             <p class="hint" role="status"><strong>{ s.not_yet }</strong>{ " " }{ hint.clone() }</p>
+        },
+        Some(Note::NotYet(Some(fail), hint)) => html! {
+            <div class="hint" role="status">
+                <p><strong>{ s.not_yet }</strong>{ " " }{ fail.clone() }</p>
+                <p>{ hint.clone() }</p>
+            </div>
         },
         Some(Note::Failed(message, output)) => html! {
             <div class="hint fail" role="status">
@@ -146,7 +152,8 @@ fn check(ctx: &LessonCtx, ui: StepUi) {
                 note.set(None);
                 mark.emit(n);
             }
-            Ok(status) => note.set(Some(Note::Hint(
+            Ok(status) => note.set(Some(Note::NotYet(
+                status.fail,
                 status.hint.unwrap_or_else(|| s.no_hint.into()),
             ))),
             Err(err) => note.set(Some(Note::Failed(err.to_string(), String::new()))),

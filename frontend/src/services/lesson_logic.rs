@@ -195,11 +195,13 @@ mod tests {
                     step: 1,
                     done: true,
                     hint: None,
+                    fail: None,
                 },
                 StepStatus {
                     step: 3,
                     done: false,
                     hint: Some("h".into()),
+                    fail: None,
                 },
             ],
         };
@@ -223,6 +225,7 @@ mod tests {
                 step: 5,
                 done: true,
                 hint: None,
+                    fail: None,
             }],
         };
         let p = p.apply(ProgressAction::Merge(server));

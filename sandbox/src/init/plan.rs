@@ -110,7 +110,7 @@ pub(crate) fn etc_files(spec: &InitSpec) -> Vec<(PathBuf, String)> {
     });
     vec![
         (etc.join("hostname"), format!("{}\n", spec.hostname)),
-        (etc.join("hosts"), format!("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n", spec.net.ip, spec.hostname)),
+        (etc.join("hosts"), format!("127.0.0.1\tlocalhost\n::1\tlocalhost\n{}\t{}\n{}", spec.net.ip, spec.hostname, crate::host::hub_alias(&spec.registry))),
         (etc.join("resolv.conf"), format!("nameserver {}\n", spec.dns)),
         (etc.join("docker/daemon.json"), format!("{daemon:#}\n")),
         (etc.join("motd"), MOTD.replace("{node}", &spec.hostname)),
