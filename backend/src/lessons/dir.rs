@@ -222,8 +222,10 @@ fn step_shape(s: &super::model::Step) -> String {
     )
 }
 
-/// Ids that exist in one language while the directory has others: probably an id typo, which
-/// makes two one-language lessons. A warning, with the closest id of the other language.
+/// Ids that exist in one language but not in another language that itself has ids the first
+/// lacks: the signature of an id typo, which makes two one-language lessons. A warning, with the
+/// closest id of the other language. (A language with fewer lessons, all of them paired, is a
+/// translation under way, not a typo: no warning.)
 fn unpaired(by_id: &BTreeMap<&str, Vec<&FileResult>>) -> Vec<Problem> {
     let langs: BTreeSet<&str> = by_id.values().flatten().map(|r| lesson_of(r).front.lang.as_str()).collect();
     let mut out = Vec::new();
@@ -239,6 +241,13 @@ fn unpaired(by_id: &BTreeMap<&str, Vec<&FileResult>>) -> Vec<Problem> {
                 .filter(|(_, g)| g.iter().any(|r| lesson_of(r).front.lang == *missing))
                 .map(|(id, _)| *id)
                 .collect();
+            let in_any = |id: &str, langs: &BTreeSet<&str>| {
+                by_id[id].iter().any(|r| langs.contains(lesson_of(r).front.lang.as_str()))
+            };
+            // Does the other language have an id that this one's languages lack?
+            if !ids_there.iter().any(|other| !in_any(other, &have)) {
+                continue;
+            }
             let message = format!(
                 "lesson `{id}` has no `{missing}` translation (no `{missing}` file has `id: {id}`){}",
                 did_you_mean(id, &ids_there)
