@@ -327,6 +327,9 @@ pub struct TestArgs {
     /// Leave the nodes running after the run and print how to open a shell on them
     #[arg(long)]
     pub keep: bool,
+    /// Lessons played at once, each in its own session [default: the machine's cores, at most 4]
+    #[arg(short, long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub jobs: Option<u32>,
     #[command(flatten)]
     #[allow(missing_docs)]
     pub catalog: CatalogArgs,
@@ -335,7 +338,7 @@ pub struct TestArgs {
 impl TestArgs {
     /// Arguments for `path` with every option at its default (tests).
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), lang: None, verbose: false, step: None, keep: false, catalog: CatalogArgs::default() }
+        Self { path: path.into(), lang: None, verbose: false, step: None, keep: false, jobs: None, catalog: CatalogArgs::default() }
     }
 }
 

@@ -129,31 +129,54 @@ pub fn run(args: &TestArgs) -> anyhow::Result<i32> {
         println!("{lint_failed} file(s) fail lint (see above; `muelle lessons lint` lists every problem): nothing played");
         return Ok(1);
     }
+    // --keep and --step are for looking at one lesson: one at a time keeps its lines together.
+    let jobs = match (args.jobs, args.keep || args.step.is_some()) {
+        (Some(n), _) => n as usize,
+        (None, true) => 1,
+        (None, false) => default_jobs(),
+    };
+    let started = Instant::now();
     let options = PlayOptions { verbose: args.verbose, step: args.step.map(|n| n as usize), keep: args.keep };
-    let outcomes = tokio::runtime::Runtime::new()?.block_on(play_all(&lessons_dir(&args.path), &lessons, options))?;
-    let passed = summarize(&outcomes);
+    let outcomes = tokio::runtime::Runtime::new()?.block_on(play_all(&lessons_dir(&args.path), &lessons, options, jobs))?;
+    let passed = summarize(&outcomes, started.elapsed(), jobs);
     if lint_failed > 0 {
         println!("{lint_failed} file(s) fail lint and were not played");
     }
     Ok(i32::from(!passed || lint_failed > 0))
 }
 
-async fn play_all(dir: &Path, lessons: &[(String, ParsedLesson)], options: PlayOptions) -> anyhow::Result<Vec<LessonOutcome>> {
+async fn play_all(dir: &Path, lessons: &[(String, ParsedLesson)], options: PlayOptions, jobs: usize) -> anyhow::Result<Vec<LessonOutcome>> {
+    use futures_util::StreamExt;
     let config = Config { sandbox: SandboxKind::Real, lessons_dir: dir.to_path_buf(), ..Config::from_env()? };
     let backend = Backend::start(config, Role::LessonTest).await?;
     let runner = Runner { sessions: backend.state.sessions.clone(), provider: backend.state.provider.clone(), options };
-    let mut out = Vec::new();
-    for (label, lesson) in lessons {
-        wait_for_network(BRIDGE_WAIT).await?;
-        match runner.run_lesson(label, lesson).await {
-            Ok(o) => out.push(o),
-            Err(err) => {
-                println!("✗ {label}: {err:#}");
-                out.push(LessonOutcome { label: label.clone(), passed: 0, failed: 1, elapsed: Default::default() });
+    wait_for_network(BRIDGE_WAIT).await?;
+    // Each lesson in its own session; `jobs` of them at a time. Lines carry the lesson's label.
+    let mut out: Vec<(usize, LessonOutcome)> = futures_util::stream::iter(lessons.iter().enumerate())
+        .map(|(i, (label, lesson))| {
+            let runner = &runner;
+            async move {
+                let outcome = match runner.run_lesson(label, lesson).await {
+                    Ok(o) => o,
+                    Err(err) => {
+                        println!("✗ {label}: {err:#}");
+                        LessonOutcome { label: label.clone(), passed: 0, failed: 1, elapsed: Default::default() }
+                    }
+                };
+                (i, outcome)
             }
-        }
-    }
-    Ok(out)
+        })
+        .buffer_unordered(jobs.max(1))
+        .collect()
+        .await;
+    out.sort_by_key(|(i, _)| *i);
+    Ok(out.into_iter().map(|(_, o)| o).collect())
+}
+
+/// Lessons played at once by default: one per core, at most 4 (each session's nodes start
+/// dockerd; more at once on a small machine only slows every one of them).
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(4)
 }
 
 /// How long to wait for another process's session to free the first session network.
@@ -179,15 +202,21 @@ async fn wait_for_network(limit: Duration) -> anyhow::Result<()> {
 }
 
 /// Prints one line per lesson and a total; true if every step passed.
-fn summarize(outcomes: &[LessonOutcome]) -> bool {
+/// The time table: one line per lesson (its steps and its own play time), then the totals.
+fn summarize(outcomes: &[LessonOutcome], wall: Duration, jobs: usize) -> bool {
     println!();
+    let width = outcomes.iter().map(|o| o.label.chars().count()).max().unwrap_or(0);
     for o in outcomes {
         let mark = if o.failed == 0 { '✓' } else { '✗' };
-        println!("{mark} {}: {} passed, {} failed, {:.1}s", o.label, o.passed, o.failed, o.elapsed.as_secs_f64());
+        println!("{mark} {:<width$}  {:>3} passed  {:>2} failed  {:>6.1}s", o.label, o.passed, o.failed, o.elapsed.as_secs_f64());
     }
     let failed: usize = outcomes.iter().map(|o| o.failed).sum();
     let total: f64 = outcomes.iter().map(|o| o.elapsed.as_secs_f64()).sum();
-    println!("{} lesson(s), {failed} failed step(s), {total:.1}s", outcomes.len());
+    println!(
+        "{} lesson(s), {failed} failed step(s), {total:.1}s of play in {:.1}s ({jobs} at a time)",
+        outcomes.len(),
+        wall.as_secs_f64()
+    );
     failed == 0
 }
 

@@ -1,6 +1,6 @@
-//! `muelle lessons test` on the shipped lessons: every step of every lesson, in each language,
-//! played on real nodes (run blocks typed, file blocks written, interactive steps solved) must
-//! pass its check.
+//! `muelle lessons test` for people: one step, kept nodes, the early-check guard, the scaffold
+//! and Killercoda imports played on real nodes. The shipped lessons themselves are played by
+//! `scripts/test.sh`'s "lessons test" suite (every lesson, both languages, in parallel).
 
 use std::path::PathBuf;
 
@@ -10,23 +10,6 @@ fn lessons_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../lessons")
 }
 
-fn play(lang: &str) {
-    let args = backend::cli::TestArgs { lang: Some(lang.into()), ..backend::cli::TestArgs::new(lessons_dir()) };
-    let code = backend::lessons_cli::run(&args).expect("lessons test could not run");
-    assert_eq!(code, 0, "a step of a {lang} lesson failed (see the ✗ lines above)");
-}
-
-#[test]
-#[serial]
-fn every_spanish_lesson_passes_on_real_nodes() {
-    play("es");
-}
-
-#[test]
-#[serial]
-fn every_english_lesson_passes_on_real_nodes() {
-    play("en");
-}
 
 /// `muelle lessons test FILE --step 3 --keep -v` as a person runs it: steps 1 and 2 are played
 /// silently (their images are in the node afterwards), only step 3 is reported with its output,
@@ -117,4 +100,28 @@ fn imported_killercoda_scenarios_pass_on_real_nodes() {
         assert_eq!(cli(&["import", "killercoda", &src, "--dest", &lessons]), 0, "{scenario} did not import clean");
     }
     assert_eq!(cli(&["test", &lessons]), 0, "a step of an imported scenario failed (see the ✗ lines above)");
+}
+
+/// A check that passes on fresh nodes ("the volume is gone") cannot tell whether the student did
+/// its step: `lessons test` runs every check before playing and fails such a lesson, naming the
+/// step and file:line, even though the step itself plays green (issue 9, point 1).
+#[test]
+#[serial]
+fn a_check_that_passes_before_its_step_fails_the_test() {
+    let dir = TempLessons::new("early");
+    std::fs::create_dir_all(dir.0.join("en")).unwrap();
+    let lesson = "---\nid: early\ntitle: Early\nsummary: S\nlang: en\nduration: 10\nnodes: 1\n---\n## Make a volume\n```sh run\ndocker volume create datos\n```\n```check\ndocker volume inspect datos\n```\n## Remove it\n```sh run\ndocker volume rm datos\n```\n```check\n! docker volume inspect datos\n```\n";
+    std::fs::write(dir.0.join("en/01-early.md"), lesson).unwrap();
+    let out = std::process::Command::new(super::restart::muelle_bin())
+        .args(["lessons", "test", &dir.path(), "--catalog", &catalog()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("✗ en/01-early.md step 2 \"Remove it\": its check (en/01-early.md:20) passes on fresh nodes"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("✓ en/01-early.md step 2 \"Remove it\""), "the step itself plays: {stdout}");
+    assert!(!stdout.contains("step 1 \"Make a volume\": its check"), "{stdout}");
 }

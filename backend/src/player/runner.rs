@@ -80,13 +80,39 @@ impl Runner {
             .await
             .map_err(|e| anyhow::anyhow!("starting a session for {label}: {e:#}"))?;
         println!("  {label}: session {} with {} node(s) in {:.1}s", info.id, info.nodes.len(), secs(started));
+        let early = self.early_checks(label, lesson, &info.id).await;
         let (passed, failed) = self.play_steps(label, lesson, &info.id).await;
+        let failed = failed + early;
         if self.options.keep {
             self.print_kept(label, &info);
         } else if let Err(err) = self.sessions.delete(&info.id).await {
             println!("  {label}: deleting session {} failed: {err:#}", info.id);
         }
         Ok(LessonOutcome { label: label.to_string(), passed, failed, elapsed: started.elapsed() })
+    }
+
+    /// Runs every check on the fresh nodes, before any step is played: a check that passes then
+    /// cannot tell whether the student did its step (`! docker volume inspect datos` passes on a
+    /// new node). Prints each such check with its file:line; returns how many there are.
+    async fn early_checks(&self, label: &str, lesson: &ParsedLesson, id: &str) -> usize {
+        let mut early = 0;
+        for (i, step) in lesson.steps.iter().enumerate() {
+            let (Some(scripts), Some(block)) = (scripts_of(lesson, i), step.check()) else { continue };
+            let Some(check) = &scripts.check else { continue };
+            let mut t = Transcript::default();
+            self.script(id, check, CHECK_TIMEOUT, "check", &mut t).await;
+            if t.ok() {
+                early += 1;
+                println!(
+                    "✗ {label} step {} {:?}: its check ({label}:{}) passes on fresh nodes, before the step was played: \
+                     it cannot tell whether the student did the step (check an effect of the step instead)",
+                    i + 1,
+                    step.title,
+                    block.line
+                );
+            }
+        }
+        early
     }
 
     /// Plays the steps in order (up to [`PlayOptions::step`]); returns (passed, failed).
