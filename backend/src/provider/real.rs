@@ -52,7 +52,7 @@ impl RealProvider {
 
     /// A warm node from the pool, given the spec's identity; `None` when the pool is empty or the
     /// node could not be moved (it is destroyed then).
-    fn from_pool(&self, spec: &NodeSpec) -> Option<NodeHandle> {
+    fn take_from_pool(&self, spec: &NodeSpec) -> Option<NodeHandle> {
         let sb = self.pool.as_ref()?.take()?;
         match sb.reassign(&spec.name, &net_spec(&spec.net, spec.index)) {
             Ok(()) => Some(NodeHandle {
@@ -106,7 +106,7 @@ impl SandboxProvider for RealProvider {
     }
 
     fn create_node(&self, spec: &NodeSpec) -> Result<NodeHandle, ProviderError> {
-        if let Some(handle) = self.from_pool(spec) {
+        if let Some(handle) = self.take_from_pool(spec) {
             return Ok(handle);
         }
         let err = |e: sandbox::Error| ProviderError::Create { key: spec.key.clone(), source: e.into() };
