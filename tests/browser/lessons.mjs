@@ -25,6 +25,25 @@ export async function lessonChecks(browser) {
     await endStoredSessions(page).catch(() => {});
     await ctx.close();
   }
+  await langInUrl(browser);
+}
+
+async function langInUrl(browser) {
+  await check("?lang=es opens a lesson in Spanish in an English browser", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US" });
+    try {
+      const p = await ctx.newPage();
+      await p.goto(`${BASE_URL}/lessons/${LESSON}?lang=es`);
+      await p.waitForSelector("#step-1");
+      const title = (await p.textContent(".lesson-title")).trim();
+      expect(title === "Primeros contenedores", `lesson title is ${title}`);
+      const start = (await p.textContent("button.start-lesson")).trim();
+      expect(start === "Empezar", `the start button says ${start}`);
+      await p.screenshot({ path: join(SHOTS, "lesson-lang-es.png") });
+    } finally {
+      await ctx.close();
+    }
+  });
 }
 
 async function catalog(page) {
