@@ -122,6 +122,9 @@ pub struct ServeArgs {
     /// The read-only registry front nodes pull through (an address added to the host's lo)
     #[arg(long, env = "MUELLE_REGISTRY_FRONT", value_name = "ADDR", default_value = "10.99.0.1:5000", help_heading = "Nodes")]
     pub registry_front: Option<String>,
+    /// Online classrooms: nodes may also pull images the catalog does not have, through a cache of this registry (e.g. https://registry-1.docker.io for Docker Hub); catalog images still come from the local registry [default: offline, catalog only]
+    #[arg(long, env = "MUELLE_UPSTREAM_REGISTRY", value_name = "URL", help_heading = "Nodes")]
+    pub upstream_registry: Option<String>,
     /// Port links open at http://<port>-<node>-<session>.<DOMAIN>; a wildcard DNS name for LAN use [default: localhost]
     #[arg(long, env = "MUELLE_PORTS_DOMAIN", value_name = "DOMAIN", help_heading = "Nodes")]
     pub ports_domain: Option<String>,

@@ -71,6 +71,9 @@ pub struct Config {
     pub registry_front: SocketAddr,
     /// Parent domain of port-link origins (`localhost` when unset).
     pub ports_domain: Option<String>,
+    /// The registry nodes may pull non-catalog images from, through a local pull-through cache
+    /// (`MUELLE_UPSTREAM_REGISTRY`); `None`: offline, the catalog only.
+    pub upstream_registry: Option<String>,
     /// Warm nodes kept ready.
     pub pool_size: usize,
     /// The SQLite file, when not `data_dir/muelle.db`.
@@ -203,6 +206,7 @@ impl Default for Config {
             registry_listen: crate::images::DEFAULT_LISTEN.into(),
             registry_front: SocketAddr::from(([10, 99, 0, 1], 5000)),
             ports_domain: None,
+            upstream_registry: None,
             egress: sandbox::net::Egress::Internet,
             pool_size: 2,
             db_file: None,
@@ -249,6 +253,7 @@ impl Config {
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
             egress: parse(&get, "MUELLE_EGRESS")?.unwrap_or(d.egress),
             registry_front: parse(&get, "MUELLE_REGISTRY_FRONT")?.unwrap_or(d.registry_front),
+            upstream_registry: get("MUELLE_UPSTREAM_REGISTRY").map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty()),
             ports_domain: get("MUELLE_PORTS_DOMAIN").map(|d| d.trim().trim_matches('.').to_ascii_lowercase()).filter(|d| !d.is_empty()),
             pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
             db_file: get("MUELLE_DB").map(PathBuf::from),
@@ -280,6 +285,12 @@ impl Config {
         let front = self.registry_front.ip();
         if front.is_unspecified() || front.is_loopback() {
             bail!("MUELLE_REGISTRY_FRONT must be one address nodes reach (e.g. 10.99.0.1:5000), not {}", self.registry_front);
+        }
+        if let Some(url) = &self.upstream_registry {
+            anyhow::ensure!(
+                (url.starts_with("https://") || url.starts_with("http://")) && url.len() > "https://".len(),
+                "MUELLE_UPSTREAM_REGISTRY must be a URL such as https://registry-1.docker.io, not {url:?}"
+            );
         }
         if let Some(domain) = &self.ports_domain {
             crate::portlinks::check_domain(domain).context("MUELLE_PORTS_DOMAIN")?;
@@ -398,6 +409,16 @@ mod tests {
             let err = from(&[(k, v)]).unwrap_err();
             assert!(format!("{err:#}").contains(k), "{k}={v}: {err:#}");
         }
+    }
+
+    #[test]
+    fn the_upstream_registry_is_a_url() {
+        assert_eq!(from(&[]).unwrap().upstream_registry, None);
+        assert_eq!(
+            from(&[("MUELLE_UPSTREAM_REGISTRY", "https://registry-1.docker.io/")]).unwrap().upstream_registry.as_deref(),
+            Some("https://registry-1.docker.io")
+        );
+        assert!(from(&[("MUELLE_UPSTREAM_REGISTRY", "registry-1.docker.io")]).is_err());
     }
 
     #[test]

@@ -73,6 +73,12 @@ impl Backend {
             crate::images::registry_service::ensure_registry(&crate::config::registry_bin(), &config.data_dir, &config.registry_listen)
                 .await
                 .context("starting the local registry")?;
+            if let Some(remote) = &config.upstream_registry {
+                let cache = crate::images::registry_service::CACHE_LISTEN;
+                crate::images::registry_service::ensure_cache(&crate::config::registry_bin(), &config.data_dir, cache, remote)
+                    .await
+                    .context("starting the pull-through cache of MUELLE_UPSTREAM_REGISTRY")?;
+            }
         }
         let mut provider = make_provider(&config)?;
         if role == Role::LessonTest {
@@ -223,7 +229,10 @@ fn front_of(config: &Config) -> anyhow::Result<(std::net::SocketAddr, crate::ima
     let host = sandbox::HostConfig::new(&config.data_dir, Default::default());
     let nodes = crate::images::front::parse_cidr(&host.sessions_cidr)
         .with_context(|| format!("session range {:?}", host.sessions_cidr))?;
-    let front = crate::images::front::Front { upstream, own: config.registry_front.ip(), nodes };
+    let cache = config.upstream_registry.as_ref().map(|_| {
+        crate::images::registry_service::CACHE_LISTEN.parse().expect("CACHE_LISTEN is IP:PORT")
+    });
+    let front = crate::images::front::Front { upstream, own: config.registry_front.ip(), nodes, cache };
     Ok((config.registry_front, front))
 }
 

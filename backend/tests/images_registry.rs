@@ -175,3 +175,57 @@ async fn push_then_read_back_from_a_real_registry() {
         "same tarball, same digest"
     );
 }
+
+/// `MUELLE_UPSTREAM_REGISTRY`: a second local registry plays the upstream. Through the front,
+/// catalog images come from the class's registry, anything else from the pull-through cache of
+/// the upstream; offline (no cache) the same request gets the catalog hint.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_front_pulls_what_the_catalog_lacks_through_the_upstream_cache() {
+    use backend::images::front::{spawn, Front};
+    use backend::images::registry_service::ensure_cache;
+    let bin = backend::config::registry_bin();
+    let dir = tempfile::tempdir().unwrap();
+    let (up, local, cache) = (
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", free_port()),
+    );
+    let _up = KillOnDrop(ensure_registry(&bin, &dir.path().join("up"), &up).await.unwrap().unwrap());
+    let _local = KillOnDrop(ensure_registry(&bin, &dir.path().join("local"), &local).await.unwrap().unwrap());
+    let tar = busybox_like_tar(dir.path());
+    // The upstream has `testbox`; the class's registry has `catalogbox` (same layer).
+    let upstream = push(&RegistryClient::new(&format!("http://{up}")), &spec(), &tar).await.unwrap();
+    let catalog = ImageSpec { name: "catalogbox".into(), ..spec() };
+    push(&RegistryClient::new(&format!("http://{local}")), &catalog, &tar).await.unwrap();
+    let remote = format!("http://{up}");
+    let _cache = KillOnDrop(ensure_cache(&bin, &dir.path().join("c"), &cache, &remote).await.unwrap().unwrap());
+    assert!(ensure_cache(&bin, &dir.path().join("c"), &cache, &remote).await.unwrap().is_none(), "reused");
+    assert!(std::fs::read_to_string(dir.path().join("c/registry-cache/config.yml")).unwrap().contains(&remote));
+
+    let front_at = |cache: Option<&str>| {
+        let addr: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let front = Front {
+            upstream: local.parse().unwrap(),
+            own: "127.0.0.1".parse().unwrap(),
+            nodes: (std::net::Ipv4Addr::new(10, 100, 0, 0), 16),
+            cache: cache.map(|c| c.parse().unwrap()),
+        };
+        (spawn(addr, front).unwrap(), RegistryClient::new(&format!("http://{addr}")))
+    };
+    let (online_task, online) = front_at(Some(&cache));
+    let manifest = online.get_manifest("library/testbox", "latest").await.expect("from the upstream's cache");
+    assert_eq!(sha256_digest(&manifest), upstream.manifest_digest);
+    let layer = json(&manifest)["layers"][0]["digest"].as_str().unwrap().to_string();
+    assert_eq!(sha256_digest(&online.get_blob("library/testbox", &layer).await.unwrap()), layer);
+    assert!(online.get_manifest("library/catalogbox", "latest").await.is_ok(), "the catalog still comes from the class's registry");
+    assert!(online.get_manifest("library/nowhere", "latest").await.is_err());
+    // The cache kept what it fetched.
+    let cached = std::fs::read_dir(dir.path().join("c/registry-cache/data")).unwrap().count();
+    assert!(cached > 0, "the cache stored nothing");
+
+    let (offline_task, offline) = front_at(None);
+    let err = format!("{:#}", offline.get_manifest("library/testbox", "latest").await.unwrap_err());
+    assert!(err.contains("testbox is not in this classroom's catalog; available: catalogbox"), "{err}");
+    online_task.abort();
+    offline_task.abort();
+}

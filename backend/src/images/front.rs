@@ -40,6 +40,9 @@ pub struct Front {
     pub own: IpAddr,
     /// Peers besides loopback and `own`: the session networks.
     pub nodes: (Ipv4Addr, u8),
+    /// The pull-through cache of an upstream registry (`MUELLE_UPSTREAM_REGISTRY`): asked for
+    /// what the local registry does not hold. `None`: offline, the catalog only.
+    pub cache: Option<SocketAddr>,
 }
 
 impl Front {
@@ -222,27 +225,21 @@ async fn forward(front: &Front, req: Request) -> Response<Body> {
         .path_and_query()
         .map_or("/v2/", |p| p.as_str())
         .to_string();
-    let headers = relay::end_to_end(&parts.headers, false);
-    let host =
-        HeaderValue::from_str(&front.upstream.to_string()).expect("an address is a header value");
-    let upstream = match relay::request(parts.method.clone(), &pq, headers, host, Body::empty()) {
+    let mut resp = match send_to(front.upstream, &parts, &pq).await {
         Ok(r) => r,
-        Err(_) => {
-            return registry_error(StatusCode::BAD_REQUEST, "UNSUPPORTED", "malformed request")
-        }
-    };
-    let mut resp = match relay::send(front.upstream, upstream).await {
-        Ok(r) => r,
-        Err(err) => {
-            tracing::warn!(%err, upstream = %front.upstream, "registry front: registry unreachable");
-            return registry_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "UNAVAILABLE",
-                "the classroom's registry is not running",
-            );
-        }
+        Err(r) => return r,
     };
     if resp.status() == StatusCode::NOT_FOUND {
+        // Catalog images come from the local registry; anything else from the upstream's cache.
+        if let Some(cache) = front.cache.filter(|_| in_repository(parts.uri.path())) {
+            return match send_to(cache, &parts, &pq).await {
+                Ok(mut r) => {
+                    *r.headers_mut() = relay::end_to_end(r.headers(), false);
+                    r
+                }
+                Err(r) => r,
+            };
+        }
         if let Some(name) = manifest_repo(parts.uri.path()) {
             if let Some(hint) = not_in_catalog(front, name).await {
                 return registry_error(StatusCode::NOT_FOUND, "NAME_UNKNOWN", &hint);
@@ -252,6 +249,25 @@ async fn forward(front: &Front, req: Request) -> Response<Body> {
     let headers = relay::end_to_end(resp.headers(), false);
     *resp.headers_mut() = headers;
     resp
+}
+
+/// Sends the node's read (`parts`, `pq`) to the registry at `to`; an error is already the
+/// registry-style answer for the node.
+async fn send_to(to: SocketAddr, parts: &axum::http::request::Parts, pq: &str) -> Result<Response<Body>, Response<Body>> {
+    let headers = relay::end_to_end(&parts.headers, false);
+    let host = HeaderValue::from_str(&to.to_string()).expect("an address is a header value");
+    let req = relay::request(parts.method.clone(), pq, headers, host, Body::empty())
+        .map_err(|_| registry_error(StatusCode::BAD_REQUEST, "UNSUPPORTED", "malformed request"))?;
+    relay::send(to, req).await.map_err(|err| {
+        tracing::warn!(%err, registry = %to, "registry front: registry unreachable");
+        registry_error(StatusCode::SERVICE_UNAVAILABLE, "UNAVAILABLE", "the classroom's registry is not running")
+    })
+}
+
+/// Whether `path` reads a repository's manifests, blobs or tags (what a cache can answer).
+pub fn in_repository(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/v2/") else { return false };
+    ["/manifests/", "/blobs/", "/tags/"].iter().any(|part| rest.contains(part))
 }
 
 /// `library/alpine` of `/v2/library/alpine/manifests/latest`.
@@ -308,6 +324,7 @@ mod tests {
             upstream: ([127, 0, 0, 1], 5001).into(),
             own,
             nodes: (Ipv4Addr::new(10, 100, 0, 0), 16),
+            cache: None,
         }
     }
 

@@ -22,6 +22,9 @@ use super::registry::RegistryClient;
 
 /// Default listen address: loopback; nodes never reach it directly.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5001";
+/// Where the pull-through cache of `MUELLE_UPSTREAM_REGISTRY` listens (loopback; nodes reach it
+/// only through the front, after the local registry).
+pub const CACHE_LISTEN: &str = "127.0.0.1:5002";
 /// How long a freshly started registry may take to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -43,7 +46,17 @@ pub struct RegistryPaths {
 impl RegistryPaths {
     /// Paths for a data directory.
     pub fn new(data_dir: &Path) -> RegistryPaths {
-        let dir = data_dir.join("registry");
+        Self::named(data_dir, "registry")
+    }
+
+    /// Paths of the pull-through cache of an upstream registry (`MUELLE_UPSTREAM_REGISTRY`):
+    /// `<data_dir>/registry-cache`.
+    pub fn cache(data_dir: &Path) -> RegistryPaths {
+        Self::named(data_dir, "registry-cache")
+    }
+
+    fn named(data_dir: &Path, name: &str) -> RegistryPaths {
+        let dir = data_dir.join(name);
         RegistryPaths {
             config: dir.join("config.yml"),
             data: dir.join("data"),
@@ -60,6 +73,12 @@ struct Config<'a> {
     log: Level<'a>,
     storage: Storage<'a>,
     http: Http<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    proxy: Option<Proxy<'a>>,
+}
+#[derive(Serialize)]
+struct Proxy<'a> {
+    remoteurl: &'a str,
 }
 #[derive(Serialize)]
 struct Level<'a> {
@@ -90,6 +109,12 @@ struct Http<'a> {
 
 /// The registry's YAML config: filesystem storage in `data_dir`, deletes enabled, HTTP on `listen`.
 pub fn config_yaml(data_dir: &Path, listen: &str) -> String {
+    config_yaml_with(data_dir, listen, None)
+}
+
+/// The config of a pull-through cache of `remote` (Distribution's proxy mode: it fetches what
+/// it does not hold from `remote` and keeps it; it takes no pushes).
+fn config_yaml_with(data_dir: &Path, listen: &str, remote: Option<&str>) -> String {
     let config = Config {
         version: "0.1",
         log: Level { level: "info" },
@@ -103,6 +128,7 @@ pub fn config_yaml(data_dir: &Path, listen: &str) -> String {
             delete: Enabled { enabled: true },
         },
         http: Http { addr: listen },
+        proxy: remote.map(|remoteurl| Proxy { remoteurl }),
     };
     yaml_serde::to_string(&config).expect("registry config serialises")
 }
@@ -157,6 +183,46 @@ pub async fn ensure_registry(
     }
     let paths = write_config(data_dir, listen)?;
     stop_stale(&paths, listen).await;
+    start(bin, &paths, listen, listen, &client).await
+}
+
+/// Makes sure the pull-through cache of `remote` answers on `listen` (loopback only, like the
+/// registry): `<data_dir>/registry-cache`, restarted when it was started for another remote.
+pub async fn ensure_cache(
+    bin: &str,
+    data_dir: &Path,
+    listen: &str,
+    remote: &str,
+) -> anyhow::Result<Option<tokio::process::Child>> {
+    check_loopback(listen)?;
+    anyhow::ensure!(
+        remote.starts_with("https://") || remote.starts_with("http://"),
+        "MUELLE_UPSTREAM_REGISTRY must be a URL such as https://registry-1.docker.io, not {remote:?}"
+    );
+    let paths = RegistryPaths::cache(data_dir);
+    let tag = format!("{listen} {remote}");
+    let client = RegistryClient::new(&local_url(listen)?);
+    let current = std::fs::read_to_string(paths.dir.join("registry.addr")).unwrap_or_default();
+    if current.trim() == tag && client.ping().await {
+        return Ok(None);
+    }
+    std::fs::create_dir_all(&paths.data).with_context(|| format!("cannot create {}", paths.data.display()))?;
+    std::fs::write(&paths.config, config_yaml_with(&paths.data, listen, Some(remote)))
+        .with_context(|| format!("cannot write {}", paths.config.display()))?;
+    // One started for another remote (or an older configuration) goes first.
+    stop_stale(&paths, &tag).await;
+    start(bin, &paths, listen, &tag, &client).await
+}
+
+/// Starts the registry of `paths` (its config written) and waits until it answers; `tag` is
+/// what `registry.addr` records (how [`stop_stale`] recognises it later).
+async fn start(
+    bin: &str,
+    paths: &RegistryPaths,
+    listen: &str,
+    tag: &str,
+    client: &RegistryClient,
+) -> anyhow::Result<Option<tokio::process::Child>> {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -178,7 +244,7 @@ pub async fn ensure_registry(
         })?;
     if let Some(pid) = child.id() {
         std::fs::write(&paths.pid, format!("{pid}\n")).ok();
-        std::fs::write(paths.dir.join("registry.addr"), format!("{listen}\n")).ok();
+        std::fs::write(paths.dir.join("registry.addr"), format!("{tag}\n")).ok();
     }
     let started = Instant::now();
     while started.elapsed() < START_TIMEOUT {
@@ -200,7 +266,7 @@ pub async fn ensure_registry(
     }
     child.start_kill().ok();
     bail!(
-        "the registry did not answer at {} within {START_TIMEOUT:?}; {}",
+        "the registry did not answer at {listen} ({}) within {START_TIMEOUT:?}; {}",
         client.base_url(),
         log_tail(&paths.log)
     )
