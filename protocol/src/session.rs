@@ -220,4 +220,17 @@ mod tests {
         assert!(NodeStatus::Running.can_attach());
         assert!(!NodeStatus::Failed.can_attach());
     }
+
+    #[test]
+    fn setup_status_is_optional_and_lowercase() {
+        let old = r#"{"id":"s","expires_at":"x","nodes":[]}"#;
+        assert_eq!(serde_json::from_str::<SessionInfo>(old).unwrap().setup, None);
+        let failed = SetupStatus { state: SetupState::Failed, message: Some("setup on node1 exited with 3".into()) };
+        assert_eq!(
+            serde_json::to_string(&failed).unwrap(),
+            r#"{"state":"failed","message":"setup on node1 exited with 3"}"#
+        );
+        let done: SetupStatus = serde_json::from_str(r#"{"state":"done"}"#).unwrap();
+        assert_eq!((done.state, done.message), (SetupState::Done, None));
+    }
 }
