@@ -46,3 +46,14 @@ async fn a_failing_setup_fails_the_lesson_unplayed() {
     let out = runner(&app).run_lesson("en/01-prep.md", &l).await.unwrap();
     assert_eq!((out.passed, out.failed), (0, 1), "{out:?}");
 }
+
+#[tokio::test]
+async fn background_starts_before_the_setup_which_may_wait_for_it() {
+    // Killercoda's pattern: the foreground (setup) waits for a marker the background makes.
+    let app = TestApp::new();
+    let l = lesson(
+        "background:\n  node1: sleep 1; echo ready > prepared\nsetup:\n  node1: |\n    for i in $(seq 1 50); do [ -s prepared ] && break; sleep 0.1; done\n    test -s prepared\n  node2: echo two > prepared\n",
+    );
+    let out = runner(&app).run_lesson("en/01-prep.md", &l).await.unwrap();
+    assert_eq!((out.passed, out.failed), (2, 0), "{out:?}");
+}

@@ -1,7 +1,9 @@
-//! A lesson's `setup:` and `background:` scripts, run when a session starts for it: each setup
-//! script in its node, in node order, waited for (up to [`SETUP_TIMEOUT`] each); then each
-//! background script started detached in its node, its output in [`BACKGROUND_LOG`], not waited
-//! for. Shared by `POST /api/sessions` (which returns once this is done or failed) and
+//! A lesson's `setup:` and `background:` scripts, run when a session starts for it: first each
+//! background script is started detached in its node, its output in [`BACKGROUND_LOG`], not
+//! waited for; then each setup script runs in its node, in node order, waited for (up to
+//! [`SETUP_TIMEOUT`] each). So a setup script may wait for a file a background script makes
+//! (Killercoda's foreground/background pattern); a background script that needs the setup's
+//! work waits for it itself. Shared by `POST /api/sessions` (which returns once this is done or failed) and
 //! `muelle lessons test` (which plays it before the early checks and the steps).
 
 use std::sync::Arc;
@@ -37,7 +39,7 @@ pub fn has_setup(front: &FrontMatter) -> bool {
     !front.setup.is_empty() || !front.background.is_empty()
 }
 
-/// Runs the setup scripts of `front` in session `id`, then starts its background scripts.
+/// Starts the background scripts of `front` in session `id`, then runs its setup scripts.
 /// `Err` names the node and says what failed, with the script's last output lines.
 pub async fn prepare(
     sessions: &SessionRegistry,
@@ -45,23 +47,6 @@ pub async fn prepare(
     id: &str,
     front: &FrontMatter,
 ) -> Result<(), String> {
-    for s in &front.setup {
-        let node = sessions.running_node(id, &s.node).map_err(|e| format!("setup on {}: {e}", s.node))?;
-        let r = run_sh(provider, &node, &s.code, SETUP_TIMEOUT)
-            .await
-            .map_err(|e| format!("setup on {}: {e:#}", s.node))?;
-        if r.exit_code != 0 {
-            let why = if r.timed_out {
-                format!("did not finish in {}s", SETUP_TIMEOUT.as_secs())
-            } else {
-                format!("exited with {}", r.exit_code)
-            };
-            let output = format!("{}{}", r.stdout, r.stderr);
-            let lines: Vec<&str> = output.lines().collect();
-            let tail = lines[lines.len().saturating_sub(MESSAGE_LINES)..].join("\n");
-            return Err(format!("setup on {} {why}{}{tail}", s.node, if tail.is_empty() { "" } else { ":\n" }));
-        }
-    }
     for s in &front.background {
         let node = sessions.running_node(id, &s.node).map_err(|e| format!("background on {}: {e}", s.node))?;
         let argv = [
@@ -77,6 +62,23 @@ pub async fn prepare(
             .map_err(|e| format!("background on {}: {e:#}", s.node))?;
         if r.exit_code != 0 {
             return Err(format!("starting the background script on {} failed ({}): {}", s.node, r.exit_code, r.stderr.trim()));
+        }
+    }
+    for s in &front.setup {
+        let node = sessions.running_node(id, &s.node).map_err(|e| format!("setup on {}: {e}", s.node))?;
+        let r = run_sh(provider, &node, &s.code, SETUP_TIMEOUT)
+            .await
+            .map_err(|e| format!("setup on {}: {e:#}", s.node))?;
+        if r.exit_code != 0 {
+            let why = if r.timed_out {
+                format!("did not finish in {}s", SETUP_TIMEOUT.as_secs())
+            } else {
+                format!("exited with {}", r.exit_code)
+            };
+            let output = format!("{}{}", r.stdout, r.stderr);
+            let lines: Vec<&str> = output.lines().collect();
+            let tail = lines[lines.len().saturating_sub(MESSAGE_LINES)..].join("\n");
+            return Err(format!("setup on {} {why}{}{tail}", s.node, if tail.is_empty() { "" } else { ":\n" }));
         }
     }
     Ok(())
