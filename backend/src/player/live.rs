@@ -78,10 +78,10 @@ impl LiveLessons {
 mod tests {
     use std::sync::Arc;
 
-    use super::*;
-    use protocol::SetupStatus;
+    use protocol::SetupState;
 
-use crate::lessons::catalog::AnyImage;
+    use super::*;
+    use crate::lessons::catalog::AnyImage;
 
     #[test]
     fn progress_is_kept_per_session_and_pruned() {
@@ -91,7 +91,11 @@ use crate::lessons::catalog::AnyImage;
         live.mark_done("a", 1);
         live.mark_done("b", 2);
         assert!(live.is_done("a", 1) && !live.is_done("a", 2) && live.is_done("b", 2));
+        live.set_setup("a", SetupStatus { state: SetupState::Done, message: None });
+        live.set_setup("b", SetupStatus { state: SetupState::Failed, message: Some("x".into()) });
+        assert_eq!(live.setup_of("a").map(|s| s.state), Some(SetupState::Done));
         live.retain_sessions(&["b".to_string()]);
         assert!(!live.is_done("a", 1) && live.is_done("b", 2));
+        assert_eq!((live.setup_of("a"), live.setup_of("b").map(|s| s.state)), (None, Some(SetupState::Failed)));
     }
 }
