@@ -71,7 +71,8 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
     let setup_failed = use_state(|| None::<String>);
     {
         let (session, nodes) = (session.clone(), nodes.clone());
-        use_effect_with((), move |()| refresh(session, nodes));
+        let setup_failed = setup_failed.clone();
+        use_effect_with((), move |()| refresh(session, nodes, setup_failed));
     }
     let changes = use_memo((), |()| Rc::new(Cell::new(0u32)));
     {
@@ -167,7 +168,12 @@ fn names_only(session: Option<&StoredSession>) -> Vec<NodeInfo> {
 }
 
 /// Re-reads a restored session: fresh deadline and node addresses, or forget it if it is gone.
-fn refresh(session: UseStateHandle<Option<StoredSession>>, nodes: UseStateHandle<Vec<NodeInfo>>) {
+/// Re-reads a restored session (its nodes, and a failed setup, which a reload must still show).
+fn refresh(
+    session: UseStateHandle<Option<StoredSession>>,
+    nodes: UseStateHandle<Vec<NodeInfo>>,
+    setup_failed: UseStateHandle<Option<String>>,
+) {
     let Some(mut stored) = (*session).clone() else {
         return;
     };
@@ -176,6 +182,7 @@ fn refresh(session: UseStateHandle<Option<StoredSession>>, nodes: UseStateHandle
             Ok(info) => {
                 stored.refresh(&info, js_sys::Date::now());
                 storage::save_session(&stored);
+                setup_failed.set(failed_setup(info.setup.as_ref()));
                 nodes.set(info.nodes);
                 session.set(Some(stored));
             }
