@@ -284,3 +284,80 @@ async fn a_check_that_passes_on_fresh_nodes_waits_for_its_step() {
     let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/check"), &token).await;
     assert_eq!(r["done"], true, "{r}");
 }
+
+/// A lesson whose `setup:` writes a file in each node's home (a different one on node2) and
+/// whose `background:` writes one later, and a lesson whose setup fails.
+fn app_with_setup_lessons() -> (TestApp, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |rel: &str, text: &str| {
+        let p = tmp.path().join("lessons").join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    write(
+        "en/01-prep.md",
+        "---\nid: prep\ntitle: Prep\nsummary: S.\nlang: en\nduration: 5\nnodes: 2\nsetup:\n  node1: |\n    echo one > ready.txt\n    echo \"$PWD\" >> ready.txt\n  node2: echo two > ready.txt\nbackground: |\n  sleep 2\n  echo late > bg.txt\n---\n## Look\n```sh run\ncat ready.txt\n```\n",
+    );
+    write(
+        "en/02-badprep.md",
+        "---\nid: badprep\ntitle: Bad\nsummary: S.\nlang: en\nduration: 5\nsetup: |\n  echo preparing\n  echo no such package >&2\n  exit 3\n---\n## Look\nText.\n",
+    );
+    let lessons = tmp.path().join("lessons");
+    (TestApp::with(|c| c.lessons_dir = lessons), tmp)
+}
+
+/// Runs a shell command in a node through the exec API; returns its stdout.
+async fn exec_out(app: &TestApp, id: &str, token: &str, node: &str, cmd: &str) -> String {
+    let uri = format!("/api/sessions/{id}/nodes/{node}/exec");
+    let (status, body) = app.call(Method::POST, &uri, Some(token), &json!({ "cmd": cmd }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["stdout"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn setup_runs_before_the_session_is_returned_and_background_alongside() {
+    let (app, _tmp) = app_with_setup_lessons();
+    let started = std::time::Instant::now();
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"prep"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["setup"], json!({"state": "done"}), "{body}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2), "the background script must not be waited for");
+    let (id, token) = (body["id"].as_str().unwrap(), body["token"].as_str().unwrap());
+    // The setup's files are there before the student did anything, each node with its own.
+    let one = exec_out(&app, id, token, "node1", "cat ready.txt; test ! -e bg.txt && echo no-bg-yet").await;
+    let home = exec_out(&app, id, token, "node1", "echo \"$PWD\"").await;
+    assert_eq!(one, format!("one\n{home}no-bg-yet\n"));
+    assert_eq!(exec_out(&app, id, token, "node2", "cat ready.txt").await, "two\n");
+    // The background script runs on every node, after the response.
+    for node in ["node1", "node2"] {
+        let mut got = String::new();
+        for _ in 0..40 {
+            got = exec_out(&app, id, token, node, "cat bg.txt 2>/dev/null || true").await;
+            if !got.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        assert_eq!(got, "late\n", "{node}");
+    }
+    let (status, info) = app.call(Method::GET, &format!("/api/sessions/{id}"), Some(token), "").await;
+    assert_eq!((status, &info["setup"]), (StatusCode::OK, &json!({"state": "done"})));
+    // A lesson without setup scripts has no setup status.
+    let (app2, _tmp2) = app_with_lessons();
+    let (_, body) = app2.call(Method::POST, "/api/sessions", None, r#"{"lesson":"demo"}"#).await;
+    assert!(body.get("setup").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn a_failed_setup_is_reported_with_its_output() {
+    let (app, _tmp) = app_with_setup_lessons();
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"badprep"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["setup"]["state"], "failed", "{body}");
+    let message = body["setup"]["message"].as_str().unwrap();
+    assert!(message.starts_with("setup on node1 exited with 3:\n"), "{message}");
+    assert!(message.contains("preparing") && message.contains("no such package"), "{message}");
+    let (id, token) = (body["id"].as_str().unwrap(), body["token"].as_str().unwrap());
+    let (_, info) = app.call(Method::GET, &format!("/api/sessions/{id}"), Some(token), "").await;
+    assert_eq!(info["setup"], body["setup"]);
+}

@@ -78,22 +78,28 @@ fn single_host_scenario_converts_every_feature() {
     let intro = format!("{:?}", l.intro);
     assert!(intro.contains("### Welcome") && intro.contains("### What you need") && !intro.contains("<br>"), "{intro}");
 
-    // Preparation: assets (glob expanded below its fixed directory, chmod applied), then the
-    // intro's background script started in the background and its foreground script.
+    // The intro's background script is the lesson's `background:` and its foreground script
+    // (which waits for the background's marker) its `setup:`, on node1, bash scripts under bash.
+    let scripts = |list: &[backend::lessons::model::NodeScript]| -> Vec<(String, String)> {
+        list.iter().map(|s| (s.node.clone(), s.code.clone())).collect()
+    };
+    assert_eq!(scripts(&f.background), [(
+        "node1".to_string(),
+        "bash <<'END_OF_SCRIPT'\nsleep 1\necho ready > /tmp/intro-background-done\nEND_OF_SCRIPT\n".to_string(),
+    )]);
+    assert_eq!(f.setup.len(), 1);
+    assert_eq!(f.setup[0].node, "node1");
+    assert!(f.setup[0].code.starts_with("bash <<'END_OF_SCRIPT'\necho \"waiting for the environment\"\n"), "{:?}", f.setup);
+    assert!(f.setup[0].code.contains("[ -f /tmp/intro-background-done ] && break") && f.setup[0].code.ends_with("\nEND_OF_SCRIPT\n"));
+
+    // Preparation: assets (glob expanded below its fixed directory, chmod applied).
     let files: Vec<(&str, &str)> = blocks(&l, 0, Action::File).iter().map(|b| (b.path.as_deref().unwrap(), b.code.as_str())).collect();
-    assert_eq!(files[..3], [
+    assert_eq!(files, [
         ("/root/hello.sh", "#!/bin/sh\necho \"hello from an asset\" > /root/hello.out\n"),
         ("/etc/demo/a.yaml", "name: alpha\n"),
         ("/etc/demo/b.yaml", "name: beta\n"),
     ]);
-    assert_eq!(files[3].0, "/root/.killercoda/intro-background.sh");
-    assert_eq!(files[4].0, "/root/.killercoda/intro-foreground.sh");
-    assert!(files[4].1.contains("/tmp/intro-background-done"));
-    assert_eq!(codes(&blocks(&l, 0, Action::Run)), [
-        "chmod +x /root/hello.sh",
-        "nohup bash /root/.killercoda/intro-background.sh >/root/.killercoda/intro-background.log 2>&1 </dev/null &",
-        "bash /root/.killercoda/intro-foreground.sh",
-    ]);
+    assert_eq!(codes(&blocks(&l, 0, Action::Run)), ["chmod +x /root/hello.sh"]);
     assert!(l.steps[0].check().is_none());
 
     // Step 1: fenced {{exec}} and inline {{execute}} run; {{copy}} is a plain block; {{}} stays
@@ -135,7 +141,6 @@ fn single_host_scenario_converts_every_feature() {
 
     assert_notes(&notes, &[
         ("index.json", "environment `ubuntu`"),
-        ("index.json", "the intro's background/foreground scripts are not run before the terminal opens"),
         ("step2 \"Use the uploaded script\"", "background/foreground scripts do not start by themselves"),
         ("step3/text.md:6", "collapsible <details>"),
         ("finish \"Finish\"", "background/foreground scripts do not start by themselves"),
@@ -197,7 +202,7 @@ fn import_writes_the_next_number_and_refuses_a_taken_id() {
     std::fs::write(dest.join("es/04-algo.md"), "---\nid: algo\n---\n").unwrap();
     let r = import(&fixture("docker-basics"), &dest, &opts()).unwrap();
     assert_eq!(r.lesson, dest.join("en/05-docker-basics.md"));
-    assert_eq!((r.steps, r.nodes, r.unconverted.len()), (5, 1, 5));
+    assert_eq!((r.steps, r.nodes, r.unconverted.len()), (5, 1, 4));
     assert!(check_file(&r.lesson, catalog().as_ref()).problems.is_empty());
     let err = import(&fixture("docker-basics"), &dest, &opts()).unwrap_err().to_string();
     assert!(err.contains("a lesson with id `docker-basics` already exists"), "{err}");

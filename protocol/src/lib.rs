@@ -16,7 +16,7 @@ pub use lesson::{
 };
 pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
-    PortLink, MAX_NODES_PER_SESSION, ServerConfig, SessionInfo,
+    PortLink, MAX_NODES_PER_SESSION, ServerConfig, SessionInfo, SetupState, SetupStatus,
 };
 pub use terminal::{ClientControl, ServerEvent};
 

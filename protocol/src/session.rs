@@ -74,6 +74,32 @@ pub struct SessionInfo {
     /// The lesson the session was started for, if any.
     #[serde(default)]
     pub lesson: Option<String>,
+    /// The lesson's `setup:`/`background:` scripts, when it has any: `done` or `failed` (with
+    /// the error) by the time `POST /api/sessions` returns. Absent from older servers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup: Option<SetupStatus>,
+}
+
+/// How a lesson session's setup scripts went.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct SetupStatus {
+    /// Where the setup is.
+    pub state: SetupState,
+    /// What failed (node, exit code, last output lines) when `failed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// The state of a lesson session's setup scripts.
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum SetupState {
+    /// Still running.
+    Running,
+    /// Every setup script exited 0 and the background scripts were started.
+    Done,
+    /// A script failed or timed out; the session stays, so the student can look.
+    Failed,
 }
 
 /// What `POST /api/sessions` returns (201): the session plus the bearer token for it.
@@ -142,6 +168,7 @@ mod tests {
                     status: NodeStatus::Running,
                 }],
                 lesson: None,
+                setup: None,
             },
             token: "tok".into(),
         };
@@ -192,5 +219,18 @@ mod tests {
     fn status_attach() {
         assert!(NodeStatus::Running.can_attach());
         assert!(!NodeStatus::Failed.can_attach());
+    }
+
+    #[test]
+    fn setup_status_is_optional_and_lowercase() {
+        let old = r#"{"id":"s","expires_at":"x","nodes":[]}"#;
+        assert_eq!(serde_json::from_str::<SessionInfo>(old).unwrap().setup, None);
+        let failed = SetupStatus { state: SetupState::Failed, message: Some("setup on node1 exited with 3".into()) };
+        assert_eq!(
+            serde_json::to_string(&failed).unwrap(),
+            r#"{"state":"failed","message":"setup on node1 exited with 3"}"#
+        );
+        let done: SetupStatus = serde_json::from_str(r#"{"state":"done"}"#).unwrap();
+        assert_eq!((done.state, done.message), (SetupState::Done, None));
     }
 }

@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use yaml_serde::Value;
 
 use super::values::{normalize_image, parse_duration, MAX_NODES};
-use super::model::Diags;
+use super::model::{Diags, NodeScript};
+use super::suggest::did_you_mean;
 
 /// The front matter's key/value pairs plus where to report problems.
 pub(super) struct Fields<'a, F: Fn(&str) -> u32> {
@@ -146,4 +147,68 @@ impl<F: Fn(&str) -> u32> Fields<'_, F> {
             }
         }
     }
+
+    /// `setup:` or `background:`: one script for every node (`key: |` and the script), or a
+    /// mapping of declared node names to scripts (`key:` then `  node2: |` …). Unknown node
+    /// names and empty or non-text scripts are reported at their line.
+    pub(super) fn node_scripts(&mut self, key: &str, yaml: &str, first: u32, nodes: &[String]) -> Vec<NodeScript> {
+        let line = (self.line_of)(key);
+        let mut out = Vec::new();
+        match self.fields.get(key).cloned() {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) => {
+                if s.trim().is_empty() {
+                    self.diags.at(line, format!("`{key}` is empty: give a script, or remove the key"));
+                } else {
+                    out.extend(nodes.iter().map(|n| NodeScript { node: n.clone(), code: script_text(&s), line }));
+                }
+            }
+            Some(Value::Mapping(m)) => {
+                let known: Vec<&str> = nodes.iter().map(String::as_str).collect();
+                for (k, v) in m {
+                    let Some(node) = k.as_str().map(str::to_string) else {
+                        self.diags.at(line, format!("`{key}`: node names are text like `node1`"));
+                        continue;
+                    };
+                    let at = sub_key_line(yaml, first, line, &node);
+                    if !known.contains(&node.as_str()) {
+                        self.diags.at(
+                            at,
+                            format!("`{key}`: `{node}` is not a node of this lesson{} (nodes: {})", did_you_mean(&node, &known), known.join(", ")),
+                        );
+                        continue;
+                    }
+                    match v {
+                        Value::String(s) if !s.trim().is_empty() => out.push(NodeScript { node, code: script_text(&s), line: at }),
+                        _ => self.diags.at(at, format!("`{key}`: the script of `{node}` must be non-empty text (use `{node}: |` and the script on the next lines)")),
+                    }
+                }
+                out.sort_by_key(|s| nodes.iter().position(|n| *n == s.node));
+            }
+            Some(_) => self.diags.at(
+                line,
+                format!("`{key}` must be a script for every node (`{key}: |` and the script on the next lines) or a mapping of nodes to scripts (`  node1: |`)"),
+            ),
+        }
+        out
+    }
+}
+
+/// A script ending with one newline.
+fn script_text(s: &str) -> String {
+    format!("{}\n", s.trim_end())
+}
+
+/// The line of `  name:` under the top-level key at `key_line`, else `key_line`.
+fn sub_key_line(yaml: &str, first: u32, key_line: u32, name: &str) -> u32 {
+    yaml.lines()
+        .enumerate()
+        .map(|(i, l)| (first + i as u32, l))
+        .skip_while(|(n, _)| *n <= key_line)
+        .take_while(|(_, l)| l.is_empty() || l.starts_with([' ', '\t', '#']))
+        .find(|(_, l)| {
+            let t = l.trim_start();
+            t.strip_prefix(name).or_else(|| t.strip_prefix(&format!("\"{name}\""))).is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .map_or(key_line, |(n, _)| n)
 }

@@ -10,8 +10,8 @@ pub use super::values::{normalize_image, parse_duration, MAX_NODES};
 use super::suggest::did_you_mean;
 
 /// Every key the front matter may have.
-pub const KEYS: [&str; 8] = [
-    "id", "title", "summary", "lang", "duration", "nodes", "images", "tags",
+pub const KEYS: [&str; 10] = [
+    "id", "title", "summary", "lang", "duration", "nodes", "images", "tags", "setup", "background",
 ];
 
 /// Parses the YAML text whose first line is line `first` of the file (the opening `---` is
@@ -101,6 +101,8 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         .filter_map(|(s, _)| f.image(yaml, first, &s))
         .collect();
     let tags = f.list("tags").into_iter().map(|(s, _)| s).collect();
+    let setup = f.node_scripts("setup", yaml, first, &nodes);
+    let background = f.node_scripts("background", yaml, first, &nodes);
     Some(FrontMatter {
         id: id?,
         title: title?,
@@ -114,6 +116,8 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         nodes_line: line_of("nodes"),
         id_line: line_of("id"),
         lang_line: line_of("lang"),
+        setup,
+        background,
     })
 }
 
@@ -296,5 +300,53 @@ mod tests {
         let mut d = Diags::new("f.md");
         let _ = parse("id: a\nsumary: S\n", 2, &mut d);
         assert!(d.list.iter().any(|p| p.line == 3 && p.message.contains("`sumary` (did you mean `summary`?)")), "{:?}", d.list);
+    }
+
+    const HEAD: &str = "id: a\ntitle: T\nsummary: S\nlang: en\nduration: 5\nnodes: 2\n";
+
+    #[test]
+    fn setup_for_every_node_and_background_per_node() {
+        let yaml = format!("{HEAD}setup: |\n  touch ready\n  echo hi\nbackground:\n  node2: \"sleep 100\"\n");
+        let mut d = Diags::new("f.md");
+        let f = parse(&yaml, 2, &mut d).unwrap();
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        let setup: Vec<(&str, &str, u32)> = f.setup.iter().map(|s| (s.node.as_str(), s.code.as_str(), s.line)).collect();
+        assert_eq!(setup, vec![("node1", "touch ready\necho hi\n", 8), ("node2", "touch ready\necho hi\n", 8)]);
+        let bg: Vec<(&str, &str, u32)> = f.background.iter().map(|s| (s.node.as_str(), s.code.as_str(), s.line)).collect();
+        assert_eq!(bg, vec![("node2", "sleep 100\n", 12)]);
+    }
+
+    #[test]
+    fn setup_per_node_in_node_order() {
+        let yaml = format!("{HEAD}setup:\n  node2: |\n    echo two\n  node1: echo one\n");
+        let mut d = Diags::new("f.md");
+        let f = parse(&yaml, 2, &mut d).unwrap();
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        let got: Vec<(&str, u32)> = f.setup.iter().map(|s| (s.node.as_str(), s.line)).collect();
+        assert_eq!(got, vec![("node1", 11), ("node2", 9)]);
+    }
+
+    #[test]
+    fn setup_errors_at_their_lines() {
+        let yaml = format!("{HEAD}setup:\n  node1: echo ok\n  nod2: echo typo\n  node3: echo undeclared\n  node2: \"\"\nbackground: [a, b]\n");
+        let mut d = Diags::new("f.md");
+        let _ = parse(&yaml, 2, &mut d);
+        let got: Vec<(u32, &str)> = d.list.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert_eq!(got[0].0, 10);
+        assert!(got[0].1.contains("`nod2` is not a node of this lesson (did you mean `node2`?) (nodes: node1, node2)"), "{got:?}");
+        assert_eq!(got[1].0, 11);
+        assert!(got[1].1.contains("`node3` is not a node of this lesson"), "{got:?}");
+        assert_eq!(got[2].0, 12);
+        assert!(got[2].1.contains("the script of `node2` must be non-empty text"), "{got:?}");
+        assert_eq!(got[3].0, 13);
+        assert!(got[3].1.contains("`background` must be a script for every node"), "{got:?}");
+    }
+
+    #[test]
+    fn misspelt_setup_key_gets_a_suggestion() {
+        let mut d = Diags::new("f.md");
+        let _ = parse(&format!("{HEAD}setpu: echo\n"), 2, &mut d);
+        assert!(d.list.iter().any(|p| p.line == 8 && p.message.contains("(did you mean `setup`?)")), "{:?}", d.list);
     }
 }

@@ -82,6 +82,23 @@ pub struct FrontMatter {
     pub id_line: u32,
     /// Line of the `lang:` key, for cross-file problems.
     pub lang_line: u32,
+    /// `setup:` scripts, in node order: run in their nodes (waited for) before the student's
+    /// terminal opens and before `lessons test` plays the steps.
+    pub setup: Vec<NodeScript>,
+    /// `background:` scripts, in node order: started in their nodes alongside the setup, not
+    /// waited for.
+    pub background: Vec<NodeScript>,
+}
+
+/// A front-matter script for one node (`setup:` or `background:`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeScript {
+    /// `node1` … `node5`.
+    pub node: String,
+    /// Shell text for `/bin/sh -c`.
+    pub code: String,
+    /// Line of the script's key in the file.
+    pub line: u32,
 }
 
 /// What a fenced block does.

@@ -7,6 +7,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use protocol::SetupStatus;
+
 use crate::lessons::catalog::installed_catalog;
 use crate::lessons::store::LessonStore;
 
@@ -18,12 +20,13 @@ pub struct LiveLessons {
     /// The lessons.
     pub store: LessonStore,
     done: Mutex<HashMap<String, BTreeSet<u32>>>,
+    setup: Mutex<HashMap<String, SetupStatus>>,
 }
 
 impl LiveLessons {
     /// A cache over `store` (not watched; [`LiveLessons::open`] starts the watcher).
     pub fn new(store: LessonStore) -> Self {
-        Self { store, done: Mutex::new(HashMap::new()) }
+        Self { store, done: Mutex::new(HashMap::new()), setup: Mutex::new(HashMap::new()) }
     }
 
     /// The lessons of `dir`: loaded, linted against the catalog of `images_dir` or the
@@ -45,10 +48,25 @@ impl LiveLessons {
         self.lock().entry(id.to_string()).or_default().insert(step);
     }
 
-    /// Drops the progress of sessions not in `live` (ended ones).
+    /// Drops the progress and setup status of sessions not in `live` (ended ones).
     pub fn retain_sessions(&self, live: &[String]) {
         let live: HashSet<&str> = live.iter().map(String::as_str).collect();
         self.lock().retain(|id, _| live.contains(id.as_str()));
+        self.setup_lock().retain(|id, _| live.contains(id.as_str()));
+    }
+
+    /// Remembers how session `id`'s setup scripts went (`GET /api/sessions/{id}` shows it).
+    pub fn set_setup(&self, id: &str, status: SetupStatus) {
+        self.setup_lock().insert(id.to_string(), status);
+    }
+
+    /// How session `id`'s setup scripts went, if its lesson has any.
+    pub fn setup_of(&self, id: &str) -> Option<SetupStatus> {
+        self.setup_lock().get(id).cloned()
+    }
+
+    fn setup_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, SetupStatus>> {
+        self.setup.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, BTreeSet<u32>>> {
@@ -59,6 +77,8 @@ impl LiveLessons {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    use protocol::SetupState;
 
     use super::*;
     use crate::lessons::catalog::AnyImage;
@@ -71,7 +91,11 @@ mod tests {
         live.mark_done("a", 1);
         live.mark_done("b", 2);
         assert!(live.is_done("a", 1) && !live.is_done("a", 2) && live.is_done("b", 2));
+        live.set_setup("a", SetupStatus { state: SetupState::Done, message: None });
+        live.set_setup("b", SetupStatus { state: SetupState::Failed, message: Some("x".into()) });
+        assert_eq!(live.setup_of("a").map(|s| s.state), Some(SetupState::Done));
         live.retain_sessions(&["b".to_string()]);
         assert!(!live.is_done("a", 1) && live.is_done("b", 2));
+        assert_eq!((live.setup_of("a"), live.setup_of("b").map(|s| s.state)), (None, Some(SetupState::Failed)));
     }
 }

@@ -6,4 +6,5 @@
 pub mod live;
 pub mod node_exec;
 pub mod runner;
+pub mod setup;
 pub mod steps;

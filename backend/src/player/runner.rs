@@ -15,6 +15,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::setup;
 use super::node_exec::{self, limit_of, Transcript, CHECK_TIMEOUT, SOLVE_TIMEOUT};
 use crate::lessons::model::{ParsedLesson, Step};
 use crate::lessons::store::{scripts_of, Script, StepScripts};
@@ -80,15 +81,41 @@ impl Runner {
             .await
             .map_err(|e| anyhow::anyhow!("starting a session for {label}: {e:#}"))?;
         println!("  {label}: session {} with {} node(s) in {:.1}s", info.id, info.nodes.len(), secs(started));
-        let early = self.early_checks(label, lesson, &info.id).await;
-        let (passed, failed) = self.play_steps(label, lesson, &info.id).await;
-        let failed = failed + early;
+        let (passed, failed) = match self.setup(label, lesson, &info.id).await {
+            Ok(()) => {
+                let early = self.early_checks(label, lesson, &info.id).await;
+                let (passed, failed) = self.play_steps(label, lesson, &info.id).await;
+                (passed, failed + early)
+            }
+            Err(()) => (0, 1),
+        };
         if self.options.keep {
             self.print_kept(label, &info);
         } else if let Err(err) = self.sessions.delete(&info.id).await {
             println!("  {label}: deleting session {} failed: {err:#}", info.id);
         }
         Ok(LessonOutcome { label: label.to_string(), passed, failed, elapsed: started.elapsed() })
+    }
+
+    /// The lesson's `setup:` scripts, then its `background:` ones started, as a session for a
+    /// student gets them; a failure is printed with its output and fails the lesson.
+    async fn setup(&self, label: &str, lesson: &ParsedLesson, id: &str) -> Result<(), ()> {
+        if !setup::has_setup(&lesson.front) {
+            return Ok(());
+        }
+        let started = Instant::now();
+        match setup::prepare(&self.sessions, &self.provider, id, &lesson.front).await {
+            Ok(()) => {
+                println!("  {label}: setup done in {:.1}s", secs(started));
+                Ok(())
+            }
+            Err(err) => {
+                let line = lesson.front.setup.first().map_or(lesson.front.nodes_line, |s| s.line);
+                println!("✗ {label} setup ({label}:{line}) {:.1}s: the steps were not played", secs(started));
+                print_failure(&err);
+                Err(())
+            }
+        }
     }
 
     /// Runs every check on the fresh nodes, before any step is played: a check that passes then

@@ -4,10 +4,11 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
-use protocol::{CreateSessionRequest, CreateSessionResponse, ServerConfig, SessionInfo};
+use protocol::{CreateSessionRequest, CreateSessionResponse, ServerConfig, SessionInfo, SetupState, SetupStatus};
 
 use super::{admission, parse_optional_json, AuthorizedSession, ClientAddr, LimitedBody};
 use crate::error::AppError;
+use crate::player::setup;
 use crate::state::AppState;
 use crate::sessions::NewSession;
 
@@ -40,8 +41,30 @@ pub async fn create_session(
         None => NewSession { nodes: req.nodes.unwrap_or(1), lesson: None, ttl: None },
     };
     admission::check_disk(&state.config, state.sessions.live_nodes(), u32::from(new.nodes))?;
-    let (session, token) = state.sessions.create(new).await?;
+    let (mut session, token) = state.sessions.create(new).await?;
+    if let Some(lesson) = &req.lesson {
+        session.setup = lesson_setup(&state, &session.id, lesson).await;
+    }
     Ok((StatusCode::CREATED, Json(CreateSessionResponse { session, token })))
+}
+
+/// Runs the lesson's `setup:` scripts and starts its `background:` ones in the new session,
+/// before the response (so before the student's terminal opens); `None` when it has none. A
+/// failure is reported in the status (the session stays, so the student can look at it).
+async fn lesson_setup(state: &AppState, id: &str, lesson: &str) -> Option<SetupStatus> {
+    let store = &state.lessons.store;
+    let parsed = store.resolve_lang(lesson, super::lessons::DEFAULT_LANG).and_then(|l| store.parsed(lesson, &l))?;
+    if !setup::has_setup(&parsed.front) {
+        return None;
+    }
+    state.lessons.set_setup(id, SetupStatus { state: SetupState::Running, message: None });
+    let result = setup::prepare(&state.sessions, &state.provider, id, &parsed.front).await;
+    if let Err(err) = &result {
+        tracing::warn!(session_id = %id, lesson, error = %err, "lesson setup failed");
+    }
+    let status = setup::status_of(&result);
+    state.lessons.set_setup(id, status.clone());
+    Some(status)
 }
 
 /// Lesson ids are file stems like `01-hello`; anything else is refused before it is stored.
@@ -61,7 +84,9 @@ pub async fn get_session(
     State(state): State<AppState>,
     session: AuthorizedSession,
 ) -> Result<Json<SessionInfo>, AppError> {
-    Ok(Json(state.sessions.info(&session.id)?))
+    let mut info = state.sessions.info(&session.id)?;
+    info.setup = state.lessons.setup_of(&session.id);
+    Ok(Json(info))
 }
 
 /// Ends the session now → 204.

@@ -54,6 +54,7 @@ impl Session {
             expires_in_secs: u64::try_from(self.row.expires_at - now).unwrap_or(0),
             nodes: self.nodes.iter().map(node_info).collect(),
             lesson: self.row.lesson.clone(),
+            setup: None,
         }
     }
 }

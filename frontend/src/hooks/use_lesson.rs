@@ -55,6 +55,8 @@ pub struct LessonSession {
     pub error: Option<Error>,
     /// A session ran out during this visit.
     pub ended: bool,
+    /// The lesson's setup scripts failed when the session was created: their error.
+    pub setup_failed: Option<String>,
 }
 
 /// This tab's session for lesson `id`: restored from sessionStorage (and checked with the server)
@@ -66,9 +68,11 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
     let busy = use_state(|| false);
     let error = use_state(|| None::<Error>);
     let ended = use_state(|| false);
+    let setup_failed = use_state(|| None::<String>);
     {
         let (session, nodes) = (session.clone(), nodes.clone());
-        use_effect_with((), move |()| refresh(session, nodes));
+        let setup_failed = setup_failed.clone();
+        use_effect_with((), move |()| refresh(session, nodes, setup_failed));
     }
     let changes = use_memo((), |()| Rc::new(Cell::new(0u32)));
     {
@@ -96,6 +100,7 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
             busy.clone(),
             error.clone(),
         );
+        let setup_failed = setup_failed.clone();
         Callback::from(move |()| {
             if *busy {
                 return;
@@ -109,6 +114,7 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
                 busy.clone(),
                 error.clone(),
             );
+            let setup_failed = setup_failed.clone();
             spawn_local(async move {
                 let result = lesson_api::create_lesson_session(&id).await;
                 busy.set(false);
@@ -116,6 +122,7 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
                     Ok(resp) => {
                         let stored = StoredSession::from_created(&resp, js_sys::Date::now());
                         storage::save_lesson_session(&id, &stored);
+                        setup_failed.set(failed_setup(resp.session.setup.as_ref()));
                         nodes.set(resp.session.nodes);
                         session.set(Some(stored));
                     }
@@ -143,7 +150,15 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
         busy: *busy,
         error: (*error).clone(),
         ended: *ended,
+        setup_failed: (*setup_failed).clone(),
     }
+}
+
+/// The error of a failed setup (a setup still running or done is no error).
+pub fn failed_setup(setup: Option<&protocol::SetupStatus>) -> Option<String> {
+    setup
+        .filter(|s| s.state == protocol::SetupState::Failed)
+        .map(|s| s.message.clone().unwrap_or_default())
 }
 
 fn names_only(session: Option<&StoredSession>) -> Vec<NodeInfo> {
@@ -153,7 +168,12 @@ fn names_only(session: Option<&StoredSession>) -> Vec<NodeInfo> {
 }
 
 /// Re-reads a restored session: fresh deadline and node addresses, or forget it if it is gone.
-fn refresh(session: UseStateHandle<Option<StoredSession>>, nodes: UseStateHandle<Vec<NodeInfo>>) {
+/// Re-reads a restored session (its nodes, and a failed setup, which a reload must still show).
+fn refresh(
+    session: UseStateHandle<Option<StoredSession>>,
+    nodes: UseStateHandle<Vec<NodeInfo>>,
+    setup_failed: UseStateHandle<Option<String>>,
+) {
     let Some(mut stored) = (*session).clone() else {
         return;
     };
@@ -162,6 +182,7 @@ fn refresh(session: UseStateHandle<Option<StoredSession>>, nodes: UseStateHandle
             Ok(info) => {
                 stored.refresh(&info, js_sys::Date::now());
                 storage::save_session(&stored);
+                setup_failed.set(failed_setup(info.setup.as_ref()));
                 nodes.set(info.nodes);
                 session.set(Some(stored));
             }
@@ -206,4 +227,20 @@ pub fn use_progress_poll(
         });
         move || drop(poll)
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use protocol::{SetupState, SetupStatus};
+
+    use super::failed_setup;
+
+    #[test]
+    fn only_a_failed_setup_is_shown() {
+        let st = |state, message: Option<&str>| SetupStatus { state, message: message.map(str::to_string) };
+        assert_eq!(failed_setup(None), None);
+        assert_eq!(failed_setup(Some(&st(SetupState::Done, None))), None);
+        assert_eq!(failed_setup(Some(&st(SetupState::Running, None))), None);
+        assert_eq!(failed_setup(Some(&st(SetupState::Failed, Some("exit 3")))).as_deref(), Some("exit 3"));
+    }
 }

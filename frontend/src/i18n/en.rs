@@ -37,6 +37,8 @@ pub(super) static EN: Strings = Strings {
     nodes: "nodes",
     steps: "steps",
     start_lesson: "Start lesson",
+    preparing_env: "Preparing the environment…",
+    setup_failed: "The lesson's environment could not be prepared. The terminal is open, but the steps may not work; the error:",
     start_first: "Press Start lesson to create this lesson's nodes.",
     step: "Step",
     run: "Run",

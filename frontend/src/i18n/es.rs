@@ -36,6 +36,8 @@ pub(super) static ES: Strings = Strings {
     nodes: "nodos",
     steps: "pasos",
     start_lesson: "Empezar",
+    preparing_env: "Preparando el entorno…",
+    setup_failed: "No se pudo preparar el entorno de la lección. El terminal está abierto, pero los pasos pueden no funcionar; el error:",
     start_first: "Pulsa Empezar para crear los nodos de esta lección.",
     step: "Paso",
     run: "Ejecutar",

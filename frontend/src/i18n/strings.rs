@@ -62,6 +62,10 @@ pub struct Strings {
     pub steps: &'static str,
     /// Button that starts a lesson's session.
     pub start_lesson: &'static str,
+    /// The lesson's start button while its nodes start and its setup scripts run.
+    pub preparing_env: &'static str,
+    /// Heading of the error when the lesson's setup scripts failed (their output follows).
+    pub setup_failed: &'static str,
     /// Right-hand panel before the session starts.
     pub start_first: &'static str,
     /// A step's label before its number.
@@ -164,6 +168,8 @@ impl Strings {
             self.nodes,
             self.steps,
             self.start_lesson,
+            self.preparing_env,
+            self.setup_failed,
             self.start_first,
             self.step,
             self.run,

@@ -131,9 +131,17 @@ fn view_terminals(
                 Callback::from(move |n: AttrValue| active.set(n))
             };
             html! {
+                <>
+                if let Some(err) = &ls.setup_failed {
+                    <div class="error-banner setup-failed" role="alert">
+                        <p>{ s.setup_failed }</p>
+                        <pre>{ err.clone() }</pre>
+                    </div>
+                }
                 <TerminalTabs session_id={session.id.clone()} token={session.token.clone()} {nodes}
                               active={(**active).clone()} {on_select} registry={ctx.registry.clone()}
                               on_reset={ls.update.clone()} />
+                </>
             }
         }
         None => {
@@ -144,7 +152,7 @@ fn view_terminals(
                     if ls.ended { <h2>{ s.session_ended }</h2> }
                     <p class="muted">{ s.start_first }</p>
                     <button type="button" class="start start-lesson" {onclick} disabled={ls.busy}>
-                        { if ls.busy { s.starting } else { s.start_lesson } }
+                        { if ls.busy { s.preparing_env } else { s.start_lesson } }
                     </button>
                     <ErrorBanner error={ls.error.clone()} />
                 </div>

@@ -169,6 +169,7 @@ mod tests {
                 })
                 .collect(),
             lesson: None,
+            setup: None,
         }
     }
 

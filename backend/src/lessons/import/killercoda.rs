@@ -10,10 +10,13 @@
 //! - code annotated `{{exec}}`/`{{execute}}` (fenced or inline) → `run` blocks, with
 //!   `interrupt` and `HOST2` → `node=node2`; `{{copy}}` → a plain block (it has a Copy button);
 //! - assets → `file` blocks (plus `chmod` run blocks), `hostNN` → `nodeN`, in a first step
-//!   "Prepare the environment", since the format has no setup scripts yet;
-//! - background and foreground scripts → a `file` block writing the script to
+//!   "Prepare the environment";
+//! - the intro's `background` script → the front matter's `background:` and its `foreground`
+//!   script → `setup:`, both on node1 (Killercoda runs them on the first host): muelle starts the
+//!   background script and runs the setup before the terminal opens, as Killercoda does;
+//! - a step's background and foreground scripts → a `file` block writing the script to
 //!   `/root/.killercoda/` and a `run` block starting it (in the background for `background`), at
-//!   the start of the step they belong to (the intro's go to the preparation step);
+//!   the start of the step they belong to (muelle has no per-step setup);
 //! - `## ` headings inside the texts become `###` (a `##` would start a step).
 //!
 //! Everything else (placeholders like `{{TRAFFIC_HOST1_80}}`, raw HTML, binary assets, images
@@ -68,6 +71,23 @@ pub struct Converted {
 const SCRIPT_DIR: &str = "/root/.killercoda";
 /// Heredoc delimiter for verify scripts run under bash.
 const VERIFY_EOF: &str = "END_OF_VERIFY";
+/// Heredoc delimiter of a `#!/bin/bash` setup or background script run under bash.
+const SCRIPT_EOF: &str = "END_OF_SCRIPT";
+
+/// A script for `/bin/sh -c`: one with a bash shebang is fed to bash by a heredoc (unless it
+/// holds the delimiter line), others are kept as they are.
+fn as_sh(code: &str, eof: &str) -> String {
+    let (shebang, body) = match code.strip_prefix("#!") {
+        Some(rest) => rest.split_once('\n').unwrap_or((rest, "")),
+        None => ("", code),
+    };
+    let body = body.trim_matches('\n');
+    if shebang.contains("bash") && !body.lines().any(|l| l.trim() == eof) {
+        format!("bash <<'{eof}'\n{body}\n{eof}\n")
+    } else {
+        format!("{}\n", code.trim_matches('\n'))
+    }
+}
 
 /// Converts the scenario in `src` and writes it to `<dest>/<lang>/NN-<id>.md`. Refuses an id that
 /// `dest` already uses.
@@ -242,15 +262,18 @@ impl Cx {
         if let Some(assets) = details.get("assets") {
             setup_blocks += self.assets(assets, &mut setup);
         }
+        let mut front_scripts = String::new();
         let intro = match details.get("intro") {
             Some(v) => {
-                let mut scripts = String::new();
-                let n = self.scripts(v, "intro", &mut scripts);
-                if n > 0 {
-                    self.note("index.json", "the intro's background/foreground scripts are not run before the terminal opens: they are Run blocks of the first step, \"Prepare the environment\"");
+                for (kind, key) in [("background", "background"), ("foreground", "setup")] {
+                    if let Some(code) = self.script(v, kind, "intro") {
+                        front_scripts.push_str(&format!("{key}:\n  node1: |\n"));
+                        for line in as_sh(&code, SCRIPT_EOF).lines() {
+                            let pad = if line.is_empty() { "" } else { "    " };
+                            front_scripts.push_str(&format!("{pad}{line}\n"));
+                        }
+                    }
                 }
-                setup_blocks += n;
-                setup.push_str(&scripts);
                 self.section(v, "intro", "")?.body
             }
             None => String::new(),
@@ -306,7 +329,9 @@ impl Cx {
             let list: Vec<String> = self.images.iter().map(|i| q(i)).collect();
             md.push_str(&format!("images: [{}]\n", list.join(", ")));
         }
-        md.push_str("tags: [killercoda]\n---\n");
+        md.push_str("tags: [killercoda]\n");
+        md.push_str(&front_scripts);
+        md.push_str("---\n");
         md.push_str(intro.trim_end());
         md.push('\n');
         for s in &sections {
@@ -420,16 +445,7 @@ impl Cx {
     fn scripts(&mut self, v: &Value, label: &str, out: &mut String) -> usize {
         let mut n = 0;
         for kind in ["background", "foreground"] {
-            let Some(rel) = v.get(kind).and_then(Value::as_str) else { continue };
-            let Some(code) = self.read(rel, label) else { continue };
-            if code.trim().is_empty() {
-                self.note(rel, format!("empty {kind} script: skipped"));
-                continue;
-            }
-            if code.len() > MAX_FILE_BYTES {
-                self.note(rel, format!("{kind} script larger than {MAX_FILE_BYTES} bytes: not converted"));
-                continue;
-            }
+            let Some(code) = self.script(v, kind, label) else { continue };
             let path = format!("{SCRIPT_DIR}/{label}-{kind}.sh");
             let log = format!("{SCRIPT_DIR}/{label}-{kind}.log");
             push_block(out, &format!("sh file path={path}"), &code);
@@ -442,6 +458,22 @@ impl Cx {
             n += 2;
         }
         n
+    }
+
+    /// The `kind` (`background`/`foreground`) script of a section, unless missing, unreadable,
+    /// empty or too large (each noted).
+    fn script(&mut self, v: &Value, kind: &str, label: &str) -> Option<String> {
+        let rel = v.get(kind).and_then(Value::as_str)?;
+        let code = self.read(rel, label)?;
+        if code.trim().is_empty() {
+            self.note(rel, format!("empty {kind} script: skipped"));
+            return None;
+        }
+        if code.len() > MAX_FILE_BYTES {
+            self.note(rel, format!("{kind} script larger than {MAX_FILE_BYTES} bytes: not converted"));
+            return None;
+        }
+        Some(code)
     }
 
     /// A step's `verify` script as a check block ("" when it cannot be read).
