@@ -8,6 +8,7 @@ pub mod lesson;
 pub mod routes;
 pub mod session;
 pub mod terminal;
+pub mod vars;
 
 pub use error::ApiError;
 pub use lesson::{
