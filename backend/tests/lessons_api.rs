@@ -351,3 +351,76 @@ async fn node_variables_are_filled_in_and_node_all_runs_everywhere() {
     assert_eq!(r["ok"], true, "{r}");
     assert_eq!(stdout_of(&app, &id, &token, "node1", "cat tpl.txt").await, "{{.State.Pid}} {{json .}}\n");
 }
+
+const SOLVED: &str = r#"---
+id: solved
+title: Solutions
+summary: Shows its solutions.
+lang: en
+duration: 5
+solutions: true
+---
+## With a solve
+```sh run
+touch a
+```
+```check
+test -f a && test -f secret-check-marker || true
+```
+```solve
+touch a # from {{node1.name}}
+```
+
+## Blocks only
+```sh run
+echo one
+```
+~~~text file path=/tmp/muelle-solution-test/{{session.id}}.txt
+hello
+~~~
+
+## Read
+Nothing to do.
+"#;
+
+#[tokio::test]
+async fn solutions_are_shown_only_when_the_lesson_allows_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("lessons/en")).unwrap();
+    std::fs::write(tmp.path().join("lessons/en/01-vars.md"), VARS).unwrap();
+    std::fs::write(tmp.path().join("lessons/en/02-solved.md"), SOLVED).unwrap();
+    let lessons = tmp.path().join("lessons");
+    let app = TestApp::with(|c| c.lessons_dir = lessons);
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"solved"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (id, token) = (body["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string());
+    let (_, lesson) = app.call(Method::GET, "/api/lessons/solved?lang=en", None, "").await;
+    let has: Vec<bool> = lesson["steps"].as_array().unwrap().iter().map(|s| s["has_solution"] == true).collect();
+    assert_eq!(has, [true, true, false], "{lesson}");
+    assert!(!lesson.to_string().contains("secret-check-marker"), "the check stays on the server");
+    assert!(!lesson.to_string().contains("# from"), "the solve is only sent on request");
+
+    let get = |step: u32, id: String, token: String| {
+        let app = &app;
+        async move { app.call(Method::GET, &format!("/api/sessions/{id}/lesson/steps/{step}/solution?lang=en"), Some(&token), "").await }
+    };
+    let (status, s) = get(1, id.clone(), token.clone()).await;
+    assert_eq!((status, s["text"].as_str()), (StatusCode::OK, Some("touch a # from node1\n")), "{s}");
+    let (status, s) = get(2, id.clone(), token.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(s["text"].as_str().unwrap(), format!("echo one\n\n# /tmp/muelle-solution-test/{id}.txt\nhello\n"));
+    let (status, _) = get(3, id.clone(), token.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(9, id.clone(), token.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(1, id.clone(), "wrong".into()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A lesson without `solutions: true` keeps them hidden.
+    let (_, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"vars"}"#).await;
+    let (vars_id, vars_token) = (body["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string());
+    let (status, s) = get(1, vars_id, vars_token).await;
+    assert_eq!((status, s["code"].as_str()), (StatusCode::FORBIDDEN, Some("SOLUTIONS_HIDDEN")), "{s}");
+    let (_, demo) = app.call(Method::GET, "/api/lessons/vars?lang=en", None, "").await;
+    assert!(demo["steps"].as_array().unwrap().iter().all(|s| s.get("has_solution").is_none()), "{demo}");
+}

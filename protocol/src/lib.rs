@@ -13,7 +13,7 @@ pub mod vars;
 pub use error::ApiError;
 pub use lesson::{
     ActionResponse, BlockKind, Lesson, LessonBlock, LessonPart, LessonProgress, LessonStep, LessonSummary,
-    StepStatus,
+    StepSolution, StepStatus,
 };
 pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,

@@ -10,8 +10,8 @@ pub use super::values::{normalize_image, parse_duration, MAX_NODES};
 use super::suggest::did_you_mean;
 
 /// Every key the front matter may have.
-pub const KEYS: [&str; 8] = [
-    "id", "title", "summary", "lang", "duration", "nodes", "images", "tags",
+pub const KEYS: [&str; 9] = [
+    "id", "title", "summary", "lang", "duration", "nodes", "images", "tags", "solutions",
 ];
 
 /// Parses the YAML text whose first line is line `first` of the file (the opening `---` is
@@ -101,6 +101,7 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         .filter_map(|(s, _)| f.image(yaml, first, &s))
         .collect();
     let tags = f.list("tags").into_iter().map(|(s, _)| s).collect();
+    let solutions = f.flag("solutions");
     Some(FrontMatter {
         id: id?,
         title: title?,
@@ -114,6 +115,7 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         nodes_line: line_of("nodes"),
         id_line: line_of("id"),
         lang_line: line_of("lang"),
+        solutions,
     })
 }
 
@@ -237,6 +239,20 @@ mod tests {
         assert_eq!(f.node_count, 3);
         assert_eq!(f.images, vec![("busybox:latest".to_string(), 9)]);
         assert_eq!(f.nodes_line, 7);
+    }
+
+    #[test]
+    fn solutions_is_a_flag() {
+        let base = "id: a\ntitle: T\nsummary: S\nlang: en\nduration: 5\n";
+        let mut d = Diags::new("f.md");
+        assert!(!parse(base, 1, &mut d).unwrap().solutions);
+        assert!(parse(&format!("{base}solutions: true\n"), 1, &mut d).unwrap().solutions);
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        assert!(!parse(&format!("{base}solutions: yes please\n"), 1, &mut d).unwrap().solutions);
+        assert_eq!((d.list[0].line, d.list[0].message.as_str()), (6, "`solutions` must be true or false"));
+        let mut d = Diags::new("f.md");
+        parse(&format!("{base}solution: true\n"), 1, &mut d);
+        assert!(d.list[0].message.contains("(did you mean `solutions`?)"), "{:?}", d.list);
     }
 
     #[test]

@@ -82,6 +82,8 @@ pub struct FrontMatter {
     pub id_line: u32,
     /// Line of the `lang:` key, for cross-file problems.
     pub lang_line: u32,
+    /// `solutions: true`: students may reveal each step's solution.
+    pub solutions: bool,
 }
 
 /// What a fenced block does.

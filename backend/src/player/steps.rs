@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use protocol::{ActionResponse, LessonProgress, StepStatus};
+use protocol::{ActionResponse, LessonProgress, StepSolution, StepStatus};
 
 use super::live::LiveLessons;
 use super::node_exec::{self, limit_of, Transcript, CHECK_TIMEOUT, SOLVE_TIMEOUT};
@@ -138,6 +138,31 @@ impl LessonSession {
             t.fail("the step's check still fails");
         }
         Ok(t.into_response(passed))
+    }
+
+    /// The step's solution for the student: its solve, else its run and file blocks; only when the
+    /// lesson has `solutions: true` (the check stays on the server).
+    pub fn solution(&self, step: u32) -> Result<StepSolution, AppError> {
+        let scripts = self.scripts(step)?;
+        if !self.lesson.front.solutions {
+            return Err(AppError::SolutionsHidden);
+        }
+        let text = match &scripts.solve {
+            Some(solve) => solve.code.clone(),
+            None => scripts
+                .replay
+                .iter()
+                .map(|b| match &b.path {
+                    Some(p) if b.action == Action::File => format!("# {p}\n{}", b.code),
+                    _ => b.code.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        if text.trim().is_empty() {
+            return Err(AppError::StepNotFound(step));
+        }
+        Ok(StepSolution { step, text: self.fill(&text)? })
     }
 
     /// Writes file block `block_id` to its path in its node.

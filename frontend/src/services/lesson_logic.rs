@@ -324,6 +324,7 @@ mod tests {
                 has_check: false,
                 has_solve: false,
                 hint: None,
+                has_solution: false,
             }],
         };
         let filled = fill_lesson(&lesson, "s<1>", &session_nodes());
