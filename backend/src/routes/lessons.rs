@@ -1,5 +1,5 @@
 //! `GET /api/lessons`, `GET /api/lessons/{id}` and a lesson session's step API:
-//! `GET /api/sessions/{id}/lesson/progress`, `POST …/lesson/steps/{step}/check|solve`,
+//! `GET /api/sessions/{id}/lesson/progress`, `POST …/lesson/steps/{step}/check|solve`, `GET …/lesson/steps/{step}/solution`,
 //! `POST …/lesson/blocks/{block}/write` (Bearer token; `?lang=` picks the lesson's language).
 
 use std::time::Duration;
