@@ -82,6 +82,9 @@ pub enum AppError {
     /// The step has nothing the server could check.
     #[error("step {0} has no check")]
     NoCheck(u32),
+    /// The lesson does not have `solutions: true`.
+    #[error("this lesson does not show its solutions")]
+    SolutionsHidden,
     /// No `file` block by that id.
     #[error("the lesson has no file block `{0}`")]
     BlockNotFound(String),
@@ -116,6 +119,7 @@ impl AppError {
             Self::UnknownLesson(_) => (StatusCode::BAD_REQUEST, codes::LESSON_NOT_FOUND),
             Self::StepNotFound(_) | Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
             Self::NoCheck(_) => (StatusCode::BAD_REQUEST, codes::BAD_REQUEST),
+            Self::SolutionsHidden => (StatusCode::FORBIDDEN, codes::SOLUTIONS_HIDDEN),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
         }
     }

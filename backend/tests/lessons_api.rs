@@ -361,3 +361,143 @@ async fn a_failed_setup_is_reported_with_its_output() {
     let (_, info) = app.call(Method::GET, &format!("/api/sessions/{id}"), Some(token), "").await;
     assert_eq!(info["setup"], body["setup"]);
 }
+
+const VARS: &str = r#"---
+id: vars
+title: Variables
+summary: Node variables and node=all.
+lang: en
+duration: 5
+nodes: 2
+---
+## Everywhere
+```sh run node=all
+echo "{{node2.ip}} {{ node1.name }} {{session.id}}" > vars.txt
+```
+```check node=all
+test -f vars.txt
+```
+
+## Templates stay
+```sh run
+echo '{{.State.Pid}} {{json .}}' > tpl.txt
+```
+```check
+grep -qxF '{{.State.Pid}} {{json .}}' tpl.txt
+```
+"#;
+
+/// Runs `cmd` in `node` and returns its stdout.
+async fn stdout_of(app: &TestApp, id: &str, token: &str, node: &str, cmd: &str) -> String {
+    let uri = format!("/api/sessions/{id}/nodes/{node}/exec");
+    let (status, body) = app.call(Method::POST, &uri, Some(token), &json!({ "cmd": cmd }).to_string()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["stdout"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn node_variables_are_filled_in_and_node_all_runs_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("lessons/en")).unwrap();
+    std::fs::write(tmp.path().join("lessons/en/01-vars.md"), VARS).unwrap();
+    let lessons = tmp.path().join("lessons");
+    let app = TestApp::with(|c| c.lessons_dir = lessons);
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"vars"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (id, token) = (body["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string());
+    let ip2 = body["nodes"][1]["ip"].as_str().unwrap().to_string();
+    // The lesson as sent keeps the variables: the browser fills them in.
+    let (_, lesson) = app.call(Method::GET, "/api/lessons/vars?lang=en", None, "").await;
+    assert!(lesson.to_string().contains("{{node2.ip}}"), "{lesson}");
+
+    // A `node=all` check must pass on every node: node1 alone is not enough.
+    exec(&app, &id, &token, "node1", "touch vars.txt").await;
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/1/check"), &token).await;
+    assert_eq!(r["done"], false, "{r}");
+    exec(&app, &id, &token, "node1", "rm vars.txt").await;
+
+    // Skip replays the `node=all` block on both nodes, with the variables filled in.
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/1/solve"), &token).await;
+    assert_eq!(r["ok"], true, "{r}");
+    let want = format!("{} node1 {id}\n", if ip2.is_empty() { "{{node2.ip}}" } else { &ip2 });
+    for node in ["node1", "node2"] {
+        assert_eq!(stdout_of(&app, &id, &token, node, "cat vars.txt").await, want, "{node}");
+    }
+    // Go templates reach the node unchanged.
+    let (_, r) = post(&app, &format!("/api/sessions/{id}/lesson/steps/2/solve"), &token).await;
+    assert_eq!(r["ok"], true, "{r}");
+    assert_eq!(stdout_of(&app, &id, &token, "node1", "cat tpl.txt").await, "{{.State.Pid}} {{json .}}\n");
+}
+
+const SOLVED: &str = r#"---
+id: solved
+title: Solutions
+summary: Shows its solutions.
+lang: en
+duration: 5
+solutions: true
+---
+## With a solve
+```sh run
+touch a
+```
+```check
+test -f a && test -f secret-check-marker || true
+```
+```solve
+touch a # from {{node1.name}}
+```
+
+## Blocks only
+```sh run
+echo one
+```
+~~~text file path=/tmp/muelle-solution-test/{{session.id}}.txt
+hello
+~~~
+
+## Read
+Nothing to do.
+"#;
+
+#[tokio::test]
+async fn solutions_are_shown_only_when_the_lesson_allows_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(tmp.path().join("lessons/en")).unwrap();
+    std::fs::write(tmp.path().join("lessons/en/01-vars.md"), VARS).unwrap();
+    std::fs::write(tmp.path().join("lessons/en/02-solved.md"), SOLVED).unwrap();
+    let lessons = tmp.path().join("lessons");
+    let app = TestApp::with(|c| c.lessons_dir = lessons);
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"solved"}"#).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (id, token) = (body["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string());
+    let (_, lesson) = app.call(Method::GET, "/api/lessons/solved?lang=en", None, "").await;
+    let has: Vec<bool> = lesson["steps"].as_array().unwrap().iter().map(|s| s["has_solution"] == true).collect();
+    assert_eq!(has, [true, true, false], "{lesson}");
+    assert!(!lesson.to_string().contains("secret-check-marker"), "the check stays on the server");
+    assert!(!lesson.to_string().contains("# from"), "the solve is only sent on request");
+
+    let get = |step: u32, id: String, token: String| {
+        let app = &app;
+        async move { app.call(Method::GET, &format!("/api/sessions/{id}/lesson/steps/{step}/solution?lang=en"), Some(&token), "").await }
+    };
+    let (status, s) = get(1, id.clone(), token.clone()).await;
+    assert_eq!((status, s["text"].as_str()), (StatusCode::OK, Some("touch a # from node1\n")), "{s}");
+    let (status, s) = get(2, id.clone(), token.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{s}");
+    assert_eq!(s["text"].as_str().unwrap(), format!("echo one\n\n# /tmp/muelle-solution-test/{id}.txt\nhello\n"));
+    let (status, _) = get(3, id.clone(), token.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(9, id.clone(), token.clone()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = get(1, id.clone(), "wrong".into()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A lesson without `solutions: true` keeps them hidden.
+    let (_, body) = app.call(Method::POST, "/api/sessions", None, r#"{"lesson":"vars"}"#).await;
+    let (vars_id, vars_token) = (body["id"].as_str().unwrap().to_string(), body["token"].as_str().unwrap().to_string());
+    let (status, s) = get(1, vars_id, vars_token).await;
+    assert_eq!((status, s["code"].as_str()), (StatusCode::FORBIDDEN, Some("SOLUTIONS_HIDDEN")), "{s}");
+    let (_, demo) = app.call(Method::GET, "/api/lessons/vars?lang=en", None, "").await;
+    assert!(demo["steps"].as_array().unwrap().iter().all(|s| s.get("has_solution").is_none()), "{demo}");
+}

@@ -40,6 +40,8 @@ pub mod codes {
     pub const LESSON_NOT_FOUND: &str = "LESSON_NOT_FOUND";
     /// No such API route.
     pub const NOT_FOUND: &str = "NOT_FOUND";
+    /// The lesson does not let students see its solutions.
+    pub const SOLUTIONS_HIDDEN: &str = "SOLUTIONS_HIDDEN";
     /// Something went wrong on the server; details are in its log.
     pub const INTERNAL: &str = "INTERNAL";
     /// Session creation needs a JSON body (`Content-Type: application/json`).

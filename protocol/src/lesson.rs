@@ -61,6 +61,10 @@ pub struct LessonStep {
     /// Shown to the learner when the check fails.
     #[serde(default)]
     pub hint: Option<String>,
+    /// The lesson lets the student reveal this step's solution
+    /// (`GET /api/sessions/{id}/lesson/steps/{step}/solution`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub has_solution: bool,
 }
 
 /// A piece of a step: rendered markdown or a code block.
@@ -173,6 +177,7 @@ mod tests {
                 has_check: true,
                 has_solve: false,
                 hint: Some("Try again".into()),
+                has_solution: false,
             }],
         };
         let s = serde_json::to_string(&lesson).unwrap();
@@ -217,6 +222,17 @@ pub struct StepStatus {
     /// What is still wrong (the check's `fail="…"`), present when its check ran and failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fail: Option<String>,
+}
+
+/// `GET /api/sessions/{id}/lesson/steps/{step}/solution`: what completes the step (its `solve`
+/// script, or its run blocks and file blocks), with the session's variables filled in. Only for
+/// lessons with `solutions: true`.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StepSolution {
+    /// 1-based step number.
+    pub step: u32,
+    /// Shell text (file blocks as `# path` followed by their content).
+    pub text: String,
 }
 
 /// Every checked step of the session's lesson.

@@ -8,11 +8,12 @@ pub mod lesson;
 pub mod routes;
 pub mod session;
 pub mod terminal;
+pub mod vars;
 
 pub use error::ApiError;
 pub use lesson::{
     ActionResponse, BlockKind, Lesson, LessonBlock, LessonPart, LessonProgress, LessonStep, LessonSummary,
-    StepStatus,
+    StepSolution, StepStatus,
 };
 pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,

@@ -59,6 +59,12 @@ pub fn step_solve(id: &str, step: u32, lang: &str) -> String {
     format!("{SESSIONS}/{id}/lesson/steps/{step}/solve?lang={lang}")
 }
 
+/// `/api/sessions/{id}/lesson/steps/{step}/solution?lang={lang}` (GET, Bearer): a step's solution,
+/// for lessons with `solutions: true`.
+pub fn step_solution(id: &str, step: u32, lang: &str) -> String {
+    format!("{SESSIONS}/{id}/lesson/steps/{step}/solution?lang={lang}")
+}
+
 /// `/api/sessions/{id}/lesson/blocks/{block}/write?lang={lang}` (POST, Bearer): a `file` block.
 pub fn block_write(id: &str, block: &str, lang: &str) -> String {
     format!("{SESSIONS}/{id}/lesson/blocks/{block}/write?lang={lang}")

@@ -125,3 +125,50 @@ fn a_check_that_passes_before_its_step_fails_the_test() {
     assert!(stdout.contains("✓ en/01-early.md step 2 \"Remove it\""), "the step itself plays: {stdout}");
     assert!(!stdout.contains("step 1 \"Make a volume\": its check"), "{stdout}");
 }
+
+/// Setup and background scripts, node variables and `node=all` played by `lessons test` on real
+/// nodes (issue 9, points 6 and 7): setup writes a file before any step, background runs
+/// detached and is seen later, `{{node2.ip}}` is filled in, and a `node=all` block and check run
+/// on both nodes.
+#[test]
+#[serial]
+fn setup_background_variables_and_node_all_on_real_nodes() {
+    let dir = TempLessons::new("setup");
+    std::fs::create_dir_all(dir.0.join("en")).unwrap();
+    let lesson = r#"---
+id: prepared
+title: Prepared
+summary: Setup, background, variables and node=all.
+lang: en
+duration: 10
+nodes: 2
+setup: |
+  echo ready > /root/prepared
+background:
+  node2: |
+    sleep 1; touch /root/background-ran
+---
+## The setup ran
+A reading step: its block must succeed, and it does only if setup wrote the file.
+```sh run
+grep -qx ready /root/prepared && cat /root/prepared
+```
+## Every node knows node2
+```sh run node=all
+echo "{{node2.ip}} {{node2.name}}" > /root/peer
+```
+```check node=all
+grep -q "^[0-9.]* node2$" /root/peer && ping -c1 -W2 {{node2.ip}} >/dev/null
+```
+## The background script ran
+```sh run node=node2
+touch /root/looked; ls /root/background-ran
+```
+```check node=node2
+test -f /root/looked && test -f /root/background-ran
+```
+"#;
+    std::fs::write(dir.0.join("en/01-prepared.md"), lesson).unwrap();
+    assert_eq!(cli(&["lint", &dir.path(), "--catalog", &catalog()]), 0);
+    assert_eq!(cli(&["test", &dir.path(), "--catalog", &catalog()]), 0, "a step failed (see the ✗ lines above)");
+}

@@ -43,6 +43,18 @@ impl<F: Fn(&str) -> u32> Fields<'_, F> {
         }
     }
 
+    /// A `true`/`false` key; absent is false.
+    pub(super) fn flag(&mut self, key: &str) -> bool {
+        match self.fields.get(key) {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) => *b,
+            Some(_) => {
+                self.diags.at((self.line_of)(key), format!("`{key}` must be true or false"));
+                false
+            }
+        }
+    }
+
     pub(super) fn duration(&mut self) -> Option<u32> {
         let minutes = match self.fields.get("duration") {
             None | Some(Value::Null) => {

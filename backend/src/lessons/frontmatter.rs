@@ -10,8 +10,8 @@ pub use super::values::{normalize_image, parse_duration, MAX_NODES};
 use super::suggest::did_you_mean;
 
 /// Every key the front matter may have.
-pub const KEYS: [&str; 10] = [
-    "id", "title", "summary", "lang", "duration", "nodes", "images", "tags", "setup", "background",
+pub const KEYS: [&str; 11] = [
+    "id", "title", "summary", "lang", "duration", "nodes", "images", "tags", "setup", "background", "solutions",
 ];
 
 /// Parses the YAML text whose first line is line `first` of the file (the opening `---` is
@@ -103,6 +103,7 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
     let tags = f.list("tags").into_iter().map(|(s, _)| s).collect();
     let setup = f.node_scripts("setup", yaml, first, &nodes);
     let background = f.node_scripts("background", yaml, first, &nodes);
+    let solutions = f.flag("solutions");
     Some(FrontMatter {
         id: id?,
         title: title?,
@@ -118,6 +119,7 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         lang_line: line_of("lang"),
         setup,
         background,
+        solutions,
     })
 }
 
@@ -241,6 +243,20 @@ mod tests {
         assert_eq!(f.node_count, 3);
         assert_eq!(f.images, vec![("busybox:latest".to_string(), 9)]);
         assert_eq!(f.nodes_line, 7);
+    }
+
+    #[test]
+    fn solutions_is_a_flag() {
+        let base = "id: a\ntitle: T\nsummary: S\nlang: en\nduration: 5\n";
+        let mut d = Diags::new("f.md");
+        assert!(!parse(base, 1, &mut d).unwrap().solutions);
+        assert!(parse(&format!("{base}solutions: true\n"), 1, &mut d).unwrap().solutions);
+        assert!(d.list.is_empty(), "{:?}", d.list);
+        assert!(!parse(&format!("{base}solutions: yes please\n"), 1, &mut d).unwrap().solutions);
+        assert_eq!((d.list[0].line, d.list[0].message.as_str()), (6, "`solutions` must be true or false"));
+        let mut d = Diags::new("f.md");
+        parse(&format!("{base}solution: true\n"), 1, &mut d);
+        assert!(d.list[0].message.contains("(did you mean `solutions`?)"), "{:?}", d.list);
     }
 
     #[test]

@@ -8,7 +8,8 @@
 use pulldown_cmark::{Event, Parser, Tag};
 
 use super::images_used::images_used;
-use super::model::{Action, Diags, ParsedLesson, Problem, Step};
+use super::model::{Action, Diags, ParsedLesson, Problem, Step, ALL_NODES};
+use super::suggest::did_you_mean;
 use super::render::{safe_url, MARKDOWN_OPTIONS};
 
 /// Which image references the nodes can pull (the image catalog).
@@ -81,11 +82,11 @@ pub fn lint(l: &ParsedLesson, images: &dyn ImageCatalog) -> Vec<Problem> {
         _ => None,
     }) {
         if let Some(n) = &b.node {
-            if !l.front.nodes.contains(n) {
+            if n != ALL_NODES && !l.front.nodes.contains(n) {
                 let declared = l.front.nodes.join(", ");
                 d.at(
                     b.line,
-                    format!("node `{n}` is not declared by the lesson (nodes: {declared})"),
+                    format!("node `{n}` is not declared by the lesson (nodes: {declared}, or `all`)"),
                 );
             }
         }
@@ -113,6 +114,30 @@ pub fn lint_links(file: &str, text: &str) -> Vec<Problem> {
             let line = 1 + text[..range.start].matches('\n').count() as u32;
             let shown: String = url.chars().take(40).collect();
             d.at(line, format!("{what} to `{shown}`: only http(s), mailto and relative links are allowed"));
+        }
+    }
+    d.list
+}
+
+/// `{{word.word}}` in the lesson's text (`text`, the whole file) that is not one of its variables
+/// (`{{nodeN.ip}}`, `{{nodeN.name}}` for a declared node, `{{session.id}}`): it would reach the
+/// student as written. Go templates (`{{.State.Pid}}`, `{{json .}}`) are not variables.
+pub fn lint_vars(file: &str, text: &str, nodes: &[String]) -> Vec<Problem> {
+    let mut d = Diags::new(file);
+    let known = protocol::vars::known_variables(nodes);
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    for (i, line) in text.lines().enumerate() {
+        for r in protocol::vars::var_refs(line).into_iter().filter(|r| !known.contains(&r.name)) {
+            let name = r.name;
+            d.at(
+                i as u32 + 1,
+                format!(
+                    "unknown variable `{{{{{name}}}}}`{}: a lesson with nodes {} has {}",
+                    did_you_mean(name, &known),
+                    nodes.join(", "),
+                    known.iter().map(|k| format!("`{{{{{k}}}}}`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
         }
     }
     d.list
@@ -239,5 +264,25 @@ mod tests {
         assert!(p[0].message.starts_with("image `alpine` is not in the image catalog (available: "), "{p:?}");
         assert!(p[0].message.contains("busybox, "), "{p:?}");
         assert!(p[0].message.contains("debian (bookworm, "), "{p:?}");
+    }
+
+    #[test]
+    fn node_all_is_allowed() {
+        let p = lint_text("## A\n```sh run node=all\nls\n```\n```check node=all\ntrue\n```\n```solve node=all\ntrue\n```\n");
+        assert_eq!(p.iter().filter(|(l, _)| *l != 8).count(), 0, "{p:?}");
+    }
+
+    #[test]
+    fn unknown_variables_are_reported_at_their_line_and_go_templates_are_not() {
+        let text = "---\nid: t\nnodes: 2\n---\n## A\nPing {{node2.ip}} from {{ node1.name }} ({{session.id}}).\n\
+            ```sh run\nping {{node7.ip}}\ndocker inspect --format '{{.State.Pid}}' web\ndocker inspect --format '{{json .}}' web\n\
+            echo {{nod1.ip}} {{node1.mac}}\n```\n";
+        let nodes = vec!["node1".to_string(), "node2".to_string()];
+        let p: Vec<(u32, String)> = lint_vars("f.md", text, &nodes).into_iter().map(|p| (p.line, p.message)).collect();
+        assert_eq!(p.iter().map(|p| p.0).collect::<Vec<_>>(), [8, 11, 11], "{p:?}");
+        assert!(p[0].1.starts_with("unknown variable `{{node7.ip}}` (did you mean `node1.ip`?)"), "{p:?}");
+        assert!(p[1].1.contains("`{{nod1.ip}}` (did you mean `node1.ip`?)"), "{p:?}");
+        assert!(p[1].1.contains("a lesson with nodes node1, node2 has `{{session.id}}`, `{{node1.ip}}`"), "{p:?}");
+        assert!(p[2].1.starts_with("unknown variable `{{node1.mac}}`"), "{p:?}");
     }
 }

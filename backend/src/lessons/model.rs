@@ -88,6 +88,8 @@ pub struct FrontMatter {
     /// `background:` scripts, in node order: started in their nodes alongside the setup, not
     /// waited for.
     pub background: Vec<NodeScript>,
+    /// `solutions: true`: students may reveal each step's solution.
+    pub solutions: bool,
 }
 
 /// A front-matter script for one node (`setup:` or `background:`).
@@ -190,6 +192,9 @@ impl Step {
     }
 }
 
+/// `node=all`: the block runs on every node of the lesson.
+pub const ALL_NODES: &str = "all";
+
 /// A whole lesson file, parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParsedLesson {
@@ -213,5 +218,20 @@ impl ParsedLesson {
             .as_deref()
             .or(self.front.nodes.first().map(String::as_str))
             .unwrap_or("node1")
+    }
+
+    /// `block` with the variables of session `session` filled in (its code and path).
+    pub fn expanded(block: &Block, session: &protocol::SessionInfo) -> Block {
+        let fill = |t: &str| protocol::vars::substitute(t, &session.id, &session.nodes);
+        Block { code: fill(&block.code), path: block.path.as_deref().map(fill), ..block.clone() }
+    }
+
+    /// The nodes `node` (a block's or script's node) stands for: every declared node for `all`.
+    pub fn targets<'a>(&'a self, node: &'a str) -> Vec<&'a str> {
+        if node == ALL_NODES {
+            self.front.nodes.iter().map(String::as_str).collect()
+        } else {
+            vec![node]
+        }
     }
 }

@@ -86,6 +86,7 @@ fn step(l: &ParsedLesson, s: &Step) -> protocol::LessonStep {
         has_check: s.check().is_some(),
         has_solve: s.solve().is_some(),
         hint: s.check().and_then(|c| c.hint.clone()),
+        has_solution: l.front.solutions && (s.solve().is_some() || s.blocks().any(|b| matches!(b.action, Action::Run | Action::File))),
     }
 }
 

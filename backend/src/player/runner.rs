@@ -127,7 +127,7 @@ impl Runner {
             let (Some(scripts), Some(block)) = (scripts_of(lesson, i), step.check()) else { continue };
             let Some(check) = &scripts.check else { continue };
             let mut t = Transcript::default();
-            self.script(id, check, CHECK_TIMEOUT, "check", &mut t).await;
+            self.script(id, lesson, check, CHECK_TIMEOUT, "check", &mut t).await;
             if t.ok() {
                 early += 1;
                 println!(
@@ -206,14 +206,14 @@ impl Runner {
         let step = &lesson.steps[index];
         if needs_solve(step) {
             match &scripts.solve {
-                Some(solve) => self.script(id, solve, SOLVE_TIMEOUT, "solve", &mut t).await,
+                Some(solve) => self.script(id, lesson, solve, SOLVE_TIMEOUT, "solve", &mut t).await,
                 None => t.fail("the step has an interactive block but no solve"),
             }
         } else {
             notes = self.replay(id, lesson, &scripts, &mut t).await;
         }
         if let (true, Some(check)) = (t.ok(), &scripts.check) {
-            self.check_until_pass(id, check, &mut t).await;
+            self.check_until_pass(id, lesson, check, &mut t).await;
         }
         (t, notes)
     }
@@ -222,14 +222,23 @@ impl Runner {
     /// step; with one, failures are allowed and returned as notes.
     async fn replay(&self, id: &str, lesson: &ParsedLesson, scripts: &StepScripts, t: &mut Transcript) -> Vec<String> {
         let mut notes = Vec::new();
-        for block in &scripts.replay {
-            let node = match self.sessions.running_node(id, lesson.node_of(block)) {
+        let info = match self.sessions.info(id) {
+            Ok(info) => info,
+            Err(err) => {
+                t.fail(&format!("session {id}: {err}"));
+                return notes;
+            }
+        };
+        let runs = scripts.replay.iter().flat_map(|b| lesson.targets(lesson.node_of(b)).into_iter().map(move |n| (b, n)));
+        for (block, name) in runs {
+            let node = match self.sessions.running_node(id, name) {
                 Ok(n) => n,
                 Err(err) => {
-                    t.fail(&format!("{}: {err}", lesson.node_of(block)));
+                    t.fail(&format!("{name}: {err}"));
                     return notes;
                 }
             };
+            let block = &ParsedLesson::expanded(block, &info);
             let label = block.path.as_ref().map_or_else(|| block.code.clone(), |p| format!("write {p}"));
             match node_exec::replay_block(&self.provider, &node, block).await {
                 Ok(r) if scripts.check.is_some() => {
@@ -254,11 +263,11 @@ impl Runner {
     }
 
     /// Runs the check until it passes; records only the last failed attempt.
-    async fn check_until_pass(&self, id: &str, check: &Script, t: &mut Transcript) {
+    async fn check_until_pass(&self, id: &str, lesson: &ParsedLesson, check: &Script, t: &mut Transcript) {
         let deadline = Instant::now() + CHECK_RETRY;
         loop {
             let mut attempt = Transcript::default();
-            self.script(id, check, CHECK_TIMEOUT, "check", &mut attempt).await;
+            self.script(id, lesson, check, CHECK_TIMEOUT, "check", &mut attempt).await;
             if attempt.ok() {
                 return;
             }
@@ -269,17 +278,24 @@ impl Runner {
         }
     }
 
-    /// Runs a check or solve script in its node.
-    async fn script(&self, id: &str, s: &Script, default: Duration, what: &str, t: &mut Transcript) {
-        let node = match self.sessions.running_node(id, &s.node) {
-            Ok(n) => n,
-            Err(err) => return t.fail(&format!("{what} on {}: {err}", s.node)),
+    /// Runs a check or solve script in its node (in every node for `node=all`), with the
+    /// session's variables filled in.
+    async fn script(&self, id: &str, lesson: &ParsedLesson, s: &Script, default: Duration, what: &str, t: &mut Transcript) {
+        let code = match self.sessions.info(id) {
+            Ok(info) => protocol::vars::substitute(&s.code, &info.id, &info.nodes),
+            Err(err) => return t.fail(&format!("{what}: session {id}: {err}")),
         };
-        match node_exec::run_sh(&self.provider, &node, &s.code, limit_of(s, default)).await {
-            Ok(r) => {
-                t.record(&format!("{what}: {}", s.code.trim_end()), &r);
+        for name in lesson.targets(&s.node) {
+            let node = match self.sessions.running_node(id, name) {
+                Ok(n) => n,
+                Err(err) => return t.fail(&format!("{what} on {name}: {err}")),
+            };
+            match node_exec::run_sh(&self.provider, &node, &code, limit_of(s, default)).await {
+                Ok(r) => {
+                    t.record(&format!("{what} on {name}: {}", code.trim_end()), &r);
+                }
+                Err(err) => t.fail(&format!("{what}: {err:#}")),
             }
-            Err(err) => t.fail(&format!("{what}: {err:#}")),
         }
     }
 }

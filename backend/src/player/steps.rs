@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use protocol::{ActionResponse, LessonProgress, StepStatus};
+use protocol::{ActionResponse, LessonProgress, StepSolution, StepStatus};
 
 use super::live::LiveLessons;
 use super::node_exec::{self, limit_of, Transcript, CHECK_TIMEOUT, SOLVE_TIMEOUT};
@@ -114,9 +114,12 @@ impl LessonSession {
             }
         }
         if let Some(solve) = &scripts.solve {
-            let node = self.sessions.running_node(&self.session_id, &solve.node)?;
-            let r = node_exec::run_sh(&self.provider, &node, &solve.code, limit_of(solve, SOLVE_TIMEOUT)).await?;
-            t.record(&solve.code, &r);
+            let code = self.fill(&solve.code)?;
+            for name in self.lesson.targets(&solve.node) {
+                let node = self.sessions.running_node(&self.session_id, name)?;
+                let r = node_exec::run_sh(&self.provider, &node, &code, limit_of(solve, SOLVE_TIMEOUT)).await?;
+                t.record(&code, &r);
+            }
         } else {
             // With a check, a block may fail on purpose (lessons show errors); the check decides.
             let lenient = scripts.check.is_some();
@@ -137,6 +140,31 @@ impl LessonSession {
         Ok(t.into_response(passed))
     }
 
+    /// The step's solution for the student: its solve, else its run and file blocks; only when the
+    /// lesson has `solutions: true` (the check stays on the server).
+    pub fn solution(&self, step: u32) -> Result<StepSolution, AppError> {
+        let scripts = self.scripts(step)?;
+        if !self.lesson.front.solutions {
+            return Err(AppError::SolutionsHidden);
+        }
+        let text = match &scripts.solve {
+            Some(solve) => solve.code.clone(),
+            None => scripts
+                .replay
+                .iter()
+                .map(|b| match &b.path {
+                    Some(p) if b.action == Action::File => format!("# {p}\n{}", b.code),
+                    _ => b.code.clone(),
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
+        };
+        if text.trim().is_empty() {
+            return Err(AppError::StepNotFound(step));
+        }
+        Ok(StepSolution { step, text: self.fill(&text)? })
+    }
+
     /// Writes file block `block_id` to its path in its node.
     pub async fn write_block(&self, block_id: &str) -> Result<ActionResponse, AppError> {
         let block = find_block(&self.lesson, block_id)
@@ -149,21 +177,45 @@ impl LessonSession {
 
     /// Runs one run/file block in its node, recording it (as an allowed failure if `lenient`);
     /// false if it failed.
+    /// A `node=all` block runs on every node, in order.
     async fn replay(&self, block: &Block, lenient: bool, t: &mut Transcript) -> Result<bool, AppError> {
-        let node = self.sessions.running_node(&self.session_id, self.lesson.node_of(block))?;
-        let r = node_exec::replay_block(&self.provider, &node, block).await?;
+        let block = ParsedLesson::expanded(block, &self.sessions.info(&self.session_id)?);
         let label = match (&block.action, &block.path) {
             (Action::File, Some(p)) => format!("write {p}"),
             _ => block.code.clone(),
         };
-        Ok(if lenient { t.record_allowed(&label, &r) } else { t.record(&label, &r) })
+        let mut all_ok = true;
+        for name in self.lesson.targets(self.lesson.node_of(&block)) {
+            let node = self.sessions.running_node(&self.session_id, name)?;
+            let r = node_exec::replay_block(&self.provider, &node, &block).await?;
+            let ok = if lenient { t.record_allowed(&label, &r) } else { t.record(&label, &r) };
+            all_ok &= ok;
+            if !ok && !lenient {
+                break;
+            }
+        }
+        Ok(all_ok)
     }
 
-    /// Runs a check; a pass is remembered.
+    /// `text` with the session's variables (`{{node2.ip}}`, `{{session.id}}`) filled in.
+    fn fill(&self, text: &str) -> Result<String, AppError> {
+        let info = self.sessions.info(&self.session_id)?;
+        Ok(protocol::vars::substitute(text, &info.id, &info.nodes))
+    }
+
+    /// Runs a check (on every node for `node=all`, where it must pass on each); a pass is
+    /// remembered.
     async fn run_check(&self, step: u32, check: &Script) -> Result<bool, AppError> {
-        let node = self.sessions.running_node(&self.session_id, &check.node)?;
-        let r = node_exec::run_sh(&self.provider, &node, &check.code, limit_of(check, CHECK_TIMEOUT)).await?;
-        let done = r.exit_code == 0 && !r.timed_out;
+        let code = self.fill(&check.code)?;
+        let mut done = true;
+        for name in self.lesson.targets(&check.node) {
+            let node = self.sessions.running_node(&self.session_id, name)?;
+            let r = node_exec::run_sh(&self.provider, &node, &code, limit_of(check, CHECK_TIMEOUT)).await?;
+            done &= r.exit_code == 0 && !r.timed_out;
+            if !done {
+                break;
+            }
+        }
         if done {
             self.live.mark_done(&self.session_id, step);
         }

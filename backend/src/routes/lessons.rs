@@ -1,5 +1,5 @@
 //! `GET /api/lessons`, `GET /api/lessons/{id}` and a lesson session's step API:
-//! `GET /api/sessions/{id}/lesson/progress`, `POST …/lesson/steps/{step}/check|solve`,
+//! `GET /api/sessions/{id}/lesson/progress`, `POST …/lesson/steps/{step}/check|solve`, `GET …/lesson/steps/{step}/solution`,
 //! `POST …/lesson/blocks/{block}/write` (Bearer token; `?lang=` picks the lesson's language).
 
 use std::time::Duration;
@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use protocol::{ActionResponse, Lesson, LessonProgress, LessonSummary, StepStatus};
+use protocol::{ActionResponse, Lesson, LessonProgress, LessonSummary, StepSolution, StepStatus};
 use serde::Deserialize;
 
 use super::AuthorizedSession;
@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sessions/{id}/lesson/progress", get(get_progress))
         .route("/sessions/{id}/lesson/steps/{step}/check", post(check_step))
         .route("/sessions/{id}/lesson/steps/{step}/solve", post(solve_step))
+        .route("/sessions/{id}/lesson/steps/{step}/solution", get(step_solution))
         .route("/sessions/{id}/lesson/blocks/{block}/write", post(write_block))
 }
 
@@ -180,6 +181,13 @@ pub async fn solve_step(call: LessonCall<StepNo>) -> Result<Json<ActionResponse>
     let StepNo(step) = call.target;
     tracing::info!(session_id = %call.session, step, "lesson solve");
     Ok(Json(call.lesson.solve(step).await?))
+}
+
+/// A step's solution, when the lesson shows its solutions (403 otherwise).
+pub async fn step_solution(call: LessonCall<StepNo>) -> Result<Json<StepSolution>, AppError> {
+    let StepNo(step) = call.target;
+    tracing::info!(session_id = %call.session, step, "lesson solution shown");
+    Ok(Json(call.lesson.solution(step)?))
 }
 
 /// Writes one file block in its node.

@@ -8,7 +8,7 @@ use yew::prelude::*;
 use crate::components::lesson_ctx::{use_lesson_ctx, LessonCtx};
 use crate::hooks::use_lang;
 use crate::i18n::Strings;
-use crate::services::{lesson_api, lesson_logic::keystrokes};
+use crate::services::{lesson_api, lesson_logic::{keystrokes, run_targets}};
 
 /// What the last press of the button did.
 #[derive(Clone, PartialEq)]
@@ -96,10 +96,18 @@ fn press(
             say(true, s.copied);
         }
         (BlockKind::Run, Some(ctx)) => {
-            ctx.show_node.emit(block.node.clone().into());
-            match ctx.registry.get(&block.node) {
-                Some(term) if term.send(&keystrokes(block)) => outcome.set(None),
-                _ => say(false, s.not_connected),
+            let nodes = ctx.session.as_ref().map_or_else(Vec::new, |s| s.nodes.clone());
+            let targets = run_targets(&block.node, &nodes);
+            if let Some(first) = targets.first() {
+                ctx.show_node.emit(first.clone().into());
+            }
+            let keys = keystrokes(block);
+            // Every target gets the keys, even when an earlier one is not connected.
+            let sent = targets.iter().filter(|n| ctx.registry.get(n).is_some_and(|term| term.send(&keys))).count();
+            if sent == targets.len() && sent > 0 {
+                outcome.set(None)
+            } else {
+                say(false, s.not_connected)
             }
         }
         (BlockKind::File, Some(ctx)) => write_file(block, ctx, s, outcome.clone()),

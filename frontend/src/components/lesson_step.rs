@@ -52,6 +52,7 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
     let ctx = use_lesson_ctx();
     let note = use_state(|| None::<Note>);
     let busy = use_state(|| false);
+    let solution = use_state(|| None::<String>);
     let running = ctx.as_ref().is_some_and(|c| c.session.is_some());
     let n = props.number;
     let ui = StepUi {
@@ -92,7 +93,16 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
                 if (props.step.has_solve || props.step.has_check) && !props.done {
                     <button type="button" class="skip" disabled={!running || *busy} onclick={action(skip)}>{ s.skip }</button>
                 }
+                if props.step.has_solution {
+                    <button type="button" class="show-solution" disabled={!running || *busy}
+                            onclick={toggle_solution(ctx.clone(), ui.clone(), solution.clone())}>
+                        { if solution.is_some() { s.hide_solution } else { s.show_solution } }
+                    </button>
+                }
             </div>
+            if let Some(text) = &*solution {
+                <pre class="solution" aria-label={s.show_solution}><code>{ text.clone() }</code></pre>
+            }
             if !props.done { { view_note(&note, s) } }
         </section>
     }
@@ -193,6 +203,27 @@ fn skip(ctx: &LessonCtx, ui: StepUi) {
             ))),
         }
     });
+}
+
+/// "Show solution": fetches the step's solution from the server and shows it; pressed again,
+/// hides it.
+fn toggle_solution(ctx: Option<LessonCtx>, ui: StepUi, solution: UseStateHandle<Option<String>>) -> Callback<MouseEvent> {
+    Callback::from(move |_: MouseEvent| {
+        if solution.is_some() {
+            return solution.set(None);
+        }
+        let Some((id, token)) = ctx.as_ref().and_then(LessonCtx::creds) else {
+            return;
+        };
+        let lang = ctx.as_ref().map(|c| c.lang.to_string()).unwrap_or_default();
+        let (n, note, solution) = (ui.n, ui.note.clone(), solution.clone());
+        spawn_local(async move {
+            match lesson_api::step_solution(&id, &token, n, &lang).await {
+                Ok(s) => solution.set(Some(s.text)),
+                Err(err) => note.set(Some(Note::Failed(err.to_string(), String::new()))),
+            }
+        });
+    })
 }
 
 /// A reading step: tick it and bring the next step into view.

@@ -55,6 +55,8 @@ pub(super) static EN: Strings = Strings {
     skip: "Skip",
     confirm_skip: "Complete this step automatically? Its commands will run in the node.",
     skip_failed: "Could not complete the step",
+    show_solution: "Show solution",
+    hide_solution: "Hide solution",
     next: "Next",
     done: "Done",
     all_done: "Lesson complete!",

@@ -54,6 +54,8 @@ pub(super) static ES: Strings = Strings {
     skip: "Saltar",
     confirm_skip: "¿Completar este paso automáticamente? Se ejecutarán sus comandos en el nodo.",
     skip_failed: "No se pudo completar el paso",
+    show_solution: "Ver solución",
+    hide_solution: "Ocultar solución",
     next: "Siguiente",
     done: "Hecho",
     all_done: "¡Lección completada!",

@@ -98,6 +98,10 @@ pub struct Strings {
     pub confirm_skip: &'static str,
     /// Skip ran but did not finish the step.
     pub skip_failed: &'static str,
+    /// Reveals the step's solution (lessons with `solutions: true`).
+    pub show_solution: &'static str,
+    /// Hides it again.
+    pub hide_solution: &'static str,
     /// A reading step's button.
     pub next: &'static str,
     /// Accessible label of a tick.
@@ -186,6 +190,8 @@ impl Strings {
             self.skip,
             self.confirm_skip,
             self.skip_failed,
+            self.show_solution,
+            self.hide_solution,
             self.next,
             self.done,
             self.all_done,

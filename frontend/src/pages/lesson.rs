@@ -15,7 +15,7 @@ use crate::hooks::{
     use_lang, use_lesson_session, use_lesson_text, use_progress_poll, LangHandle, LessonSession,
 };
 use crate::routes::Route;
-use crate::services::lesson_logic::{Progress, ProgressAction};
+use crate::services::lesson_logic::{fill_lesson, Progress, ProgressAction};
 use crate::services::storage;
 
 /// Props of [`LessonPage`].
@@ -67,7 +67,10 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
     let article = match &text {
         None => html! { <p class="muted">{ s.loading }</p> },
         Some(Err(err)) => html! { <ErrorBanner error={Some(err.clone())} /> },
-        Some(Ok(lesson)) => view_lesson(lesson, &progress, s.all_done),
+        Some(Ok(lesson)) => match &ls.session {
+            Some(session) => view_lesson(&fill_lesson(lesson, &session.id, &ls.nodes), &progress, s.all_done),
+            None => view_lesson(lesson, &progress, s.all_done),
+        },
     };
     let terminals = view_terminals(&ls, &ctx, &active, &handle);
     html! {

@@ -3,7 +3,7 @@
 use gloo_net::http::Request;
 use protocol::{
     routes, ActionResponse, CreateSessionRequest, CreateSessionResponse, Lesson, LessonProgress,
-    LessonSummary, StepStatus,
+    LessonSummary, StepSolution, StepStatus,
 };
 
 use super::api::{authorized, create_session_with, json};
@@ -56,6 +56,12 @@ pub async fn solve_step(
     lang: &str,
 ) -> Result<ActionResponse, Error> {
     let req = authorized(Request::post(&routes::step_solve(id, step, lang)), token);
+    json(req.send().await).await
+}
+
+/// `GET …/lesson/steps/{step}/solution` ("Show solution").
+pub async fn step_solution(id: &str, token: &str, step: u32, lang: &str) -> Result<StepSolution, Error> {
+    let req = authorized(Request::get(&routes::step_solution(id, step, lang)), token);
     json(req.send().await).await
 }
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use protocol::{LessonBlock, LessonProgress, LessonSummary};
+use protocol::{Lesson, LessonBlock, LessonPart, LessonProgress, LessonSummary, NodeInfo};
 use serde::{Deserialize, Serialize};
 
 /// One entry per lesson id, in the wanted language when the lesson has it (else another one),
@@ -33,6 +33,52 @@ pub fn keystrokes(block: &LessonBlock) -> String {
         out.push('\r');
     }
     out
+}
+
+/// The lesson as the session's student sees it: `{{node2.ip}}`, `{{node1.name}}` and
+/// `{{session.id}}` filled in, in the text (values HTML-escaped), in the titles and in the code and
+/// path of every block (so Run types, and Copy copies, what is shown). Other `{{…}}` (Go
+/// templates) and variables the session cannot fill stay as written.
+pub fn fill_lesson(lesson: &Lesson, session_id: &str, nodes: &[NodeInfo]) -> Lesson {
+    let mut out = lesson.clone();
+    out.intro = fill_parts(&lesson.intro, session_id, nodes);
+    for step in &mut out.steps {
+        step.title = protocol::vars::substitute(&step.title, session_id, nodes);
+        step.parts = fill_parts(&step.parts, session_id, nodes);
+    }
+    out
+}
+
+fn fill_parts(parts: &[LessonPart], session_id: &str, nodes: &[NodeInfo]) -> Vec<LessonPart> {
+    let text = |t: &str| protocol::vars::substitute(t, session_id, nodes);
+    parts
+        .iter()
+        .map(|part| match part {
+            LessonPart::Html { html } => LessonPart::Html {
+                html: protocol::vars::substitute_with(html, |name| {
+                    protocol::vars::session_value(name, session_id, nodes).map(|v| escape_html(&v))
+                }),
+            },
+            LessonPart::Block(b) => LessonPart::Block(LessonBlock {
+                code: text(&b.code),
+                path: b.path.as_deref().map(text),
+                ..b.clone()
+            }),
+        })
+        .collect()
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// The terminals a Run button types into: its node, or every node of the session for `node=all`.
+pub fn run_targets(block_node: &str, session_nodes: &[String]) -> Vec<String> {
+    if block_node == "all" {
+        session_nodes.to_vec()
+    } else {
+        vec![block_node.to_string()]
+    }
 }
 
 /// The steps (1-based) a learner has finished in one lesson, as stored in localStorage.
@@ -240,5 +286,61 @@ mod tests {
         assert_eq!(p.to_json(), r#"{"done":[1,4]}"#);
         assert_eq!(Progress::from_json(&p.to_json()), p);
         assert_eq!(Progress::from_json("not json"), Progress::default());
+    }
+
+    fn session_nodes() -> Vec<NodeInfo> {
+        ["10.100.7.2", "10.100.7.3"]
+            .iter()
+            .enumerate()
+            .map(|(i, ip)| NodeInfo { name: format!("node{}", i + 1), ip: (*ip).into(), status: protocol::NodeStatus::Running })
+            .collect()
+    }
+
+    #[test]
+    fn variables_are_filled_in_text_titles_and_blocks_but_go_templates_are_not() {
+        let mut run = block("ping -c1 {{node2.ip}}\ndocker inspect --format '{{.State.Pid}}' {{json .}} {{ node1.name }}\n", false);
+        run.path = Some("/tmp/{{session.id}}.txt".into());
+        let lesson = Lesson {
+            summary: LessonSummary {
+                id: "x".into(),
+                lang: "en".into(),
+                title: "X".into(),
+                summary: "S".into(),
+                duration_minutes: 5,
+                nodes: 2,
+                tags: vec![],
+                step_count: 1,
+                order: 1,
+            },
+            node_names: vec!["node1".into(), "node2".into()],
+            images: vec![],
+            intro: vec![LessonPart::Html { html: "<p>Session <code>{{session.id}}</code></p>".into() }],
+            steps: vec![protocol::LessonStep {
+                title: "Ping {{node2.name}}".into(),
+                parts: vec![
+                    LessonPart::Html { html: "<p>{{node2.ip}} and {{node7.ip}}</p>".into() },
+                    LessonPart::Block(run),
+                ],
+                has_check: false,
+                has_solve: false,
+                hint: None,
+                has_solution: false,
+            }],
+        };
+        let filled = fill_lesson(&lesson, "s<1>", &session_nodes());
+        assert_eq!(filled.intro, vec![LessonPart::Html { html: "<p>Session <code>s&lt;1&gt;</code></p>".into() }]);
+        assert_eq!(filled.steps[0].title, "Ping node2");
+        assert_eq!(filled.steps[0].parts[0], LessonPart::Html { html: "<p>10.100.7.3 and {{node7.ip}}</p>".into() });
+        let LessonPart::Block(b) = &filled.steps[0].parts[1] else { panic!("not a block") };
+        assert_eq!(b.code, "ping -c1 10.100.7.3\ndocker inspect --format '{{.State.Pid}}' {{json .}} node1\n");
+        assert_eq!(b.path.as_deref(), Some("/tmp/s<1>.txt"));
+        assert_eq!(keystrokes(b), "ping -c1 10.100.7.3\rdocker inspect --format '{{.State.Pid}}' {{json .}} node1\r");
+    }
+
+    #[test]
+    fn node_all_types_into_every_terminal() {
+        let nodes = vec!["node1".to_string(), "node2".to_string(), "node3".to_string()];
+        assert_eq!(run_targets("all", &nodes), nodes);
+        assert_eq!(run_targets("node2", &nodes), ["node2"]);
     }
 }
