@@ -1,6 +1,8 @@
 //! The broken-lesson corpus: every file in `fixtures/lessons/broken` gives the problems listed in
 //! its `expected.txt` (`lang/file.md:LINE: part of the message`), and no others.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use backend::lessons::dir::{lint_dir, servable};
@@ -19,16 +21,9 @@ fn known(reference: &str) -> bool {
 fn corpus_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     let t0 = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-    for lang in ["en", "es"] {
-        std::fs::create_dir_all(tmp.path().join(lang)).unwrap();
-        for entry in std::fs::read_dir(corpus().join(lang)).unwrap() {
-            let path = entry.unwrap().path();
-            let dest = tmp.path().join(lang).join(path.file_name().unwrap());
-            std::fs::copy(&path, &dest).unwrap();
-            let at = if dest.ends_with("es/12-paired-nodes-differ.md") { t0 + std::time::Duration::from_secs(60) } else { t0 };
-            std::fs::File::options().write(true).open(&dest).unwrap().set_modified(at).unwrap();
-        }
-    }
+    common::copy_lessons(&corpus(), tmp.path(), &|rel| {
+        if rel.ends_with("es/12-paired-nodes-differ.md") { t0 + std::time::Duration::from_secs(60) } else { t0 }
+    });
     tmp
 }
 

@@ -1,33 +1,22 @@
 //! `lessons lint` on fixture lessons with known mistakes: every problem at its file:line, with
 //! the message that leads to the fix (`fixtures/lint/expected.txt`), root causes only.
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use backend::images::Catalog;
 use backend::lessons::dir::lint_dir;
 
-fn copy_tree(from: &Path, to: &Path, at: SystemTime) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&path, &dest, at);
-        } else if path.extension().is_some_and(|e| e == "md") {
-            std::fs::copy(&path, &dest).unwrap();
-            // One time for all: which translation changed is decided by the tie rule, not by
-            // the order git checked the files out in.
-            std::fs::File::options().write(true).open(&dest).unwrap().set_modified(at).unwrap();
-        }
-    }
-}
-
 #[test]
 fn every_mistake_at_its_line_with_its_fix() {
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/lint");
     let tmp = tempfile::tempdir().unwrap();
-    copy_tree(&fixtures, tmp.path(), SystemTime::now() - Duration::from_secs(60));
+    // One time for all: which translation changed is decided by the tie rule, not by the order
+    // git checked the files out in.
+    let at = SystemTime::now() - Duration::from_secs(60);
+    common::copy_lessons(&fixtures, tmp.path(), &|_| at);
     let catalog = Catalog::load(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../images/catalog.yaml")).unwrap();
     let (results, cross) = lint_dir(tmp.path(), &catalog).unwrap();
     let mut problems: Vec<_> = results.iter().flat_map(|r| r.problems.clone()).chain(cross).collect();

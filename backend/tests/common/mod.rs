@@ -91,3 +91,23 @@ impl TestApp {
 fn method_has_json_body(req: &axum::http::request::Builder) -> bool {
     req.method_ref() == Some(&Method::POST)
 }
+
+/// Copies the lesson files (`*.md`, at any depth) of `from` into `to`, each written at the time
+/// `at` gives for its path relative to `from`: lint blames the newer of two translations that
+/// disagree, so tests set the times instead of taking git's checkout order.
+pub fn copy_lessons(from: &std::path::Path, to: &std::path::Path, at: &dyn Fn(&std::path::Path) -> std::time::SystemTime) {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, to: &std::path::Path, at: &dyn Fn(&std::path::Path) -> std::time::SystemTime) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap();
+            if path.is_dir() {
+                std::fs::create_dir_all(to.join(rel)).unwrap();
+                walk(root, &path, to, at);
+            } else if path.extension().is_some_and(|e| e == "md") {
+                std::fs::copy(&path, to.join(rel)).unwrap();
+                std::fs::File::options().write(true).open(to.join(rel)).unwrap().set_modified(at(rel)).unwrap();
+            }
+        }
+    }
+    walk(from, from, to, at);
+}
