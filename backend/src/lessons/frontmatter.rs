@@ -141,16 +141,26 @@ fn shift_lines(msg: &str, offset: u32) -> String {
     out
 }
 
+/// The top-level lines of the YAML (not indented, not comments or list items), each with its
+/// file line; the one scan [`key_lines`], [`duplicate_key`] and [`colon_in_value`] share.
+fn top_level_lines(yaml: &str, first: u32) -> impl Iterator<Item = (u32, &str)> {
+    yaml.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with([' ', '\t', '#', '-']))
+        .map(move |(i, l)| (first + i as u32, l))
+}
+
+/// The key of a top-level `key: value` line, without quotes.
+fn key_of(line: &str) -> Option<&str> {
+    line.split_once(':').map(|(k, _)| k.trim().trim_matches(|c| c == '"' || c == '\''))
+}
+
 /// Line of each top-level key (a line starting in column 0 with `key:`).
 fn key_lines(yaml: &str, first: u32) -> HashMap<String, u32> {
     let mut out = HashMap::new();
-    for (i, l) in yaml.lines().enumerate() {
-        if l.starts_with([' ', '\t', '#', '-']) {
-            continue;
-        }
-        if let Some((k, _)) = l.split_once(':') {
-            let k = k.trim().trim_matches(|c| c == '"' || c == '\'');
-            out.entry(k.to_string()).or_insert(first + i as u32);
+    for (line, l) in top_level_lines(yaml, first) {
+        if let Some(k) = key_of(l) {
+            out.entry(k.to_string()).or_insert(line);
         }
     }
     out
@@ -158,33 +168,21 @@ fn key_lines(yaml: &str, first: u32) -> HashMap<String, u32> {
 
 /// The first top-level key given twice: (key, its second line, its first line).
 fn duplicate_key(yaml: &str, first: u32) -> Option<(String, u32, u32)> {
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for (i, l) in yaml.lines().enumerate() {
-        if l.starts_with([' ', '\t', '#', '-']) {
-            continue;
-        }
-        if let Some((k, _)) = l.split_once(':') {
-            let k = k.trim().trim_matches(|c| c == '"' || c == '\'').to_string();
-            let line = first + i as u32;
-            if let Some(earlier) = seen.insert(k.clone(), line) {
-                return Some((k, line, earlier));
-            }
-        }
-    }
-    None
+    let mut seen: HashMap<&str, u32> = HashMap::new();
+    top_level_lines(yaml, first).find_map(|(line, l)| {
+        let k = key_of(l)?;
+        seen.insert(k, line).map(|earlier| (k.to_string(), line, earlier))
+    })
 }
 
 /// A top-level `key: value` whose unquoted value holds `: ` (a YAML error people make with
 /// titles like `Docker: first steps`): (key, line).
 fn colon_in_value(yaml: &str, first: u32) -> Option<(String, u32)> {
-    yaml.lines().enumerate().find_map(|(i, l)| {
-        if l.starts_with([' ', '\t', '#', '-']) {
-            return None;
-        }
+    top_level_lines(yaml, first).find_map(|(line, l)| {
         let (k, v) = l.split_once(": ")?;
         let v = v.trim();
         let quoted = v.starts_with(['"', '\'', '[', '{', '|', '>']);
-        (!quoted && (v.contains(": ") || v.ends_with(':'))).then(|| (k.trim().to_string(), first + i as u32))
+        (!quoted && (v.contains(": ") || v.ends_with(':'))).then(|| (k.trim().to_string(), line))
     })
 }
 
