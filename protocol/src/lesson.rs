@@ -25,8 +25,15 @@ pub struct LessonSummary {
     pub tags: Vec<String>,
     /// Number of steps.
     pub step_count: u32,
-    /// Position in the catalog, from the `NN-` prefix of the file name.
+    /// Position in the catalog: front matter `order`, else the `NN-` prefix of the file name.
     pub order: u32,
+    /// The course the lesson belongs to (front matter `course`), named in the lesson's language;
+    /// the catalog shows each course's lessons together, in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub course: Option<String>,
+    /// Images the lesson's nodes use (front matter `images`), e.g. `busybox:latest`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<String>,
 }
 
 /// `GET /api/lessons/{lang}/{id}`: a parsed lesson, ready to display.
@@ -37,9 +44,6 @@ pub struct Lesson {
     pub summary: LessonSummary,
     /// Names of the nodes the lesson uses (`node1` … `node5`).
     pub node_names: Vec<String>,
-    /// Image references the lesson needs, e.g. `busybox:latest`.
-    #[serde(default)]
-    pub images: Vec<String>,
     /// Content before the first step (often empty).
     #[serde(default)]
     pub intro: Vec<LessonPart>,
@@ -78,6 +82,16 @@ pub enum LessonPart {
     },
     /// A fenced code block.
     Block(LessonBlock),
+    /// A fold (`<details>` in the lesson): `parts` shown under a clickable `summary_html`.
+    Details {
+        /// The summary, inline HTML rendered by the server like [`LessonPart::Html`].
+        summary_html: String,
+        /// Unfolded at first.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        open: bool,
+        /// What folds: text, blocks, nested folds.
+        parts: Vec<LessonPart>,
+    },
 }
 
 /// What a code block's button does.
@@ -133,6 +147,8 @@ mod tests {
             tags: vec!["basics".into()],
             step_count: 1,
             order: 1,
+            course: Some("Docker".into()),
+            images: vec!["busybox:latest".into()],
         }
     }
 
@@ -141,7 +157,7 @@ mod tests {
         let s = serde_json::to_string(&summary()).unwrap();
         assert_eq!(
             s,
-            r#"{"id":"first-containers","lang":"en","title":"First containers","summary":"Run them.","duration_minutes":45,"nodes":1,"tags":["basics"],"step_count":1,"order":1}"#
+            r#"{"id":"first-containers","lang":"en","title":"First containers","summary":"Run them.","duration_minutes":45,"nodes":1,"tags":["basics"],"step_count":1,"order":1,"course":"Docker","images":["busybox:latest"]}"#
         );
         assert_eq!(
             serde_json::from_str::<LessonSummary>(&s).unwrap(),
@@ -164,7 +180,6 @@ mod tests {
         let lesson = Lesson {
             summary: summary(),
             node_names: vec!["node1".into()],
-            images: vec!["busybox:latest".into()],
             intro: vec![],
             steps: vec![LessonStep {
                 title: "Go".into(),
@@ -185,8 +200,8 @@ mod tests {
             s,
             concat!(
                 r#"{"id":"first-containers","lang":"en","title":"First containers","summary":"Run them.","#,
-                r#""duration_minutes":45,"nodes":1,"tags":["basics"],"step_count":1,"order":1,"#,
-                r#""node_names":["node1"],"images":["busybox:latest"],"intro":[],"steps":[{"title":"Go","#,
+                r#""duration_minutes":45,"nodes":1,"tags":["basics"],"step_count":1,"order":1,"course":"Docker","#,
+                r#""images":["busybox:latest"],"node_names":["node1"],"intro":[],"steps":[{"title":"Go","#,
                 r#""parts":[{"type":"html","html":"<p>Hi</p>\n"},{"type":"block","id":"1.1","kind":"run","#,
                 r#""lang":"sh","node":"node1","code":"docker ps\n","path":null,"interrupt":false,"#,
                 r#""interactive":true}],"has_check":true,"has_solve":false,"hint":"Try again"}]}"#

@@ -90,6 +90,10 @@ pub struct FrontMatter {
     pub background: Vec<NodeScript>,
     /// `solutions: true`: students may reveal each step's solution.
     pub solutions: bool,
+    /// `course:` the course the lesson belongs to, as the catalog names it in this language.
+    pub course: Option<String>,
+    /// `order:` the lesson's place in its course, overriding the file name's `NN-`.
+    pub order: Option<u32>,
 }
 
 /// A front-matter script for one node (`setup:` or `background:`).
@@ -154,6 +158,18 @@ pub enum Part {
     Markdown(String),
     /// A fenced block.
     Block(Block),
+    /// A `<details>` line: the parts up to the matching [`Part::EndDetails`] fold under `summary`
+    /// (markdown, one line).
+    Details {
+        /// The `<summary>` text.
+        summary: String,
+        /// `<details open>`: shown unfolded at first.
+        open: bool,
+        /// Line of the `<details>`.
+        line: u32,
+    },
+    /// The `</details>` closing the innermost open [`Part::Details`].
+    EndDetails,
 }
 
 /// One `##` section.
@@ -172,7 +188,7 @@ impl Step {
     pub fn blocks(&self) -> impl Iterator<Item = &Block> {
         self.parts.iter().filter_map(|p| match p {
             Part::Block(b) => Some(b),
-            Part::Markdown(_) => None,
+            _ => None,
         })
     }
 

@@ -21,7 +21,7 @@ pub fn parse(file: &str, text: &str) -> (Option<ParsedLesson>, Vec<crate::lesson
     let (intro, steps) = scan_body(&lines, body_start, &mut diags);
     let lesson = front.map(|front| ParsedLesson {
         file: file.to_string(),
-        order,
+        order: front.order.unwrap_or(order),
         front,
         intro,
         steps,
@@ -98,10 +98,50 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
     let mut steps: Vec<Step> = Vec::new();
     let mut prose = String::new();
     let mut open: Option<Open> = None;
+    // Lines of the `<details>` still open, innermost last, and the index (in the current parts)
+    // of one still waiting for its `<summary>` line.
+    let mut details: Vec<u32> = Vec::new();
+    let mut awaiting_summary: Option<usize> = None;
     for (i, &line) in lines.iter().enumerate().skip(start) {
         let n = i as u32 + 1;
         let step_no = steps.len();
         let parts = steps.last_mut().map_or(&mut intro, |s| &mut s.parts);
+        if open.is_none() {
+            if let Some(at) = awaiting_summary {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                awaiting_summary = None;
+                if let (Some(text), Some(Part::Details { summary, .. })) = (summary_line(line), parts.get_mut(at)) {
+                    *summary = text.to_string();
+                    continue;
+                }
+                let opened = details.last().copied().unwrap_or(n);
+                diags.at(opened, "a `<details>` needs its `<summary>…</summary>` line right after it (the text shown folded)");
+            }
+            if let Some((open_attr, summary)) = details_open(line) {
+                flush(&mut prose, parts);
+                details.push(n);
+                parts.push(Part::Details { summary: summary.unwrap_or_default().to_string(), open: open_attr, line: n });
+                if summary.is_none() {
+                    awaiting_summary = Some(parts.len() - 1);
+                }
+                continue;
+            }
+            if is_details_close(line) {
+                flush(&mut prose, parts);
+                if details.pop().is_some() {
+                    parts.push(Part::EndDetails);
+                } else {
+                    diags.at(n, "`</details>` without a `<details>` before it in this step");
+                }
+                continue;
+            }
+            if summary_line(line).is_some() {
+                diags.at(n, "`<summary>` belongs right after a `<details>` line");
+                continue;
+            }
+        }
         if let Some(o) = open.as_mut() {
             if fence_closes(line, o.ch, o.len) {
                 let o = open.take().expect("checked above");
@@ -147,6 +187,7 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
             .filter(|r| r.is_empty() || r.starts_with([' ', '\t']))
         {
             flush(&mut prose, parts);
+            close_details(&mut details, parts, Some(n), diags);
             let title = title.trim().trim_end_matches('#').trim().to_string();
             if title.is_empty() {
                 diags.at(n, "step heading `##` has no title");
@@ -164,11 +205,54 @@ fn scan_body(lines: &[&str], start: usize, diags: &mut Diags) -> (Vec<Part>, Vec
     if let Some(o) = open {
         diags.at(o.line, "code block is never closed (missing closing fence)");
     }
-    flush(
-        &mut prose,
-        steps.last_mut().map_or(&mut intro, |s| &mut s.parts),
-    );
+    let parts = steps.last_mut().map_or(&mut intro, |s| &mut s.parts);
+    flush(&mut prose, parts);
+    close_details(&mut details, parts, None, diags);
     (intro, steps)
+}
+
+/// `<details>` / `<details open>`, alone on its line or followed by its `<summary>…</summary>`:
+/// whether it is open, and the summary when on the same line. At most three spaces of indent, as
+/// for other markdown blocks.
+fn details_open(line: &str) -> Option<(bool, Option<&str>)> {
+    let t = line.trim_end();
+    let t = t.strip_prefix("   ").or(t.strip_prefix("  ")).or(t.strip_prefix(' ')).unwrap_or(t);
+    let rest = t.strip_prefix("<details")?;
+    let (attrs, after) = rest.split_once('>')?;
+    let open = match attrs.trim() {
+        "" => false,
+        "open" => true,
+        _ => return None,
+    };
+    let after = after.trim();
+    if after.is_empty() {
+        return Some((open, None));
+    }
+    summary_line(after).map(|s| (open, Some(s)))
+}
+
+/// `<summary>text</summary>` on one line: the text.
+fn summary_line(line: &str) -> Option<&str> {
+    let t = line.trim();
+    let inner = t.strip_prefix("<summary>")?.strip_suffix("</summary>")?;
+    Some(inner.trim())
+}
+
+fn is_details_close(line: &str) -> bool {
+    line.trim() == "</details>"
+}
+
+/// Closes every `<details>` still open where a step (heading at `heading`) or the file (`None`)
+/// ends, with a problem at each opening line.
+fn close_details(details: &mut Vec<u32>, parts: &mut Vec<Part>, heading: Option<u32>, diags: &mut Diags) {
+    let place = match heading {
+        Some(n) => format!("before the next step (line {n})"),
+        None => "before the end of the file".to_string(),
+    };
+    while let Some(opened) = details.pop() {
+        parts.push(Part::EndDetails);
+        diags.at(opened, format!("`<details>` is not closed {place}: add a `</details>` line (a fold ends within its step)"));
+    }
 }
 
 fn flush(prose: &mut String, parts: &mut Vec<Part>) {
@@ -257,6 +341,37 @@ mod tests {
         let (l, p) = parse("demo.md", GOOD);
         assert!(l.is_some());
         assert_eq!((p[0].line, p[0].message.contains("NN-slug.md")), (1, true));
+    }
+
+    #[test]
+    fn details_fold_blocks_and_keep_their_ids() {
+        let text = GOOD.replace(
+            "Text\n```sh run\ndocker ps\n```\n",
+            "Text\n<details>\n<summary>Why **ps**?</summary>\n\nInside.\n```sh run\ndocker ps\n```\n</details>\n<details open><summary>Two</summary>\nB\n</details>\n",
+        );
+        let (l, p) = parse("01-demo.md", &text);
+        assert!(p.is_empty(), "{p:?}");
+        let parts = &l.unwrap().steps[0].parts;
+        assert!(matches!(&parts[1], Part::Details { summary, open: false, line: 12 } if summary == "Why **ps**?"), "{parts:?}");
+        assert!(matches!(&parts[3], Part::Block(b) if b.id == "1.1" && b.line == 16), "{parts:?}");
+        assert_eq!(parts[4], Part::EndDetails);
+        assert!(matches!(&parts[5], Part::Details { summary, open: true, .. } if summary == "Two"), "{parts:?}");
+        assert_eq!((&parts[6], &parts[7]), (&Part::Markdown("B\n".into()), &Part::EndDetails));
+    }
+
+    #[test]
+    fn details_problems_at_their_lines() {
+        // Not closed before the next step; no summary; a stray close and a stray summary.
+        let text = GOOD.replace("Text\n", "Text\n<details>\nno summary\n").replace("## Two ##\n", "## Two ##\n</details>\n<summary>x</summary>\n");
+        let (l, p) = parse("01-demo.md", &text);
+        let got: Vec<(u32, &str)> = p.iter().map(|p| (p.line, p.message.as_str())).collect();
+        assert_eq!(got.len(), 4, "{got:?}");
+        assert!(got[0].0 == 12 && got[0].1.contains("<summary>"), "{got:?}");
+        assert!(got[1].0 == 12 && got[1].1.contains("not closed before the next step (line 20)"), "{got:?}");
+        assert!(got[2].0 == 21 && got[2].1.contains("without a `<details>`"), "{got:?}");
+        assert!(got[3].0 == 22 && got[3].1.contains("right after a `<details>`"), "{got:?}");
+        // The fold still ends within its step, so the steps' content is whole.
+        assert_eq!(l.unwrap().steps[0].parts.iter().filter(|p| **p == Part::EndDetails).count(), 1);
     }
 
     #[test]

@@ -65,6 +65,8 @@ pub fn to_summary(l: &ParsedLesson) -> protocol::LessonSummary {
         tags: f.tags.clone(),
         step_count: l.steps.len() as u32,
         order: l.order,
+        course: f.course.clone(),
+        images: f.images.iter().map(|(r, _)| r.clone()).collect(),
     }
 }
 
@@ -73,7 +75,6 @@ pub fn to_protocol(l: &ParsedLesson) -> protocol::Lesson {
     protocol::Lesson {
         summary: to_summary(l),
         node_names: l.front.nodes.clone(),
-        images: l.front.images.iter().map(|(r, _)| r.clone()).collect(),
         intro: parts(l, &l.intro),
         steps: l.steps.iter().map(|s| step(l, s)).collect(),
     }
@@ -90,33 +91,68 @@ fn step(l: &ParsedLesson, s: &Step) -> protocol::LessonStep {
     }
 }
 
+/// Markdown of one line (a fold's summary) as inline HTML: no `<p>` around it.
+pub fn inline_markdown_to_html(md: &str) -> String {
+    let html = markdown_to_html(md);
+    let t = html.trim_end();
+    t.strip_prefix("<p>").and_then(|t| t.strip_suffix("</p>")).unwrap_or(t).to_string()
+}
+
+/// The parts as the browser gets them: the flat `Details` … `EndDetails` markers become nested
+/// [`protocol::LessonPart::Details`] (the parser closes every fold it opens).
 fn parts(l: &ParsedLesson, parts: &[Part]) -> Vec<protocol::LessonPart> {
-    parts
-        .iter()
-        .filter_map(|p| match p {
-            Part::Markdown(md) => Some(protocol::LessonPart::Html {
-                html: markdown_to_html(md),
-            }),
-            Part::Block(b) => {
-                let kind = match b.action {
-                    Action::Run => protocol::BlockKind::Run,
-                    Action::File => protocol::BlockKind::File,
-                    Action::Plain => protocol::BlockKind::Plain,
-                    Action::Check | Action::Solve => return None,
-                };
-                Some(protocol::LessonPart::Block(protocol::LessonBlock {
-                    id: b.id.clone(),
-                    kind,
-                    lang: b.lang.clone(),
-                    node: l.node_of(b).to_string(),
-                    code: b.code.clone(),
-                    path: b.path.clone(),
-                    interrupt: b.interrupt,
-                    interactive: b.interactive,
-                }))
+    // The parts of the innermost open fold, under the folds that contain it.
+    let mut stack: Vec<(String, bool, Vec<protocol::LessonPart>)> = Vec::new();
+    let mut top: Vec<protocol::LessonPart> = Vec::new();
+    for p in parts {
+        match p {
+            Part::Details { summary, open, .. } => stack.push((inline_markdown_to_html(summary), *open, Vec::new())),
+            Part::EndDetails => {
+                if let Some((summary_html, open, inner)) = stack.pop() {
+                    let fold = protocol::LessonPart::Details { summary_html, open, parts: inner };
+                    stack.last_mut().map_or(&mut top, |s| &mut s.2).push(fold);
+                }
             }
-        })
-        .collect()
+            other => {
+                if let Some(part) = part(l, other) {
+                    stack.last_mut().map_or(&mut top, |s| &mut s.2).push(part);
+                }
+            }
+        }
+    }
+    // Folds left open (only in a lesson lint rejects) keep their content rather than lose it.
+    while let Some((summary_html, open, inner)) = stack.pop() {
+        let fold = protocol::LessonPart::Details { summary_html, open, parts: inner };
+        stack.last_mut().map_or(&mut top, |s| &mut s.2).push(fold);
+    }
+    top
+}
+
+fn part(l: &ParsedLesson, p: &Part) -> Option<protocol::LessonPart> {
+    match p {
+        Part::Details { .. } | Part::EndDetails => None,
+        Part::Markdown(md) => Some(protocol::LessonPart::Html {
+            html: markdown_to_html(md),
+        }),
+        Part::Block(b) => {
+            let kind = match b.action {
+                Action::Run => protocol::BlockKind::Run,
+                Action::File => protocol::BlockKind::File,
+                Action::Plain => protocol::BlockKind::Plain,
+                Action::Check | Action::Solve => return None,
+            };
+            Some(protocol::LessonPart::Block(protocol::LessonBlock {
+                id: b.id.clone(),
+                kind,
+                lang: b.lang.clone(),
+                node: l.node_of(b).to_string(),
+                code: b.code.clone(),
+                path: b.path.clone(),
+                interrupt: b.interrupt,
+                interactive: b.interactive,
+            }))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -156,6 +192,24 @@ mod tests {
         for bad in ["javascript:x", " javascript:x", "java\nscript:x", "data:text/html,x", "file:///etc", "vbscript:x", "blob:x"] {
             assert!(!safe_url(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn details_nest_in_the_protocol_and_keep_blocks_runnable() {
+        let text = "---\nid: demo\ntitle: Demo\nsummary: S\nlang: en\nduration: 30\n---\n## One\nBefore\n\
+                    <details><summary>Stuck? *Show* <b>me</b></summary>\nOuter\n<details open>\n<summary>Deeper</summary>\n\
+                    ```sh run\necho hi\n```\n</details>\n</details>\nAfter\n";
+        let (l, p) = crate::lessons::parser::parse("01-demo.md", text);
+        assert!(p.is_empty(), "{p:?}");
+        let parts = to_protocol(&l.unwrap()).steps.remove(0).parts;
+        assert_eq!(parts.len(), 3, "{parts:?}");
+        let protocol::LessonPart::Details { summary_html, open: false, parts: outer } = &parts[1] else { panic!("{parts:?}") };
+        // Inline markdown, raw HTML escaped, no <p> around it.
+        assert_eq!(summary_html, "Stuck? <em>Show</em> &lt;b&gt;me&lt;/b&gt;");
+        let protocol::LessonPart::Details { summary_html, open: true, parts: inner } = &outer[1] else { panic!("{outer:?}") };
+        assert_eq!(summary_html, "Deeper");
+        assert!(matches!(&inner[0], protocol::LessonPart::Block(b) if b.id == "1.1" && b.code == "echo hi\n"), "{inner:?}");
+        assert!(matches!(&parts[2], protocol::LessonPart::Html { html } if html == "<p>After</p>\n"), "{parts:?}");
     }
 
     #[test]

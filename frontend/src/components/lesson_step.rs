@@ -19,6 +19,12 @@ pub fn render_parts(parts: &[LessonPart]) -> Html {
                 <div class="prose">{ Html::from_html_unchecked(AttrValue::from(html.clone())) }</div>
             },
             LessonPart::Block(block) => html! { <CodeBlock block={block.clone()} /> },
+            LessonPart::Details { summary_html, open, parts } => html! {
+                <details class="fold" open={*open}>
+                    <summary>{ Html::from_html_unchecked(AttrValue::from(summary_html.clone())) }</summary>
+                    { render_parts(parts) }
+                </details>
+            },
         })
         .collect()
 }

@@ -21,6 +21,35 @@ pub fn pick_catalog(all: Vec<LessonSummary>, lang: &str) -> Vec<LessonSummary> {
     picked
 }
 
+/// Lessons of one course, in order (`name` is `None` for the lessons of no course).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Course {
+    /// The course's name in the lessons' language.
+    pub name: Option<String>,
+    /// Its lessons, by `order`.
+    pub lessons: Vec<LessonSummary>,
+}
+
+/// Groups a picked catalog (see [`pick_catalog`], already in order) into courses: each course
+/// where its first lesson comes, the lessons of no course last.
+pub fn courses(picked: Vec<LessonSummary>) -> Vec<Course> {
+    let mut out: Vec<Course> = Vec::new();
+    let mut loose = Vec::new();
+    for lesson in picked {
+        match &lesson.course {
+            None => loose.push(lesson),
+            Some(name) => match out.iter_mut().find(|c| c.name.as_ref() == Some(name)) {
+                Some(course) => course.lessons.push(lesson),
+                None => out.push(Course { name: Some(name.clone()), lessons: vec![lesson] }),
+            },
+        }
+    }
+    if !loose.is_empty() {
+        out.push(Course { name: None, lessons: loose });
+    }
+    out
+}
+
 /// The keys a Run button sends: Ctrl-C first for `interrupt` blocks, then every line of the code
 /// followed by Enter (`\r`, as a keyboard sends it). Trailing empty lines are not typed.
 pub fn keystrokes(block: &LessonBlock) -> String {
@@ -51,19 +80,24 @@ pub fn fill_lesson(lesson: &Lesson, session_id: &str, nodes: &[NodeInfo]) -> Les
 
 fn fill_parts(parts: &[LessonPart], session_id: &str, nodes: &[NodeInfo]) -> Vec<LessonPart> {
     let text = |t: &str| protocol::vars::substitute(t, session_id, nodes);
+    // In server-rendered HTML a value is text: escaped.
+    let fill_html = |h: &str| {
+        protocol::vars::substitute_with(h, |name| protocol::vars::session_value(name, session_id, nodes).map(|v| escape_html(&v)))
+    };
     parts
         .iter()
         .map(|part| match part {
-            LessonPart::Html { html } => LessonPart::Html {
-                html: protocol::vars::substitute_with(html, |name| {
-                    protocol::vars::session_value(name, session_id, nodes).map(|v| escape_html(&v))
-                }),
-            },
+            LessonPart::Html { html } => LessonPart::Html { html: fill_html(html) },
             LessonPart::Block(b) => LessonPart::Block(LessonBlock {
                 code: text(&b.code),
                 path: b.path.as_deref().map(text),
                 ..b.clone()
             }),
+            LessonPart::Details { summary_html, open, parts } => LessonPart::Details {
+                summary_html: fill_html(summary_html),
+                open: *open,
+                parts: fill_parts(parts, session_id, nodes),
+            },
         })
         .collect()
 }
@@ -169,6 +203,22 @@ mod tests {
     use super::*;
     use protocol::{BlockKind, StepStatus};
 
+    #[test]
+    fn courses_keep_order_and_put_loose_lessons_last() {
+        let with = |id: &str, order: u32, course: Option<&str>| LessonSummary { course: course.map(str::to_string), ..summary(id, "es", order) };
+        let picked = vec![
+            with("a", 1, Some("Docker")),
+            with("loose", 2, None),
+            with("k8s", 3, Some("Kubernetes")),
+            with("b", 4, Some("Docker")),
+        ];
+        let got = courses(picked);
+        let shape: Vec<(Option<&str>, Vec<&str>)> =
+            got.iter().map(|c| (c.name.as_deref(), c.lessons.iter().map(|l| l.id.as_str()).collect())).collect();
+        assert_eq!(shape, vec![(Some("Docker"), vec!["a", "b"]), (Some("Kubernetes"), vec!["k8s"]), (None, vec!["loose"])]);
+        assert!(courses(vec![]).is_empty());
+    }
+
     fn summary(id: &str, lang: &str, order: u32) -> LessonSummary {
         LessonSummary {
             id: id.into(),
@@ -180,6 +230,8 @@ mod tests {
             tags: vec![],
             step_count: 3,
             order,
+            course: None,
+            images: vec![],
         }
     }
 
@@ -301,19 +353,8 @@ mod tests {
         let mut run = block("ping -c1 {{node2.ip}}\ndocker inspect --format '{{.State.Pid}}' {{json .}} {{ node1.name }}\n", false);
         run.path = Some("/tmp/{{session.id}}.txt".into());
         let lesson = Lesson {
-            summary: LessonSummary {
-                id: "x".into(),
-                lang: "en".into(),
-                title: "X".into(),
-                summary: "S".into(),
-                duration_minutes: 5,
-                nodes: 2,
-                tags: vec![],
-                step_count: 1,
-                order: 1,
-            },
+            summary: LessonSummary { nodes: 2, step_count: 1, ..summary("x", "en", 1) },
             node_names: vec!["node1".into(), "node2".into()],
-            images: vec![],
             intro: vec![LessonPart::Html { html: "<p>Session <code>{{session.id}}</code></p>".into() }],
             steps: vec![protocol::LessonStep {
                 title: "Ping {{node2.name}}".into(),

@@ -603,7 +603,6 @@ impl Cx {
         let lines: Vec<&str> = text.lines().collect();
         let mut out = String::new();
         let mut runs = 0;
-        let mut details_noted = false;
         let mut i = 0;
         while i < lines.len() {
             let line = lines[i];
@@ -644,12 +643,15 @@ impl Cx {
                 continue;
             }
             if trimmed.starts_with("<details") || trimmed == "</details>" || trimmed.starts_with("<summary>") {
-                if !details_noted {
-                    details_noted = true;
-                    self.note(at, "collapsible <details> blocks are shown open (their summary becomes bold text)");
+                // muelle folds the same way, with each tag on its own line.
+                if trimmed.starts_with("<details") {
+                    out.push_str(if trimmed.starts_with("<details open") { "<details open>\n" } else { "<details>\n" });
                 }
                 if let Some(summary) = between(trimmed, "<summary>", "</summary>") {
-                    out.push_str(&format!("**{}**\n\n", summary.trim()));
+                    out.push_str(&format!("<summary>{}</summary>\n\n", summary.trim()));
+                }
+                if trimmed.ends_with("</details>") {
+                    out.push_str("</details>\n");
                 }
                 continue;
             }
