@@ -44,6 +44,28 @@ async function langInUrl(browser) {
       await ctx.close();
     }
   });
+
+  await check("a <details> fold in lesson 1 is closed, opens on a click and shows its text", async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "es-ES" });
+    try {
+      const p = await ctx.newPage();
+      await p.goto(`${BASE_URL}/lessons/${LESSON}`);
+      const fold = p.locator("#step-1 details.fold");
+      await fold.waitFor();
+      const summary = (await fold.locator("summary").textContent()).trim();
+      expect(summary === "¿De qué registro la descargó?", `fold summary is ${summary}`);
+      expect(!(await fold.evaluate((d) => d.open)), "the fold starts open");
+      expect(!(await fold.locator("p").first().isVisible()), "the fold's text shows while closed");
+      await fold.locator("summary").click();
+      expect(await fold.evaluate((d) => d.open), "a click did not open the fold");
+      const text = await fold.locator("p").first().textContent();
+      expect(text.includes("docker pull alpine") && text.includes("catálogo"), `fold text: ${text}`);
+      await fold.scrollIntoViewIfNeeded();
+      await p.screenshot({ path: join(SHOTS, "lesson-fold.png") });
+    } finally {
+      await ctx.close();
+    }
+  });
 }
 
 async function catalog(page) {
@@ -53,13 +75,27 @@ async function catalog(page) {
     await page.waitForURL(/\/lessons$/);
     const card = page.locator(`[data-lesson=${LESSON}]`);
     await card.waitFor();
-    const title = (await card.locator("h2").textContent()).trim();
+    const title = (await card.locator("h3").textContent()).trim().replace(/^\d+\. /, "");
     expect(title === "Primeros contenedores", `card title is ${title}`);
     const facts = (await card.locator(".card-facts").textContent()).replace(/\s+/g, " ");
     expect(/ES/.test(facts) && /\d+ min/.test(facts) && /1 nodo(?!s)/.test(facts), `facts: ${facts}`);
     expect(/^0\/\d+ pasos$/.test((await card.locator(".card-progress").textContent()).trim()), "progress is not 0/N pasos");
     expect((await page.locator(".card").count()) >= 3, "fewer than 3 lessons");
-    await page.screenshot({ path: join(SHOTS, "catalog.png") });
+    // One course, in order, with what each lesson uses and where to go on.
+    const course = page.locator("section.course").first();
+    const heading = (await course.locator(".course-head h2").textContent()).trim();
+    expect(heading === "Docker desde cero", `course heading is ${heading}`);
+    const numbers = await course.locator(".card-number").allTextContents();
+    expect(numbers.length >= 3 && numbers.every((n, i) => n.trim() === `${i + 1}.`), `numbers: ${numbers}`);
+    const first = (await course.locator("[data-lesson]").first().getAttribute("data-lesson"));
+    expect(first === LESSON, `first lesson of the course is ${first}`);
+    const done = (await course.locator(".course-progress").textContent()).trim();
+    expect(done === `0/${numbers.length} terminadas`, `course progress says ${done}`);
+    const next = (await course.locator(".course-next a").textContent()).trim();
+    expect(next === "Primeros contenedores", `continue link is ${next}`);
+    const needs = (await card.locator(".card-needs").textContent()).trim();
+    expect(/^Usa: .*busybox/.test(needs), `needs: ${needs}`);
+    await page.screenshot({ path: join(SHOTS, "catalog.png"), fullPage: true });
   });
 }
 
@@ -131,6 +167,8 @@ async function player(page) {
     await page.goto(BASE_URL + "/lessons");
     const progress = (await page.locator(`[data-lesson=${LESSON}] .card-progress`).textContent()).trim();
     expect(/^[1-9]\d*\/\d+ pasos$/.test(progress), `catalog progress is ${progress}`);
+    const bar = await page.locator("section.course .course-head .bar span").first().getAttribute("style");
+    expect(/width:[1-9]\d*%/.test(bar), `course progress bar is ${bar}`);
     await page.goBack();
     await page.waitForSelector("#step-1");
   });

@@ -160,6 +160,30 @@ pub fn cross_check(results: &[FileResult]) -> Vec<Problem> {
         }
     }
     out.extend(unpaired(&all_by_id));
+    out.extend(same_place(results));
+    out
+}
+
+/// Two lessons of one course and language at the same order: the catalog could show either
+/// first. Reported against the second (by file name).
+fn same_place(results: &[FileResult]) -> Vec<Problem> {
+    let mut places: BTreeMap<(&str, &str, u32), &FileResult> = BTreeMap::new();
+    let mut out = Vec::new();
+    let mut sorted: Vec<&FileResult> = results.iter().filter(|r| r.lesson.is_some()).collect();
+    sorted.sort_by(|a, b| a.label.cmp(&b.label));
+    for r in sorted {
+        let l = lesson_of(r);
+        let course = l.front.course.as_deref().unwrap_or("");
+        if let Some(first) = places.insert((course, &l.front.lang, l.order), r) {
+            let among = l.front.course.as_deref().map_or("among the lessons of no course".to_string(), |c| format!("in course `{c}`"));
+            let message = format!(
+                "order {} is also the place of {} {among}: give each lesson its own `order` (or `NN-` prefix)",
+                l.order, first.label
+            );
+            out.push(error(r, l.front.id_line, message));
+            places.insert((course, &l.front.lang, l.order), first);
+        }
+    }
     out
 }
 
@@ -181,6 +205,17 @@ fn translation_problems(reference: &FileResult, other: &FileResult) -> Vec<Probl
             reference.label, b.front.nodes, a.front.nodes
         );
         out.push(error(other, b.front.nodes_line, message));
+    }
+    if a.order != b.order || a.front.course.is_some() != b.front.course.is_some() {
+        let message = format!(
+            "place in the course differs from the translation in {} (order {}{} vs {}{}): translations keep one order",
+            reference.label,
+            b.order,
+            if b.front.course.is_some() { ", in a course" } else { ", no course" },
+            a.order,
+            if a.front.course.is_some() { ", in a course" } else { ", no course" },
+        );
+        out.push(error(other, b.front.id_line, message));
     }
     if a.steps.len() != b.steps.len() {
         let line = b.steps.get(a.steps.len()).map_or(1, |s| s.line);
@@ -340,6 +375,21 @@ mod tests {
             .set_modified(SystemTime::now()).unwrap();
         let (_, cross) = run(tmp.path());
         assert!(cross[0].file.ends_with("es/01-vol.md"), "{cross:?}");
+    }
+
+    #[test]
+    fn translations_keep_one_place_in_the_course() {
+        let tmp = tempfile::tempdir().unwrap();
+        let es = lesson("vol", "es", 1, &[RUN_CHECK]).replace("lang: es\n", "lang: es\ncourse: Docker desde cero\n");
+        let en = lesson("vol", "en", 1, &[RUN_CHECK]).replace("lang: en\n", "lang: en\ncourse: Docker from scratch\norder: 7\n");
+        pair(tmp.path(), &es, &en, 10);
+        let (_, cross) = run(tmp.path());
+        assert_eq!(cross.len(), 1, "{cross:?}");
+        assert!(cross[0].file.ends_with("en/01-vol.md") && cross[0].line == 2, "{cross:?}");
+        assert!(cross[0].message.contains("(order 7, in a course vs 1, in a course)"), "{cross:?}");
+        // Same place, names in each language: clean.
+        pair(tmp.path(), &es, &en.replace("order: 7\n", ""), 10);
+        assert!(run(tmp.path()).1.is_empty());
     }
 
     #[test]

@@ -55,6 +55,21 @@ impl<F: Fn(&str) -> u32> Fields<'_, F> {
         }
     }
 
+    /// An optional whole number in `range`; absent is `None`.
+    pub(super) fn number(&mut self, key: &str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+        let n = match self.fields.get(key) {
+            None | Some(Value::Null) => return None,
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
+            Some(_) => None,
+        };
+        let ok = n.filter(|n| range.contains(n));
+        if ok.is_none() {
+            let msg = format!("`{key}` must be a whole number from {} to {}", range.start(), range.end());
+            self.diags.at((self.line_of)(key), msg);
+        }
+        ok
+    }
+
     pub(super) fn duration(&mut self) -> Option<u32> {
         let minutes = match self.fields.get("duration") {
             None | Some(Value::Null) => {

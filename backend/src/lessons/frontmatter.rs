@@ -10,8 +10,9 @@ pub use super::values::{normalize_image, parse_duration, MAX_NODES};
 use super::suggest::did_you_mean;
 
 /// Every key the front matter may have.
-pub const KEYS: [&str; 11] = [
+pub const KEYS: [&str; 13] = [
     "id", "title", "summary", "lang", "duration", "nodes", "images", "tags", "setup", "background", "solutions",
+    "course", "order",
 ];
 
 /// Parses the YAML text whose first line is line `first` of the file (the opening `---` is
@@ -104,6 +105,8 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
     let setup = f.node_scripts("setup", yaml, first, &nodes);
     let background = f.node_scripts("background", yaml, first, &nodes);
     let solutions = f.flag("solutions");
+    let course = f.text("course", false);
+    let order = f.number("order", 1..=9999);
     Some(FrontMatter {
         id: id?,
         title: title?,
@@ -120,6 +123,8 @@ pub fn parse(yaml: &str, first: u32, diags: &mut Diags) -> Option<FrontMatter> {
         setup,
         background,
         solutions,
+        course,
+        order,
     })
 }
 

@@ -31,6 +31,12 @@ pub(super) static EN: Strings = Strings {
     lessons: "Lessons",
     catalog_intro:
         "Every lesson brings its own Docker nodes: the text on the left, the terminal on the right.",
+    other_lessons: "More lessons",
+    course_lessons: "lessons",
+    lessons_done: "done",
+    continue_with: "Continue with",
+    course_done: "Course complete!",
+    needs: "Uses",
     loading: "Loading…",
     minutes: "min",
     node: "node",

@@ -50,6 +50,18 @@ pub struct Strings {
     pub lessons: &'static str,
     /// Line under the catalog heading.
     pub catalog_intro: &'static str,
+    /// Heading of the lessons that belong to no course.
+    pub other_lessons: &'static str,
+    /// After a course's lesson count.
+    pub course_lessons: &'static str,
+    /// After the count of a course's finished lessons.
+    pub lessons_done: &'static str,
+    /// Before the title of the first unfinished lesson of a course (a link).
+    pub continue_with: &'static str,
+    /// Every lesson of the course is finished.
+    pub course_done: &'static str,
+    /// Before what a lesson needs (nodes, images).
+    pub needs: &'static str,
     /// Shown while something loads.
     pub loading: &'static str,
     /// Unit after a duration.
@@ -167,6 +179,12 @@ impl Strings {
             self.language,
             self.lessons,
             self.catalog_intro,
+            self.other_lessons,
+            self.course_lessons,
+            self.lessons_done,
+            self.continue_with,
+            self.course_done,
+            self.needs,
             self.loading,
             self.node,
             self.nodes,

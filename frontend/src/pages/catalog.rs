@@ -1,4 +1,5 @@
-//! `/lessons`: the lesson catalog as cards, in the UI language where a lesson has it.
+//! `/lessons`: the lesson catalog as courses of numbered cards, in the UI language where a lesson
+//! has it, with the learner's progress across each course.
 
 use protocol::LessonSummary;
 use yew::platform::spawn_local;
@@ -10,7 +11,7 @@ use crate::components::lang_switch::LangSwitch;
 use crate::error::Error;
 use crate::hooks::use_lang;
 use crate::routes::Route;
-use crate::services::lesson_logic::pick_catalog;
+use crate::services::lesson_logic::{courses, pick_catalog, Course};
 use crate::services::{lesson_api, storage};
 
 /// `/lessons`
@@ -29,8 +30,8 @@ pub fn CatalogPage() -> Html {
         None => html! { <p class="muted">{ s.loading }</p> },
         Some(Err(err)) => html! { <ErrorBanner error={Some(err.clone())} /> },
         Some(Ok(list)) => {
-            let cards = pick_catalog(list.clone(), handle.lang.code());
-            html! { <div class="cards">{ for cards.iter().map(card) }</div> }
+            let groups = courses(pick_catalog(list.clone(), handle.lang.code()));
+            html! { <>{ for groups.into_iter().map(|course| html! { <CourseView {course} /> }) }</> }
         }
     };
     html! {
@@ -49,27 +50,77 @@ pub fn CatalogPage() -> Html {
     }
 }
 
-fn card(lesson: &LessonSummary) -> Html {
-    html! { <LessonCard key={lesson.id.clone()} lesson={lesson.clone()} /> }
+/// Props of [`CourseView`].
+#[derive(Properties, PartialEq)]
+struct CourseViewProps {
+    course: Course,
+}
+
+/// One course: its name, its size, the learner's progress across it and where to go on, then its
+/// lessons as numbered cards in order.
+#[component]
+fn CourseView(props: &CourseViewProps) -> Html {
+    let s = use_lang().strings();
+    let lessons = &props.course.lessons;
+    let done: Vec<u32> = lessons.iter().map(|l| storage::load_progress(&l.id).count(l.step_count)).collect();
+    let finished = lessons.iter().zip(&done).filter(|(l, d)| l.step_count > 0 && **d >= l.step_count).count();
+    let (steps_done, steps): (u32, u32) = (done.iter().sum(), lessons.iter().map(|l| l.step_count).sum());
+    let pct = (steps_done * 100).checked_div(steps).unwrap_or(0);
+    let minutes: u32 = lessons.iter().map(|l| l.duration_minutes).sum();
+    let next = lessons.iter().zip(&done).find(|(l, d)| **d < l.step_count).map(|(l, _)| l);
+    let name = props.course.name.clone().unwrap_or_else(|| s.other_lessons.to_string());
+    let head_id = format!("course-{}", lessons.first().map_or("", |l| l.id.as_str()));
+    let next_line = match next {
+        Some(l) => html! {
+            <p class="course-next">
+                { s.continue_with }{ " " }
+                <Link<Route> to={Route::Lesson { id: l.id.clone() }}>{ l.title.clone() }</Link<Route>>
+            </p>
+        },
+        None => html! { <p class="course-next done">{ s.course_done }</p> },
+    };
+    html! {
+        <section class="course" aria-labelledby={head_id.clone()}>
+            <header class="course-head">
+                <h2 id={head_id}>{ name }</h2>
+                <p class="course-facts">
+                    <span>{ format!("{} {}", lessons.len(), s.course_lessons) }</span>
+                    <span>{ format!("{minutes} {}", s.minutes) }</span>
+                    <span class="course-progress">{ format!("{finished}/{} {}", lessons.len(), s.lessons_done) }</span>
+                </p>
+                <div class="bar" aria-hidden="true"><span style={format!("width:{pct}%")}></span></div>
+                { next_line }
+            </header>
+            <ol class="cards">
+                { for lessons.iter().enumerate().map(|(i, l)| html! {
+                    <li key={l.id.clone()}><LessonCard lesson={l.clone()} number={i + 1} /></li>
+                }) }
+            </ol>
+        </section>
+    }
 }
 
 /// Props of [`LessonCard`].
 #[derive(Properties, PartialEq)]
 struct LessonCardProps {
     lesson: LessonSummary,
+    /// Place in its course, from 1.
+    number: usize,
 }
 
-/// One lesson: title, summary, facts, tags and the learner's progress.
+/// One lesson: its place, title, summary, what it needs, tags and the learner's progress.
 #[component]
 fn LessonCard(props: &LessonCardProps) -> Html {
     let s = use_lang().strings();
     let l = &props.lesson;
     let done = storage::load_progress(&l.id).count(l.step_count);
     let pct = (done * 100).checked_div(l.step_count).unwrap_or(0);
+    let images: Vec<&str> = l.images.iter().map(|i| i.strip_suffix(":latest").unwrap_or(i)).collect();
+    let finished = l.step_count > 0 && done >= l.step_count;
     html! {
-        <Link<Route> to={Route::Lesson { id: l.id.clone() }} classes="card">
+        <Link<Route> to={Route::Lesson { id: l.id.clone() }} classes={classes!("card", finished.then_some("finished"))}>
             <article data-lesson={l.id.clone()}>
-                <h2>{ l.title.clone() }</h2>
+                <h3><span class="card-number">{ format!("{}. ", props.number) }</span>{ l.title.clone() }</h3>
                 <p class="card-summary">{ l.summary.clone() }</p>
                 <p class="card-facts">
                     <span class="lang-badge">{ l.lang.to_uppercase() }</span>
@@ -77,6 +128,9 @@ fn LessonCard(props: &LessonCardProps) -> Html {
                     <span>{ format!("{} {}", l.nodes, if l.nodes == 1 { s.node } else { s.nodes }) }</span>
                     <span class="card-progress">{ format!("{done}/{} {}", l.step_count, s.steps) }</span>
                 </p>
+                if !images.is_empty() {
+                    <p class="card-needs">{ format!("{}: {}", s.needs, images.join(", ")) }</p>
+                }
                 <div class="bar" aria-hidden="true"><span style={format!("width:{pct}%")}></span></div>
                 <ul class="tags">{ for l.tags.iter().map(|t| html! { <li>{ t.clone() }</li> }) }</ul>
             </article>
