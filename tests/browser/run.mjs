@@ -17,9 +17,10 @@ import {
 import { lessonChecks } from "./lessons.mjs";
 import { playgroundChecks } from "./playground.mjs";
 import { stoppedNodeChecks } from "./stopped.mjs";
+import { authoringChecks } from "./authoring.mjs";
 
-// ONLY=stopped (or lessons, playground) runs just that group, for iterating on it.
-const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks };
+// ONLY=stopped (or lessons, playground, authoring) runs just that group, for iterating on it.
+const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, authoring: authoringChecks };
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -261,6 +262,7 @@ async function main() {
   await lessonChecks(browser);
   await playgroundChecks(browser);
   await stoppedNodeChecks(browser);
+  await authoringChecks(browser);
   await finish(browser);
 }
 

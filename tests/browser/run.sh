@@ -3,7 +3,8 @@
 #
 # With BASE_URL set, tests that running muelle. Otherwise starts one itself from
 # target/release/muelle (override with MUELLE_BIN) on 127.0.0.1:$MUELLE_TEST_PORT (18080),
-# serving frontend/dist, with MUELLE_SANDBOX=${MUELLE_SANDBOX:-real}; a fake-sandbox server gets
+# serving frontend/dist and a copy of lessons/ plus tests/browser/lessons (unless
+# MUELLE_LESSONS_DIR is set), with MUELLE_SANDBOX=${MUELLE_SANDBOX:-real}; a fake-sandbox server gets
 # a throw-away data dir, a real one keeps the configured MUELLE_DATA_DIR (image caches live there).
 # Exits with run.mjs's status; the server it started is stopped on exit.
 set -euo pipefail
@@ -19,7 +20,15 @@ if [ -z "${BASE_URL:-}" ]; then
   log=$(mktemp /tmp/muelle-browser-server.XXXXXX.log)
   export MUELLE_SANDBOX=${MUELLE_SANDBOX:-real}
   export MUELLE_BIND=127.0.0.1:$port MUELLE_STATIC_DIR=$root/frontend/dist
-  export MUELLE_LESSONS_DIR=${MUELLE_LESSONS_DIR:-$root/lessons}
+  # The shipped lessons plus the browser test's own (tests/browser/lessons: setup, node=all,
+  # solutions), in a copy, so that nothing is written into the checkout.
+  tmplessons=""
+  if [ -z "${MUELLE_LESSONS_DIR:-}" ]; then
+    tmplessons=$(mktemp -d /tmp/muelle-browser-lessons.XXXXXX)
+    cp -r "$root/lessons/." "$tmplessons/"
+    cp -r "$here/lessons/." "$tmplessons/"
+    export MUELLE_LESSONS_DIR=$tmplessons
+  fi
   tmpdata=""
   if [ "$MUELLE_SANDBOX" = fake ]; then
     tmpdata=$(mktemp -d /tmp/muelle-browser-data.XXXXXX)
@@ -30,6 +39,7 @@ if [ -z "${BASE_URL:-}" ]; then
   cleanup() {
     kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
     [ -n "$tmpdata" ] && rm -rf "$tmpdata"
+    [ -n "$tmplessons" ] && rm -rf "$tmplessons"
     return 0
   }
   trap cleanup EXIT
