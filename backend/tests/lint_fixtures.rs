@@ -29,5 +29,5 @@ fn every_mistake_at_its_line_with_its_fix() {
         .map(str::to_string)
         .collect();
     assert_eq!(got, want, "\ngot:\n{}\n", got.join("\n"));
-    assert_eq!(got.len(), 11, "nine problems and two warnings");
+    assert_eq!(got.len(), 12, "ten problems and two warnings");
 }

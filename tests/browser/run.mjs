@@ -17,9 +17,11 @@ import {
 import { lessonChecks } from "./lessons.mjs";
 import { playgroundChecks } from "./playground.mjs";
 import { stoppedNodeChecks } from "./stopped.mjs";
+import { uxChecks } from "./ux.mjs";
 
 // ONLY=stopped (or lessons, playground) runs just that group, for iterating on it.
 const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks };
+GROUPS.ux = uxChecks;
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -178,6 +180,7 @@ async function main() {
   });
 
   await check("End session shows the ended panel", async () => {
+    page.once("dialog", (d) => d.accept());
     await page.click("button.end");
     await page.waitForSelector(".ended h2");
     expect((await page.$(".terminal")) === null, "terminal still shown");
@@ -261,6 +264,7 @@ async function main() {
   await lessonChecks(browser);
   await playgroundChecks(browser);
   await stoppedNodeChecks(browser);
+  await uxChecks(browser);
   await finish(browser);
 }
 
