@@ -11,7 +11,7 @@ cd "$ROOT"
 export DEBIAN_FRONTEND=noninteractive
 
 APT_PKGS="docker.io containerd runc iptables iproute2 mmdebstrap busybox-static docker-registry uidmap curl
-  e2fsprogs gcc libc6-dev ca-certificates ${MUELLE_EXTRA_APT:-}"
+  e2fsprogs gcc libc6-dev ca-certificates lxcfs ${MUELLE_EXTRA_APT:-}"
 step "apt packages"
 missing=$(for p in $APT_PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -n "$missing" ]; then
@@ -20,6 +20,14 @@ if [ -n "$missing" ]; then
   apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing
 else
   echo "all present"
+fi
+# lxcfs shows each node its own limits in /proc/meminfo, cpuinfo, stat, uptime… (`free` says
+# 2 GiB, not the host's RAM). Debian's unit starts it under systemd; elsewhere start it here.
+if ! grep -q ' /var/lib/lxcfs fuse.lxcfs ' /proc/mounts; then
+  mkdir -p /var/lib/lxcfs
+  setsid lxcfs --enable-cfs --enable-loadavg /var/lib/lxcfs >>/var/log/lxcfs.log 2>&1 </dev/null &
+  for _ in $(seq 1 20); do grep -q ' /var/lib/lxcfs fuse.lxcfs ' /proc/mounts && break; sleep 0.2; done
+  grep -q ' /var/lib/lxcfs fuse.lxcfs ' /proc/mounts && echo "lxcfs started" || echo "warning: lxcfs did not start: nodes show the host's /proc/meminfo"
 fi
 # A host dockerd would set FORWARD to DROP and fight over iptables: none may run here.
 if pgrep -x dockerd >/dev/null; then echo "warning: a host dockerd is running; muelle needs none"; fi

@@ -29,5 +29,5 @@ fn every_mistake_at_its_line_with_its_fix() {
         .map(str::to_string)
         .collect();
     assert_eq!(got, want, "\ngot:\n{}\n", got.join("\n"));
-    assert_eq!(got.len(), 15, "twelve problems and three warnings");
+    assert_eq!(got.len(), 16, "thirteen problems and three warnings");
 }

@@ -59,14 +59,19 @@ fn NotFound() -> Html {
     }
 }
 
-/// Keeps `<html lang>` in step with the switch, for screen readers and hyphenation.
+/// Keeps `<html lang>` in step with the switch, for screen readers and hyphenation, and the
+/// `muelle_lang` cookie, which a terminal's WebSocket carries so that the node greets in the
+/// UI's language.
 fn set_document_lang(code: &str) {
     #[cfg(target_arch = "wasm32")]
-    if let Some(root) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.document_element())
-    {
-        let _ = root.set_attribute("lang", code);
+    if let Some(doc) = web_sys::window().and_then(|w| w.document()) {
+        if let Some(root) = doc.document_element() {
+            let _ = root.set_attribute("lang", code);
+        }
+        use wasm_bindgen::JsCast;
+        if let Ok(html) = doc.dyn_into::<web_sys::HtmlDocument>() {
+            let _ = html.set_cookie(&format!("muelle_lang={code}; Path=/; Max-Age=31536000; SameSite=Strict"));
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = code;

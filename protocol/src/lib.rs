@@ -4,6 +4,7 @@
 //! (wasm32 is 32-bit); new fields are added with `#[serde(default)]` so old peers keep working.
 
 pub mod error;
+pub mod labels;
 pub mod lesson;
 pub mod routes;
 pub mod session;
@@ -17,7 +18,7 @@ pub use lesson::{
 };
 pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
-    PortLink, MAX_NODES_PER_SESSION, ServerConfig, SessionInfo, SetupState, SetupStatus,
+    NodePorts, PortLink, MAX_NODES_PER_SESSION, ServerConfig, SessionInfo, SetupState, SetupStatus,
 };
 pub use terminal::{ClientControl, ServerEvent};
 

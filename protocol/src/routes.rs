@@ -34,6 +34,11 @@ pub fn ports(id: &str, node: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/ports")
 }
 
+/// `/api/sessions/{id}/ports`: every node's ports.
+pub fn session_ports(id: &str) -> String {
+    format!("{SESSIONS}/{id}/ports")
+}
+
 /// `/api/sessions/{id}/nodes/{node}/terminal?token={token}` (WebSocket).
 pub fn terminal(id: &str, node: &str, token: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/terminal?token={token}")

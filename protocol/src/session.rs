@@ -124,6 +124,15 @@ pub struct PortLink {
     pub url: String,
 }
 
+/// One node's entry of `GET /api/sessions/{id}/ports`: its name and its ports.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct NodePorts {
+    /// `node1` … `node5`.
+    pub node: String,
+    /// Its listening ports, sorted.
+    pub ports: Vec<PortLink>,
+}
+
 /// Body of `POST /api/sessions/{id}/nodes/{node}/exec`.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct ExecRequest {

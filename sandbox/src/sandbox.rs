@@ -186,6 +186,7 @@ impl Sandbox {
             "set -e; hostname {h}; echo {h} > /etc/hostname; \
              printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n{ip}\t{h}\n' > /etc/hosts; \
              sed -i 's/^  [a-z0-9-]*: a Linux sandbox/  {h}: a Linux sandbox/' /etc/motd; \
+             [ ! -f /etc/motd.es ] || sed -i 's/^  [a-z0-9-]*: un sandbox Linux/  {h}: un sandbox Linux/' /etc/motd.es; \
              ip addr flush dev eth0; ip addr add {ip}/{p} dev eth0; ip route replace default via {gw}",
             h = hostname, ip = net.ip, p = net.prefix, gw = net.gateway
         );

@@ -42,6 +42,9 @@ async function nodes(page) {
     await runInTerminal(page, "echo still-$((20+1))", "still-21", ACTIVE);
     const node1 = await screenText(page, ".term-slot[data-node=node1]");
     expect(/^node1$/m.test(node1), "node1's earlier output is gone");
+    // Reset and remove act on the shown node (they are not in the tab list), after a confirm.
+    await page.click(".tab-select[data-node=node2]");
+    page.once("dialog", (d) => d.accept());
     await page.click(".tab-remove[data-node=node2]");
     await page.waitForFunction(() => document.querySelectorAll(".node-tab").length === 1);
     expect((await page.$(".term-slot[data-node=node2]")) === null, "node2's terminal is still there");

@@ -18,9 +18,11 @@ import { lessonChecks } from "./lessons.mjs";
 import { playgroundChecks } from "./playground.mjs";
 import { stoppedNodeChecks } from "./stopped.mjs";
 import { authoringChecks } from "./authoring.mjs";
+import { uxChecks } from "./ux.mjs";
 
-// ONLY=stopped (or lessons, playground, authoring) runs just that group, for iterating on it.
+// ONLY=stopped (or lessons, playground, authoring, ux) runs just that group, for iterating on it.
 const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, authoring: authoringChecks };
+GROUPS.ux = uxChecks;
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -179,6 +181,7 @@ async function main() {
   });
 
   await check("End session shows the ended panel", async () => {
+    page.once("dialog", (d) => d.accept());
     await page.click("button.end");
     await page.waitForSelector(".ended h2");
     expect((await page.$(".terminal")) === null, "terminal still shown");
@@ -263,6 +266,7 @@ async function main() {
   await playgroundChecks(browser);
   await stoppedNodeChecks(browser);
   await authoringChecks(browser);
+  await uxChecks(browser);
   await finish(browser);
 }
 

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use super::lint::{lint, lint_links, lint_vars, ImageCatalog};
+use super::lint::{lint, lint_button_names, lint_links, lint_vars, ImageCatalog};
 use super::model::{Action, ParsedLesson, Problem};
 use super::suggest::did_you_mean;
 use super::parser::parse;
@@ -97,6 +97,7 @@ pub fn check_file(path: &Path, images: &dyn ImageCatalog) -> FileResult {
         problems.extend(lint(l, images));
         problems.extend(lint_links(&label, &text));
         problems.extend(lint_vars(&label, &text, &l.front.nodes));
+        problems.extend(lint_button_names(&label, &text, &l.front.lang));
         let dir_lang = path
             .parent()
             .and_then(|p| p.file_name())

@@ -143,6 +143,32 @@ pub fn lint_vars(file: &str, text: &str, nodes: &[String]) -> Vec<Problem> {
     d.list
 }
 
+/// Bold text that names a button of the UI in another language than the lesson's
+/// (`Pulsa **Run**` in a Spanish lesson, whose UI says **Ejecutar**): the student would look for
+/// a button that is not there. Code spans and blocks are not text and are not checked.
+pub fn lint_button_names(file: &str, text: &str, lang: &str) -> Vec<Problem> {
+    let mut d = Diags::new(file);
+    let mut strong: Option<(usize, String)> = None;
+    for (event, range) in Parser::new_ext(text, MARKDOWN_OPTIONS).into_offset_iter() {
+        match (&event, strong.as_mut()) {
+            (Event::Start(Tag::Strong), _) => strong = Some((range.start, String::new())),
+            (Event::Text(t), Some((_, acc))) => acc.push_str(t),
+            (Event::End(pulldown_cmark::TagEnd::Strong), Some(_)) => {
+                let (start, name) = strong.take().unwrap_or_default();
+                if let Some(right) = protocol::labels::wrong_language(&name, lang) {
+                    let line = 1 + text[..start].matches('\n').count() as u32;
+                    d.at(
+                        line,
+                        format!("`**{}**` names a button the `{lang}` UI labels `**{right}**`: use its name", name.trim()),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+    d.list
+}
+
 fn lint_step(s: &Step, d: &mut Diags) {
     for action in [Action::Check, Action::Solve] {
         if let Some(extra) = s.blocks_of(action).nth(1) {
@@ -264,6 +290,16 @@ mod tests {
         assert!(p[0].message.starts_with("image `alpine` is not in the image catalog (available: "), "{p:?}");
         assert!(p[0].message.contains("busybox, "), "{p:?}");
         assert!(p[0].message.contains("debian (bookworm, "), "{p:?}");
+    }
+
+    #[test]
+    fn buttons_are_named_as_the_lessons_ui_labels_them() {
+        let text = "---\nid: t\nlang: es\n---\nPulsa **Run** y luego **Comprobar**.\n\n**Nota**: `**Run**` en código no cuenta.\n\n## A\nO **Check**.\n";
+        let p: Vec<(u32, String)> = lint_button_names("f.md", text, "es").into_iter().map(|p| (p.line, p.message)).collect();
+        assert_eq!(p.iter().map(|p| p.0).collect::<Vec<_>>(), [5, 10], "{p:?}");
+        assert_eq!(p[0].1, "`**Run**` names a button the `es` UI labels `**Ejecutar**`: use its name");
+        assert!(p[1].1.contains("`**Comprobar**`"), "{p:?}");
+        assert!(lint_button_names("f.md", "Press **Run**, then **Check**.\n", "en").is_empty());
     }
 
     #[test]

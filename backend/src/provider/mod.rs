@@ -7,6 +7,7 @@ pub mod fake;
 pub mod pool;
 pub mod real;
 pub mod top_down;
+pub mod welcome;
 
 use std::process::Command;
 

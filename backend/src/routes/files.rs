@@ -124,7 +124,7 @@ async fn stream_body(body: Body, mut stdin: tokio::process::ChildStdin) -> Resul
 }
 
 /// Swarm's own ports: cluster management and gossip.
-const SWARM_PORTS: &[u16] = &[2377, 7946];
+pub(crate) const SWARM_PORTS: &[u16] = &[2377, 7946];
 
 /// Ports of `ss -Htln` lines whose local address is not loopback.
 pub fn parse_ss(text: &str) -> Vec<u16> {

@@ -42,6 +42,7 @@ pub fn api() -> Router<AppState> {
         // Streams its body into the node and counts it against `files::MAX_UPLOAD_BYTES` itself.
         .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))
         .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))
+        .route("/sessions/{id}/ports", get(ports::list_session_ports))
         .merge(lessons::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(api_not_found)

@@ -18,6 +18,7 @@ pub async fn open_terminal(
     session: AuthorizedSession,
     ClientAddr(addr): ClientAddr,
     Path((_, node)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
     let handle = match state.sessions.running_node(&session.id, &node) {
@@ -39,7 +40,8 @@ pub async fn open_terminal(
         Err(rejection) => return Ok(rejection.into_response()),
     };
     let slots = state.limits.terminal_slots(&session.id, addr)?;
-    let provider = state.provider.clone();
+    // The welcome text follows the UI language (its cookie).
+    let provider = crate::provider::welcome::Welcome::wrap(state.provider.clone(), crate::provider::welcome::welcome_lang(&headers));
     let window = state.config.flow_window_bytes;
     Ok(upgrade.on_upgrade(move |socket| async move {
         crate::terminal::serve(socket, provider, handle, window).await;

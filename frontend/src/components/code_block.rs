@@ -7,7 +7,7 @@ use yew::prelude::*;
 
 use crate::components::lesson_ctx::{use_lesson_ctx, LessonCtx};
 use crate::hooks::use_lang;
-use crate::i18n::Strings;
+use crate::i18n::{Strings, Ux};
 use crate::services::{lesson_api, lesson_logic::{keystrokes, run_targets}};
 
 /// What the last press of the button did.
@@ -29,7 +29,8 @@ pub struct CodeBlockProps {
 /// One fenced block of a step.
 #[component]
 pub fn CodeBlock(props: &CodeBlockProps) -> Html {
-    let s = use_lang().strings();
+    let lang = use_lang();
+    let (s, ux) = (lang.strings(), lang.lang.ux());
     let ctx = use_lesson_ctx();
     let outcome = use_state(|| None::<Outcome>);
     let b = &props.block;
@@ -39,9 +40,12 @@ pub fn CodeBlock(props: &CodeBlockProps) -> Html {
         BlockKind::Plain => (s.copy, false),
     };
     let enabled = !needs_session || ctx.as_ref().is_some_and(|c| c.session.is_some());
+    // A disabled Run says why, on the button (title) and next to it.
+    let why = (!enabled).then_some(ux.start_first_short);
+    let copied = b.kind == BlockKind::Plain && outcome.as_ref().is_some_and(|o| o.ok);
     let onclick = {
         let (block, outcome) = (b.clone(), outcome.clone());
-        Callback::from(move |_: MouseEvent| press(&block, ctx.as_ref(), s, &outcome))
+        Callback::from(move |_: MouseEvent| press(&block, ctx.as_ref(), (s, ux), &outcome))
     };
     let kind = match b.kind {
         BlockKind::Run => "run",
@@ -60,8 +64,12 @@ pub fn CodeBlock(props: &CodeBlockProps) -> Html {
                     <span class="block-badge">{ s.interactive }</span>
                 }
                 <span class="spacer"></span>
-                <button type="button" class={classes!("block-btn", kind)} disabled={!enabled} {onclick}>
-                    { label }
+                if let Some(why) = why {
+                    <span class="block-why" id={format!("why-{}", b.id)}>{ why }</span>
+                }
+                <button type="button" class={classes!("block-btn", kind, copied.then_some("copied"))} disabled={!enabled}
+                        title={why} aria-describedby={why.map(|_| format!("why-{}", b.id))} {onclick}>
+                    { if copied { format!("{} ✓", ux.copied_short) } else { label.to_string() } }
                 </button>
             </div>
             <pre><code>{ b.code.trim_end() }</code></pre>
@@ -80,7 +88,7 @@ pub fn CodeBlock(props: &CodeBlockProps) -> Html {
 fn press(
     block: &LessonBlock,
     ctx: Option<&LessonCtx>,
-    s: &'static Strings,
+    (s, ux): (&'static Strings, &'static Ux),
     outcome: &UseStateHandle<Option<Outcome>>,
 ) {
     let say = |ok: bool, message: &str| {
@@ -92,8 +100,15 @@ fn press(
     };
     match (block.kind, ctx) {
         (BlockKind::Plain, _) => {
-            copy_text(&block.code);
-            say(true, s.copied);
+            let (code, outcome) = (block.code.clone(), outcome.clone());
+            let blocked = ux.clipboard_blocked;
+            spawn_local(async move {
+                let (ok, message) = match copy_text(&code).await {
+                    Ok(()) => (true, s.copied),
+                    Err(()) => (false, blocked),
+                };
+                outcome.set(Some(Outcome { ok, message: message.into(), output: String::new() }));
+            });
         }
         (BlockKind::Run, Some(ctx)) => {
             let nodes = ctx.session.as_ref().map_or_else(Vec::new, |s| s.nodes.clone());
@@ -148,17 +163,18 @@ fn write_file(
     });
 }
 
-/// `navigator.clipboard.writeText`; a refusal (no permission, insecure origin) is only logged.
-fn copy_text(text: &str) {
+/// `navigator.clipboard.writeText`; `Err` when the browser refuses (no permission, insecure
+/// origin), so that the button says so instead of "Copied".
+async fn copy_text(text: &str) -> Result<(), ()> {
     #[cfg(target_arch = "wasm32")]
-    if let Some(w) = web_sys::window() {
+    {
+        let w = web_sys::window().ok_or(())?;
         let promise = w.navigator().clipboard().write_text(text);
-        spawn_local(async move {
-            if let Err(err) = wasm_bindgen_futures::JsFuture::from(promise).await {
-                log::warn!("clipboard: {err:?}");
-            }
-        });
+        wasm_bindgen_futures::JsFuture::from(promise).await.map(drop).map_err(|err| log::warn!("clipboard: {err:?}"))
     }
     #[cfg(not(target_arch = "wasm32"))]
-    let _ = text;
+    {
+        let _ = text;
+        Err(())
+    }
 }

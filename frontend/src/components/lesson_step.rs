@@ -45,8 +45,11 @@ pub struct LessonStepViewProps {
     pub step: LessonStep,
     /// 1-based.
     pub number: u32,
-    /// Ticked.
+    /// Ticked in this session.
     pub done: bool,
+    /// Not ticked in this session, but in an earlier one of this lesson.
+    #[prop_or_default]
+    pub done_before: bool,
     /// The first step not yet done.
     pub current: bool,
 }
@@ -54,13 +57,15 @@ pub struct LessonStepViewProps {
 /// `<section id="step-N">` with the step and its controls.
 #[component]
 pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
-    let s = use_lang().strings();
+    let lang = use_lang();
+    let (s, ux) = (lang.strings(), lang.lang.ux());
     let ctx = use_lesson_ctx();
     let note = use_state(|| None::<Note>);
     let busy = use_state(|| false);
     let solution = use_state(|| None::<String>);
     let running = ctx.as_ref().is_some_and(|c| c.session.is_some());
     let n = props.number;
+    let why = (!running).then_some(ux.start_first_short);
     let ui = StepUi {
         n,
         s,
@@ -78,6 +83,7 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
     let class = classes!(
         "step",
         props.done.then_some("done"),
+        props.done_before.then_some("done-before"),
         props.current.then_some("current")
     );
     html! {
@@ -87,20 +93,22 @@ pub fn LessonStepView(props: &LessonStepViewProps) -> Html {
                 <span>{ props.step.title.clone() }</span>
                 if props.done {
                     <span class="tick" role="img" aria-label={s.done} title={s.done}>{ "✓" }</span>
+                } else if props.done_before {
+                    <span class="done-before">{ ux.done_before }</span>
                 }
             </h2>
             { render_parts(&props.step.parts) }
             <div class="step-actions">
                 if props.step.has_check {
-                    <button type="button" class="check" disabled={!running || *busy} onclick={action(check)}>{ s.check }</button>
+                    <button type="button" class="check" disabled={!running || *busy} title={why} onclick={action(check)}>{ s.check }</button>
                 } else {
                     <button type="button" class="next" onclick={action(next)}>{ s.next }</button>
                 }
                 if (props.step.has_solve || props.step.has_check) && !props.done {
-                    <button type="button" class="skip" disabled={!running || *busy} onclick={action(skip)}>{ s.skip }</button>
+                    <button type="button" class="skip" disabled={!running || *busy} title={why} onclick={action(skip)}>{ s.skip }</button>
                 }
                 if props.step.has_solution {
-                    <button type="button" class="show-solution" disabled={!running || *busy}
+                    <button type="button" class="show-solution" disabled={!running || *busy} title={why}
                             onclick={toggle_solution(ctx.clone(), ui.clone(), solution.clone())}>
                         { if solution.is_some() { s.hide_solution } else { s.show_solution } }
                     </button>

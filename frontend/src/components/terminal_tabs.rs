@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use protocol::{NodeInfo, NodeStatus};
+use wasm_bindgen::JsCast;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -103,7 +104,10 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
             }
         });
     }
-    let s = use_lang().strings();
+    let lang = use_lang();
+    let (s, ux) = (lang.strings(), lang.lang.ux());
+    let stack = use_node_ref();
+    use_leave_key(stack.clone(), props.active.clone());
     let resets = use_reducer(Resets::default);
     let resetting = use_state(|| None::<AttrValue>);
     let error = use_state(|| None::<Error>);
@@ -138,7 +142,7 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
     let tabs = props
         .nodes
         .iter()
-        .map(|n| tab(props, n, s, &reset, busy));
+        .map(|n| tab(props, n, s));
     let slots = props.nodes.iter().map(|n| {
         let active = n.name == props.active;
         let on_reset = {
@@ -154,7 +158,8 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
                 Callback::from(move |()| cb.emit(name.clone()))
             });
         html! {
-            <div key={n.name.to_string()} data-node={n.name.clone()}
+            <div key={n.name.to_string()} data-node={n.name.clone()} role="tabpanel"
+                 id={format!("panel-{}", n.name)} aria-labelledby={format!("tab-{}", n.name)}
                  class={classes!("term-slot", if active { "active" } else { "inactive" })}>
                 <TerminalView session_id={props.session_id.clone()} token={props.token.clone()}
                               node={n.name.clone()} registry={props.registry.clone()}
@@ -164,24 +169,93 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
             </div>
         }
     });
+    let actions = props
+        .nodes
+        .iter()
+        .find(|n| n.name == props.active)
+        .map(|n| node_actions(props, n, (s, ux), &reset, busy));
     html! {
         <div class="terminals">
-            <div class="node-tabs" role="tablist">
-                { for tabs }
+            <div class="node-bar">
+                <div class="node-tabs" role="tablist" aria-label={s.nodes} onkeydown={arrow_keys(props)}>
+                    { for tabs }
+                </div>
+                { for actions }
                 { props.children.clone() }
             </div>
             <ErrorBanner error={(*error).clone()} />
-            <div class="term-stack">{ for slots }</div>
+            <div class="term-stack" ref={stack}>{ for slots }</div>
+            <p class="term-hint" id="term-hint">{ ux.leave_terminal }</p>
         </div>
     }
+}
+
+/// Left/Right (and Home/End) move between the node tabs, as in a WAI-ARIA tab list.
+fn arrow_keys(props: &TerminalTabsProps) -> Callback<KeyboardEvent> {
+    let names: Vec<AttrValue> = props.nodes.iter().map(|n| n.name.clone()).collect();
+    let (active, select) = (props.active.clone(), props.on_select.clone());
+    Callback::from(move |ev: KeyboardEvent| {
+        let Some(at) = names.iter().position(|n| *n == active) else { return };
+        let to = match ev.key().as_str() {
+            "ArrowRight" => (at + 1) % names.len(),
+            "ArrowLeft" => (at + names.len() - 1) % names.len(),
+            "Home" => 0,
+            "End" => names.len() - 1,
+            _ => return,
+        };
+        ev.prevent_default();
+        select.emit(names[to].clone());
+        focus_by_id(&format!("tab-{}", names[to]));
+    })
+}
+
+fn focus_by_id(id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
+    }
+}
+
+/// xterm.js keeps Tab for the shell, so a keyboard user leaves the terminal with Esc then Tab
+/// (or Shift+Tab): the focus goes to the shown node's tab. Esc alone still reaches the shell
+/// (vi needs it); only a Tab right after it is taken. Listens in the capture phase, before
+/// xterm's own handler.
+#[hook]
+fn use_leave_key(stack: NodeRef, active: AttrValue) {
+    use_effect_with((stack, active), |(stack, active)| {
+        let armed = Rc::new(std::cell::Cell::new(false));
+        let active = active.clone();
+        let listener = stack.cast::<web_sys::Element>().map(|target| {
+            let options = gloo_events::EventListenerOptions {
+                phase: gloo_events::EventListenerPhase::Capture,
+                passive: false,
+            };
+            gloo_events::EventListener::new_with_options(&target, "keydown", options, move |ev| {
+                let Some(ev) = ev.dyn_ref::<web_sys::KeyboardEvent>() else { return };
+                match ev.key().as_str() {
+                    "Escape" => armed.set(true),
+                    "Tab" if armed.replace(false) => {
+                        ev.prevent_default();
+                        ev.stop_propagation();
+                        focus_by_id(&format!("tab-{active}"));
+                    }
+                    "Shift" => {}
+                    _ => armed.set(false),
+                }
+            })
+        });
+        move || drop(listener)
+    });
 }
 
 fn tab(
     props: &TerminalTabsProps,
     node: &NodeTab,
     s: &'static Strings,
-    reset: &Callback<AttrValue>,
-    busy: bool,
 ) -> Html {
     let active = node.name == props.active;
     let stopped = node.stopped();
@@ -189,10 +263,42 @@ fn tab(
         let (cb, name) = (props.on_select.clone(), node.name.clone());
         Callback::from(move |_: MouseEvent| cb.emit(name.clone()))
     };
+    html! {
+        <div key={node.name.to_string()} role="presentation"
+             class={classes!("node-tab", active.then_some("active"), stopped.then_some("stopped"))}>
+            <button type="button" role="tab" class="tab-select" data-node={node.name.clone()}
+                    id={format!("tab-{}", node.name)} aria-controls={format!("panel-{}", node.name)}
+                    aria-selected={active.to_string()} tabindex={if active { "0" } else { "-1" }} onclick={select}>
+                <span class="tab-name">{ node.name.clone() }</span>
+                if !node.ip.is_empty() {
+                    <span class="tab-ip">{ node.ip.clone() }</span>
+                }
+                if stopped {
+                    <span class="tab-badge">{ s.node_stopped }</span>
+                }
+            </button>
+        </div>
+    }
+}
+
+/// Reset and remove of the shown node, next to the tab list (not inside it: a tab list holds
+/// only tabs). Removing asks first.
+fn node_actions(
+    props: &TerminalTabsProps,
+    node: &NodeTab,
+    (s, ux): (&'static Strings, &'static crate::i18n::Ux),
+    reset: &Callback<AttrValue>,
+    busy: bool,
+) -> Html {
+    let stopped = node.stopped();
     let remove_label = s.remove_node;
     let remove = props.on_remove.clone().filter(|_| props.nodes.len() > 1).map(|cb| {
         let name = node.name.clone();
-        let onclick = Callback::from(move |_: MouseEvent| cb.emit(name.clone()));
+        let onclick = Callback::from(move |_: MouseEvent| {
+            if confirm(&ux.confirm_remove.replace("{node}", &name)) {
+                cb.emit(name.clone());
+            }
+        });
         html! {
             <button type="button" class="tab-remove" data-node={node.name.clone()}
                     title={remove_label} aria-label={format!("{remove_label} {}", node.name)} {onclick}>
@@ -210,18 +316,7 @@ fn tab(
         })
     };
     html! {
-        <div key={node.name.to_string()}
-             class={classes!("node-tab", active.then_some("active"), stopped.then_some("stopped"))}>
-            <button type="button" role="tab" class="tab-select" data-node={node.name.clone()}
-                    aria-selected={active.to_string()} onclick={select}>
-                <span class="tab-name">{ node.name.clone() }</span>
-                if !node.ip.is_empty() {
-                    <span class="tab-ip">{ node.ip.clone() }</span>
-                }
-                if stopped {
-                    <span class="tab-badge">{ s.node_stopped }</span>
-                }
-            </button>
+        <div class="node-actions" role="group" aria-label={node.name.clone()}>
             <button type="button" class="tab-reset" data-node={node.name.clone()} disabled={busy}
                     title={s.reset_node} aria-label={format!("{} {}", s.reset_node, node.name)}
                     onclick={reset_running}>

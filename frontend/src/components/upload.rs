@@ -12,8 +12,8 @@ use crate::services::node_api;
 /// Where the last upload stands.
 #[derive(Clone, Debug, PartialEq)]
 pub enum UploadStatus {
-    /// Sending this file.
-    Sending(String),
+    /// Sending this file: the share sent (0.0–1.0).
+    Sending(String, f64),
     /// Written to this path on this node.
     Done(String, String),
     /// The server refused (message).
@@ -43,8 +43,10 @@ pub fn upload_all(
 ) {
     spawn_local(async move {
         for file in files {
-            status.set(Some(UploadStatus::Sending(file.name())));
-            match node_api::upload_file(&id, &token, &node, &file).await {
+            status.set(Some(UploadStatus::Sending(file.name(), 0.0)));
+            let (shown, name) = (status.clone(), file.name());
+            let on_progress = move |share: f64| shown.set(Some(UploadStatus::Sending(name.clone(), share)));
+            match node_api::upload_file(&id, &token, &node, &file, on_progress).await {
                 Ok(path) => status.set(Some(UploadStatus::Done(path, node.clone()))),
                 Err(err) if err.is_missing_endpoint() => {
                     status.set(Some(UploadStatus::Unavailable));
@@ -106,10 +108,19 @@ pub struct UploadNoteProps {
 /// One line saying how the last upload went.
 #[component]
 pub fn UploadNote(props: &UploadNoteProps) -> Html {
-    let s = use_lang().strings();
+    let lang = use_lang();
+    let (s, ux) = (lang.strings(), lang.lang.ux());
     let (class, text) = match &props.status {
         None => return html! {},
-        Some(UploadStatus::Sending(name)) => ("sending", format!("{} {name}", s.upload)),
+        Some(UploadStatus::Sending(name, share)) => {
+            let pct = (share * 100.0).round().clamp(0.0, 100.0);
+            return html! {
+                <p class="upload-note sending" role="status">
+                    { format!("{} {name}: {pct}%", ux.uploading) }
+                    <progress max="100" value={pct.to_string()} aria-label={name.clone()}></progress>
+                </p>
+            };
+        }
         Some(UploadStatus::Done(path, node)) => ("ok", format!("{} {node}:{path}", s.uploaded)),
         Some(UploadStatus::Failed(msg)) => ("fail", format!("{}: {msg}", s.generic_error)),
         Some(UploadStatus::Unavailable) => ("fail", s.upload_unavailable.to_string()),

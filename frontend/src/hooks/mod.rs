@@ -10,5 +10,5 @@ mod use_start_session;
 pub use use_countdown::use_countdown;
 pub use use_lang::{initial_lang, use_lang, LangHandle};
 pub use use_lesson::{use_lesson_session, use_lesson_text, use_progress_poll, LessonSession};
-pub use use_nodes::{use_nodes, NodesHandle};
+pub use use_nodes::{use_nodes, NodesHandle, MAX_NODES};
 pub use use_start_session::use_start_session;

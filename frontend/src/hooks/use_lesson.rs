@@ -49,6 +49,8 @@ pub struct LessonSession {
     pub start: Callback<()>,
     /// Forgets an expired session.
     pub expire: Callback<()>,
+    /// Ends the session (DELETE) and forgets it; the page asks first.
+    pub end: Callback<()>,
     /// A start request is in flight.
     pub busy: bool,
     /// The last start failed.
@@ -72,7 +74,8 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
     {
         let (session, nodes) = (session.clone(), nodes.clone());
         let setup_failed = setup_failed.clone();
-        use_effect_with((), move |()| refresh(session, nodes, setup_failed));
+        let lesson = id.clone();
+        use_effect_with((), move |()| refresh(lesson, session, nodes, setup_failed));
     }
     let changes = use_memo((), |()| Rc::new(Cell::new(0u32)));
     {
@@ -132,13 +135,30 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
         })
     };
     let expire = {
-        let (session, ended) = (session.clone(), ended.clone());
+        let (id, session, ended) = (id.clone(), session.clone(), ended.clone());
         Callback::from(move |()| {
             if let Some(s) = &*session {
-                storage::forget_session(&s.id);
+                storage::forget_lesson_session(&id, &s.id);
             }
             session.set(None);
             ended.set(true);
+        })
+    };
+    let end = {
+        let (id, session, ended, error) = (id.clone(), session.clone(), ended.clone(), error.clone());
+        Callback::from(move |()| {
+            let Some(s) = (*session).clone() else { return };
+            let (id, session, ended, error) = (id.clone(), session.clone(), ended.clone(), error.clone());
+            spawn_local(async move {
+                match api::end_session(&s.id, &s.token).await {
+                    Err(err) if !err.session_is_gone() => error.set(Some(err)),
+                    _ => {
+                        storage::forget_lesson_session(&id, &s.id);
+                        session.set(None);
+                        ended.set(true);
+                    }
+                }
+            });
         })
     };
     LessonSession {
@@ -147,6 +167,7 @@ pub fn use_lesson_session(id: AttrValue) -> LessonSession {
         update,
         start,
         expire,
+        end,
         busy: *busy,
         error: (*error).clone(),
         ended: *ended,
@@ -167,9 +188,10 @@ fn names_only(session: Option<&StoredSession>) -> Vec<NodeInfo> {
         .unwrap_or_default()
 }
 
-/// Re-reads a restored session: fresh deadline and node addresses, or forget it if it is gone.
-/// Re-reads a restored session (its nodes, and a failed setup, which a reload must still show).
+/// Re-reads a restored session: fresh deadline and node addresses (and a failed setup, which a
+/// reload must still show), or forget it if it is gone.
 fn refresh(
+    lesson: AttrValue,
     session: UseStateHandle<Option<StoredSession>>,
     nodes: UseStateHandle<Vec<NodeInfo>>,
     setup_failed: UseStateHandle<Option<String>>,
@@ -181,13 +203,13 @@ fn refresh(
         match api::get_session(&stored.id, &stored.token).await {
             Ok(info) => {
                 stored.refresh(&info, js_sys::Date::now());
-                storage::save_session(&stored);
+                storage::save_lesson_session(&lesson, &stored);
                 setup_failed.set(failed_setup(info.setup.as_ref()));
                 nodes.set(info.nodes);
                 session.set(Some(stored));
             }
             Err(err) if err.session_is_gone() => {
-                storage::forget_session(&stored.id);
+                storage::forget_lesson_session(&lesson, &stored.id);
                 session.set(None);
             }
             Err(err) => log::warn!("refresh lesson session: {err}"),

@@ -52,10 +52,12 @@ pub enum NodesAction {
 
 impl Nodes {
     /// The stored session's nodes, known by name until the server tells more; the first is shown.
+    /// The node selected before a reload stays selected.
     fn of(session: &StoredSession) -> Nodes {
+        let kept = storage::load_active_node(&session.id).filter(|n| session.nodes.contains(n));
         Nodes {
             list: session.nodes.iter().map(|n| node_named(n)).collect(),
-            active: AttrValue::from(session.first_node().to_string()),
+            active: AttrValue::from(kept.unwrap_or_else(|| session.first_node().to_string())),
             ..Nodes::default()
         }
     }
@@ -74,7 +76,13 @@ impl Reducible for Nodes {
         let mut next = (*self).clone();
         match action {
             NodesAction::Select(name) => next.active = name,
-            NodesAction::Replace(list) => next.list = list,
+            NodesAction::Replace(list) => {
+                // A node removed elsewhere (another tab) cannot stay shown.
+                if !list.is_empty() && !list.iter().any(|n| *n.name == *next.active) {
+                    next.active = list[0].name.clone().into();
+                }
+                next.list = list;
+            }
             NodesAction::Update(node) => next.list = replaced(&next.list, node),
             NodesAction::Busy => next.busy = true,
             NodesAction::Failed(err) => {
@@ -139,6 +147,14 @@ pub fn use_nodes(session: &StoredSession) -> NodesHandle {
     {
         let session = session.clone();
         use_effect_with(state.list.clone(), move |list| remember(&session, list));
+    }
+    {
+        let id = session.id.clone();
+        use_effect_with(state.active.clone(), move |active| {
+            if !active.is_empty() {
+                storage::save_active_node(&id, active);
+            }
+        });
     }
     let dispatch = state.dispatcher();
     let set_nodes = dispatch.to_callback().reform(NodesAction::Replace);
@@ -270,6 +286,16 @@ mod tests {
         );
         let last = tabs(&["node1"], "node1").reduce(NodesAction::Removed("node1".into()));
         assert_eq!((last.list.len(), last.active.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn a_shown_node_removed_elsewhere_gives_way_to_the_first() {
+        let nodes = tabs(&["node1", "node2"], "node2");
+        let fresh = vec![node("node1", NodeStatus::Running), node("node3", NodeStatus::Running)];
+        let after = nodes.clone().reduce(NodesAction::Replace(fresh));
+        assert_eq!((names(&after), after.active.as_str()), (vec!["node1", "node3"], "node1"));
+        let kept = nodes.reduce(NodesAction::Replace(vec![node("node2", NodeStatus::Running), node("node4", NodeStatus::Running)]));
+        assert_eq!(kept.active.as_str(), "node2", "a node still there stays shown");
     }
 
     #[test]

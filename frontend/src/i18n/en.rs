@@ -30,7 +30,7 @@ pub(super) static EN: Strings = Strings {
     language: "Language",
     lessons: "Lessons",
     catalog_intro:
-        "Every lesson brings its own Docker nodes: the text on the left, the terminal on the right.",
+        "Every lesson brings its own Docker nodes: read a step, then run it in the terminal beside (or under) the text.",
     other_lessons: "More lessons",
     course_lessons: "lessons",
     lessons_done: "done",

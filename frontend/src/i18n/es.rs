@@ -29,7 +29,7 @@ pub(super) static ES: Strings = Strings {
     back_home: "Volver al inicio",
     language: "Idioma",
     lessons: "Lecciones",
-    catalog_intro: "Cada lección trae sus propios nodos con Docker; el texto a la izquierda, la terminal a la derecha.",
+    catalog_intro: "Cada lección trae sus propios nodos con Docker: lee un paso y ejecútalo en la terminal junto al texto (o debajo).",
     other_lessons: "Más lecciones",
     course_lessons: "lecciones",
     lessons_done: "terminadas",

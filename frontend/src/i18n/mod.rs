@@ -6,8 +6,10 @@
 mod en;
 mod es;
 mod strings;
+mod ux;
 
 pub use strings::Strings;
+pub use ux::Ux;
 
 /// A UI language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,6 +57,14 @@ impl Lang {
         match self {
             Lang::Es => &es::ES,
             Lang::En => &en::EN,
+        }
+    }
+
+    /// This language's issue-12 strings (`ux.rs`).
+    pub fn ux(self) -> &'static Ux {
+        match self {
+            Lang::Es => &ux::ES,
+            Lang::En => &ux::EN,
         }
     }
 

@@ -7,7 +7,7 @@ use yew::prelude::*;
 use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
-use crate::components::ports::NodePorts;
+use crate::components::ports::SessionPorts;
 use crate::components::terminal::TerminalRegistry;
 use crate::components::terminal_tabs::{NodeTab, TerminalTabs};
 use crate::components::upload::{
@@ -17,7 +17,8 @@ use protocol::NodeInfo;
 use yew_router::prelude::Link;
 
 use crate::error::Error;
-use crate::hooks::{use_lang, use_nodes, use_start_session, NodesHandle};
+use crate::hooks::{use_lang, use_nodes, use_start_session, NodesHandle, MAX_NODES};
+use crate::services::page::{confirm, use_title};
 use crate::routes::Route;
 use crate::services::api;
 use crate::services::storage::{self, StoredSession};
@@ -32,7 +33,8 @@ pub struct SessionPageProps {
 /// `/s/{id}`
 #[component]
 pub fn SessionPage(props: &SessionPageProps) -> Html {
-    let s = use_lang().strings();
+    let lang = use_lang();
+    let (s, ux) = (lang.strings(), lang.lang.ux());
     let stored = use_state(|| storage::load_session(&props.id));
     let ended = use_state(|| false);
     let error = use_state(|| None::<Error>);
@@ -46,12 +48,13 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
         let ended = ended.clone();
         Callback::from(move |()| ended.set(true))
     };
-    let on_end = end_callback(&session, &ended, &error);
+    let on_end = end_callback(&session, &ended, &error, ux.confirm_end);
     html! {
         <div class="page session">
             <header class="topbar">
                 <Link<Route> to={Route::Home} classes="brand">{ "muelle" }</Link<Route>>
                 <Link<Route> to={Route::Catalog} classes="nav">{ s.lessons }</Link<Route>>
+                <h1 class="session-title">{ ux.playground }</h1>
                 <span class="spacer"></span>
                 if !*ended {
                     <Countdown deadline_ms={session.deadline_ms} {on_expire} />
@@ -59,12 +62,14 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
                 }
                 <LangSwitch />
             </header>
-            <ErrorBanner error={(*error).clone()} />
-            if *ended {
-                <Ended error={None::<Error>} />
-            } else {
-                <Playground session={session.clone()} fresh_nodes={(*fresh_nodes).clone()} />
-            }
+            <main class="session-main">
+                <ErrorBanner error={(*error).clone()} />
+                if *ended {
+                    <Ended error={None::<Error>} />
+                } else {
+                    <Playground session={session.clone()} fresh_nodes={(*fresh_nodes).clone()} />
+                }
+            </main>
         </div>
     }
 }
@@ -110,8 +115,10 @@ struct PlaygroundProps {
 /// go to the visible node.
 #[component]
 fn Playground(props: &PlaygroundProps) -> Html {
-    let s = use_lang().strings();
+    let lang = use_lang();
+    let (s, ux) = (lang.strings(), lang.lang.ux());
     let nodes = use_nodes(&props.session);
+    use_title(if nodes.active.is_empty() { ux.playground.to_string() } else { nodes.active.to_string() });
     {
         let set = nodes.set_nodes.clone();
         use_effect_with(props.fresh_nodes.clone(), move |fresh| {
@@ -169,11 +176,9 @@ fn Playground(props: &PlaygroundProps) -> Html {
             <TerminalTabs session_id={id.clone()} token={token.clone()} nodes={tabs} active={nodes.active.clone()}
                           on_select={nodes.select.clone()} registry={(*registry).clone()}
                           on_remove={Some(nodes.remove.clone())} on_reset={nodes.update.clone()}>
-                { add_button(&nodes, s.add_node) }
+                { add_button(&nodes, s.add_node, ux.max_nodes) }
                 <span class="spacer"></span>
-                if !nodes.active.is_empty() {
-                    <NodePorts session_id={id.clone()} token={token.clone()} node={nodes.active.clone()} />
-                }
+                <SessionPorts session_id={id.clone()} token={token.clone()} />
                 <UploadButton {on_files} disabled={nodes.active.is_empty()} />
             </TerminalTabs>
             <UploadNote status={(*upload).clone()} />
@@ -184,11 +189,19 @@ fn Playground(props: &PlaygroundProps) -> Html {
     }
 }
 
-fn add_button(nodes: &NodesHandle, label: &'static str) -> Html {
+/// "+ Add node"; at the limit it is disabled and says why (title, and a note read with it).
+fn add_button(nodes: &NodesHandle, label: &'static str, full: &'static str) -> Html {
     let add = nodes.add.clone();
     let onclick = Callback::from(move |_: MouseEvent| add.emit(()));
+    let at_limit = nodes.nodes.len() >= MAX_NODES;
     html! {
-        <button type="button" class="add-node" disabled={!nodes.can_add()} {onclick}>{ label }</button>
+        <>
+            <button type="button" class="add-node" disabled={!nodes.can_add()} {onclick}
+                    title={at_limit.then_some(full)} aria-describedby={at_limit.then_some("add-node-why")}>{ label }</button>
+            if at_limit {
+                <span class="add-node-why muted" id="add-node-why">{ full }</span>
+            }
+        </>
     }
 }
 
@@ -197,10 +210,14 @@ fn end_callback(
     session: &StoredSession,
     ended: &UseStateHandle<bool>,
     error: &UseStateHandle<Option<Error>>,
+    question: &'static str,
 ) -> Callback<MouseEvent> {
     let (id, token) = (session.id.clone(), session.token.clone());
     let (ended, error) = (ended.clone(), error.clone());
     Callback::from(move |_| {
+        if !confirm(question) {
+            return;
+        }
         let (id, token, ended, error) = (id.clone(), token.clone(), ended.clone(), error.clone());
         spawn_local(async move {
             match api::end_session(&id, &token).await {

@@ -106,6 +106,13 @@ fn escape_html(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
+/// The lesson after `id` in the catalog's order (in `lang` where it exists), if any.
+pub fn next_lesson(all: Vec<LessonSummary>, id: &str, lang: &str) -> Option<LessonSummary> {
+    let list = pick_catalog(all, lang);
+    let at = list.iter().position(|l| l.id == id)?;
+    list.into_iter().nth(at + 1)
+}
+
 /// The terminals a Run button types into: its node, or every node of the session for `node=all`.
 pub fn run_targets(block_node: &str, session_nodes: &[String]) -> Vec<String> {
     if block_node == "all" {
@@ -171,6 +178,8 @@ pub enum ProgressAction {
     Mark(u32),
     /// A progress poll answered.
     Merge(LessonProgress),
+    /// Another session's progress (the page's session changed), or none (Reset progress).
+    Replace(Progress),
 }
 
 impl Progress {
@@ -180,6 +189,10 @@ impl Progress {
         match action {
             ProgressAction::Mark(step) => next.mark(step),
             ProgressAction::Merge(server) => next.merge(&server),
+            ProgressAction::Replace(p) => {
+                next = p;
+                true
+            }
         };
         next
     }
@@ -376,6 +389,23 @@ mod tests {
         assert_eq!(b.code, "ping -c1 10.100.7.3\ndocker inspect --format '{{.State.Pid}}' {{json .}} node1\n");
         assert_eq!(b.path.as_deref(), Some("/tmp/s<1>.txt"));
         assert_eq!(keystrokes(b), "ping -c1 10.100.7.3\rdocker inspect --format '{{.State.Pid}}' {{json .}} node1\r");
+    }
+
+    #[test]
+    fn the_next_lesson_follows_catalog_order() {
+        let all = vec![summary("b", "en", 2), summary("a", "es", 1), summary("c", "en", 3), summary("b", "es", 2)];
+        assert_eq!(next_lesson(all.clone(), "a", "es").map(|l| l.title), Some("b-es".into()));
+        assert_eq!(next_lesson(all.clone(), "b", "en").map(|l| l.id), Some("c".into()));
+        assert_eq!(next_lesson(all.clone(), "c", "en"), None, "the last lesson has none");
+        assert_eq!(next_lesson(all, "zz", "en"), None);
+    }
+
+    #[test]
+    fn replace_swaps_in_another_sessions_progress() {
+        let mut old = Progress::default();
+        old.mark(1);
+        old.mark(2);
+        assert_eq!(old.apply(ProgressAction::Replace(Progress::default())), Progress::default());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! REST calls of the playground: add, remove and reset nodes, upload files, list published ports.
 
 use gloo_net::http::Request;
-use protocol::{routes, NodeInfo, PortLink};
+use protocol::{routes, NodeInfo, NodePorts};
 
 use super::api::{authorized, checked, json};
 use super::terminal_proto::encode;
@@ -48,28 +48,59 @@ pub async fn reset_node(id: &str, token: &str, node: &str) -> Result<NodeInfo, E
     json(authorized(Request::post(&url), token).send().await).await
 }
 
-/// `GET /api/sessions/{id}/nodes/{node}/ports` → ports listening in the node, each with the link
-/// (its own origin, carrying a key for that port only) that opens it.
-pub async fn list_ports(id: &str, token: &str, node: &str) -> Result<Vec<PortLink>, Error> {
-    let url = format!("{}/ports", node_path(id, node));
-    json(authorized(Request::get(&url), token).send().await).await
+/// `GET /api/sessions/{id}/ports`: every node's listening ports.
+pub async fn list_session_ports(id: &str, token: &str) -> Result<Vec<NodePorts>, Error> {
+    json(authorized(Request::get(&routes::session_ports(id)), token).send().await).await
 }
 
 /// Uploads `file` (raw body) to `/root/{its name}` in the node; returns the destination.
+/// `progress` hears the share sent so far (0.0–1.0): XMLHttpRequest, because fetch reports no
+/// upload progress.
 pub async fn upload_file(
     id: &str,
     token: &str,
     node: &str,
     file: &web_sys::File,
+    progress: impl Fn(f64) + 'static,
 ) -> Result<String, Error> {
     let name = file.name();
     let url = upload_path(id, node, &name).ok_or_else(|| Error::Decode(name.clone()))?;
-    let req = authorized(Request::post(&url), token)
-        .header("Content-Type", "application/octet-stream")
-        .body(wasm_bindgen::JsValue::from(file.clone()))
-        .map_err(|e| Error::Decode(e.to_string()))?;
-    checked(req.send().await).await?;
+    send_with_progress(&url, token, file, progress).await?;
     Ok(format!("/root/{name}"))
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn send_with_progress(url: &str, token: &str, file: &web_sys::File, progress: impl Fn(f64) + 'static) -> Result<(), Error> {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let js = |e: wasm_bindgen::JsValue| Error::Network(format!("{e:?}"));
+    let xhr = web_sys::XmlHttpRequest::new().map_err(js)?;
+    xhr.open("POST", url).map_err(js)?;
+    xhr.set_request_header("Authorization", &format!("Bearer {token}")).map_err(js)?;
+    xhr.set_request_header("Content-Type", "application/octet-stream").map_err(js)?;
+    let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |e: web_sys::ProgressEvent| {
+        if e.length_computable() && e.total() > 0.0 {
+            progress(e.loaded() / e.total());
+        }
+    });
+    xhr.upload().map_err(js)?.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+    // Resolves on load, error or abort alike; the status tells them apart.
+    let done = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = xhr.add_event_listener_with_callback("loadend", &resolve);
+    });
+    xhr.send_with_opt_blob(Some(file)).map_err(js)?;
+    wasm_bindgen_futures::JsFuture::from(done).await.map_err(js)?;
+    drop(on_progress);
+    match xhr.status().map_err(js)? {
+        0 => Err(Error::Network("upload interrupted".into())),
+        200..=299 => Ok(()),
+        status => Err(Error::from_response(status, &xhr.response_text().ok().flatten().unwrap_or_default())),
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn send_with_progress(_: &str, _: &str, _: &web_sys::File, _: impl Fn(f64) + 'static) -> Result<(), Error> {
+    Err(Error::Network("no browser".into()))
 }
 
 #[cfg(test)]

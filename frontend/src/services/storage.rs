@@ -12,6 +12,15 @@ const SESSION_PREFIX: &str = "muelle.session.";
 const PROGRESS_PREFIX: &str = "muelle.progress.";
 const LESSON_SESSION_PREFIX: &str = "muelle.lesson-session.";
 const JOIN_CODE_KEY: &str = "muelle.join-code";
+/// localStorage: a lesson's running session, so that the catalog (of any tab, also after the
+/// lesson's tab was closed) shows it with Resume and End instead of leaving it running unseen.
+const RUNNING_PREFIX: &str = "muelle.lesson-running.";
+/// localStorage: the steps ticked in one session (the lesson's own key keeps every session's).
+const SESSION_PROGRESS_PREFIX: &str = "muelle.session-progress.";
+/// localStorage: the lesson page's text width, in percent.
+const SPLIT_KEY: &str = "muelle.lesson-split";
+/// localStorage: the playground's selected node tab, per session.
+const ACTIVE_NODE_PREFIX: &str = "muelle.active-node.";
 
 /// A session as this tab knows it.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -112,18 +121,92 @@ pub fn save_progress(lesson: &str, progress: &Progress) {
     }
 }
 
-/// The session this tab started for lesson `lesson`, if it still has its credentials.
+/// The session this tab started for lesson `lesson`, if it still has its credentials; else the
+/// lesson's running session that another (maybe closed) tab of this browser started.
 pub fn load_lesson_session(lesson: &str) -> Option<StoredSession> {
     let key = format!("{LESSON_SESSION_PREFIX}{lesson}");
-    load_session(&storage(false)?.get_item(&key).ok()??)
+    storage(false)
+        .and_then(|st| st.get_item(&key).ok()?)
+        .and_then(|id| load_session(&id))
+        .or_else(|| running_lesson(lesson))
 }
 
-/// Remembers `session` as this tab's session for lesson `lesson` (and the session itself).
+/// Remembers `session` as this tab's session for lesson `lesson` (and the session itself), and
+/// as the lesson's running session for the catalog.
 pub fn save_lesson_session(lesson: &str, session: &StoredSession) {
     save_session(session);
     if let Some(st) = storage(false) {
         let _ = st.set_item(&format!("{LESSON_SESSION_PREFIX}{lesson}"), &session.id);
     }
+    if let (Some(st), Ok(json)) = (storage(true), serde_json::to_string(session)) {
+        let _ = st.set_item(&format!("{RUNNING_PREFIX}{lesson}"), &json);
+    }
+}
+
+/// The running session of lesson `lesson` this browser knows (localStorage), if its deadline
+/// has not passed by this browser's clock.
+pub fn running_lesson(lesson: &str) -> Option<StoredSession> {
+    let json = storage(true)?.get_item(&format!("{RUNNING_PREFIX}{lesson}")).ok()??;
+    let s: StoredSession = serde_json::from_str(&json).ok()?;
+    (s.deadline_ms > now_ms()).then_some(s)
+}
+
+/// Forgets lesson `lesson`'s session everywhere (ended, expired or gone).
+pub fn forget_lesson_session(lesson: &str, id: &str) {
+    forget_session(id);
+    if let Some(st) = storage(false) {
+        let _ = st.remove_item(&format!("{LESSON_SESSION_PREFIX}{lesson}"));
+    }
+    if let Some(st) = storage(true) {
+        let _ = st.remove_item(&format!("{RUNNING_PREFIX}{lesson}"));
+        let _ = st.remove_item(&format!("{SESSION_PROGRESS_PREFIX}{id}"));
+    }
+}
+
+/// The steps ticked in session `id`.
+pub fn load_session_progress(id: &str) -> Progress {
+    storage(true)
+        .and_then(|st| st.get_item(&format!("{SESSION_PROGRESS_PREFIX}{id}")).ok()?)
+        .map(|json| Progress::from_json(&json))
+        .unwrap_or_default()
+}
+
+/// Remembers the steps ticked in session `id`.
+pub fn save_session_progress(id: &str, progress: &Progress) {
+    if let Some(st) = storage(true) {
+        let _ = st.set_item(&format!("{SESSION_PROGRESS_PREFIX}{id}"), &progress.to_json());
+    }
+}
+
+/// The lesson text's share of the page width (percent), as last dragged.
+pub fn load_split() -> Option<f64> {
+    storage(true)?.get_item(SPLIT_KEY).ok()??.parse().ok()
+}
+
+/// Remembers the split.
+pub fn save_split(percent: f64) {
+    if let Some(st) = storage(true) {
+        let _ = st.set_item(SPLIT_KEY, &format!("{percent:.1}"));
+    }
+}
+
+/// The node tab last selected in session `id` (sessionStorage: per tab, survives a reload).
+pub fn load_active_node(id: &str) -> Option<String> {
+    storage(false)?.get_item(&format!("{ACTIVE_NODE_PREFIX}{id}")).ok()?
+}
+
+/// Remembers the selected node tab of session `id`.
+pub fn save_active_node(id: &str, node: &str) {
+    if let Some(st) = storage(false) {
+        let _ = st.set_item(&format!("{ACTIVE_NODE_PREFIX}{id}"), node);
+    }
+}
+
+fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    return js_sys::Date::now();
+    #[cfg(not(target_arch = "wasm32"))]
+    0.0
 }
 
 /// The class's join code, as last typed on the start page.

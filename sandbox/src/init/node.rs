@@ -13,7 +13,7 @@ use std::process::Command;
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::unistd::{chdir, execve, pivot_root, sethostname};
 
-use super::plan::{etc_files, mount_plan, Op};
+use super::plan::{etc_files, lxcfs_plan, lxcfs_present, mount_plan, Op, LXCFS_DIR};
 use super::InitSpec;
 use crate::error::{At, InitError, Stage};
 
@@ -32,6 +32,11 @@ pub(super) fn stage_c(spec: &InitSpec, go: OwnedFd) -> Result<Infallible, InitEr
     configure_network(spec)?;
     for op in mount_plan(spec) {
         apply(&op)?;
+    }
+    // lxcfs is a better view, not a requirement: a bind that fails leaves the kernel's file.
+    let lxcfs = Path::new(LXCFS_DIR);
+    for op in lxcfs_plan(&spec.dir.join("merged"), lxcfs, &lxcfs_present(lxcfs)) {
+        let _ = apply(&op);
     }
     sethostname(&spec.hostname).at(Stage::Identity, "sethostname")?;
     for (path, text) in etc_files(spec) {

@@ -64,6 +64,34 @@ pub(crate) fn mount_plan(spec: &InitSpec) -> Vec<Op> {
     ops
 }
 
+/// Where the host's lxcfs (Debian's `lxcfs` package, started by scripts/setup.sh) shows each
+/// reader its own cgroup's view of /proc.
+pub(crate) const LXCFS_DIR: &str = "/var/lib/lxcfs";
+
+/// The /proc files lxcfs computes per cgroup: `free`, `top` and `uptime` in a node then show the
+/// node's memory limit, its CPU quota, its load and its own uptime instead of the host's.
+pub(crate) const LXCFS_PROC: &[&str] = &["meminfo", "cpuinfo", "stat", "uptime", "loadavg", "diskstats", "swaps"];
+
+/// Binds of the lxcfs files in `present` (those `lxcfs_dir/proc` has) over the node's fresh
+/// /proc; applied after [`mount_plan`]. Nothing when lxcfs does not run.
+pub(crate) fn lxcfs_plan(root: &Path, lxcfs_dir: &Path, present: &[&str]) -> Vec<Op> {
+    LXCFS_PROC
+        .iter()
+        .filter(|f| present.contains(f))
+        .map(|f| Op::Bind { src: lxcfs_dir.join("proc").join(f), target: root.join("proc").join(f) })
+        .collect()
+}
+
+/// Which of [`LXCFS_PROC`] the host's lxcfs serves now. Each is read once: a mount whose lxcfs
+/// died answers ENOTCONN, and binding that would break `free` instead of improving it.
+pub(crate) fn lxcfs_present(lxcfs_dir: &Path) -> Vec<&'static str> {
+    LXCFS_PROC
+        .iter()
+        .copied()
+        .filter(|f| std::fs::read(lxcfs_dir.join("proc").join(f)).is_ok_and(|b| !b.is_empty()))
+        .collect()
+}
+
 fn dev_plan(root: &Path, devnodes: &Path) -> Vec<Op> {
     let dev = root.join("dev");
     let mut ops = vec![Op::Mount {
@@ -98,6 +126,18 @@ const MOTD: &str = "
 
 ";
 
+/// The Spanish welcome, printed instead of [`MOTD`] when the terminal was opened from a Spanish
+/// UI (the backend picks it).
+const MOTD_ES: &str = "
+  {node}: un sandbox Linux con su propio motor Docker, solo para esta sesión.
+  Prueba: docker run hello-world  |  docker images  |  docker ps -a
+  Las imágenes vienen del registro de la clase: busybox, debian, nginx, httpd, mariadb, postgres,
+  redis, python, node, jupyter, hello-world.
+  Swarm: este kernel no tiene IPVS; usa `docker service create --endpoint-mode dnsrr`
+  y `--publish mode=host` (las IP virtuales y la malla de enrutado no funcionan).
+
+";
+
 /// /etc files written into the sandbox's own layer: identity, DNS, the engine's config.
 pub(crate) fn etc_files(spec: &InitSpec) -> Vec<(PathBuf, String)> {
     let etc = spec.dir.join("merged/etc");
@@ -114,6 +154,7 @@ pub(crate) fn etc_files(spec: &InitSpec) -> Vec<(PathBuf, String)> {
         (etc.join("resolv.conf"), format!("nameserver {}\n", spec.dns)),
         (etc.join("docker/daemon.json"), format!("{daemon:#}\n")),
         (etc.join("motd"), MOTD.replace("{node}", &spec.hostname)),
+        (etc.join("motd.es"), MOTD_ES.replace("{node}", &spec.hostname)),
     ]
 }
 
@@ -180,6 +221,27 @@ mod tests {
     }
 
     #[test]
+    fn lxcfs_files_are_bound_over_the_fresh_proc_when_present() {
+        let ops = lxcfs_plan(Path::new("/d/ab-1/merged"), Path::new("/var/lib/lxcfs"), &["meminfo", "stat", "bogus"]);
+        assert_eq!(
+            ops,
+            vec![
+                Op::Bind { src: "/var/lib/lxcfs/proc/meminfo".into(), target: "/d/ab-1/merged/proc/meminfo".into() },
+                Op::Bind { src: "/var/lib/lxcfs/proc/stat".into(), target: "/d/ab-1/merged/proc/stat".into() },
+            ]
+        );
+        assert!(lxcfs_plan(Path::new("/r"), Path::new("/l"), &[]).is_empty());
+        // No lxcfs at that path: nothing is bound.
+        let empty = tempfile::tempdir().unwrap();
+        assert!(lxcfs_present(empty.path()).is_empty());
+        let fake = tempfile::tempdir().unwrap();
+        std::fs::create_dir(fake.path().join("proc")).unwrap();
+        std::fs::write(fake.path().join("proc/meminfo"), "MemTotal: 1 kB\n").unwrap();
+        std::fs::write(fake.path().join("proc/stat"), "").unwrap();
+        assert_eq!(lxcfs_present(fake.path()), ["meminfo"]);
+    }
+
+    #[test]
     fn daemon_json_points_at_the_mirror() {
         let files = etc_files(&spec());
         let (_, daemon) = files.iter().find(|(p, _)| p.ends_with("daemon.json")).unwrap();
@@ -189,6 +251,8 @@ mod tests {
         assert_eq!(v["mtu"], 1400);
         let (_, motd) = files.iter().find(|(p, _)| p.ends_with("motd")).unwrap();
         assert!(motd.contains("node1:") && motd.contains("dnsrr"));
+        let (_, es) = files.iter().find(|(p, _)| p.ends_with("motd.es")).unwrap();
+        assert!(es.contains("  node1: un sandbox Linux con su propio motor") && es.contains("Prueba:"));
         let (_, hosts) = files.iter().find(|(p, _)| p.ends_with("hosts")).unwrap();
         assert!(hosts.contains("10.100.1.11\tnode1"));
     }
