@@ -72,6 +72,13 @@ pub async fn upload_file(
     Ok(format!("/root/{name}"))
 }
 
+/// `GET /api/sessions/{id}/nodes/{node}/terminals`: the node's running shells.
+pub async fn list_terminals(id: &str, token: &str, node: &str) -> Result<Vec<u8>, Error> {
+    let url = routes::terminals(id, &encode(node));
+    let list: protocol::TerminalList = json(authorized(Request::get(&url), token).send().await).await?;
+    Ok(list.terms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
