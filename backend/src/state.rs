@@ -10,6 +10,7 @@ use crate::limits::Limits;
 use crate::player::live::LiveLessons;
 use crate::provider::SandboxProvider;
 use crate::sessions::SessionRegistry;
+use crate::terminal::Terminals;
 
 /// What every handler gets.
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The lessons served (`config.lessons_dir`, watched) and each session's progress.
     pub lessons: Arc<LiveLessons>,
+    /// The shells of the nodes, kept between sockets.
+    pub terminals: Arc<Terminals>,
 }
 
 impl AppState {
@@ -32,7 +35,8 @@ impl AppState {
     pub fn new(config: Arc<Config>, sessions: Arc<SessionRegistry>, provider: Arc<dyn SandboxProvider>) -> Self {
         let lessons = Arc::new(LiveLessons::open(&config.lessons_dir, config.images_dir.as_deref()));
         let limits = Arc::new(Limits::new(&config));
-        Self { config, sessions, provider, limits, lessons }
+        let terminals = Arc::new(Terminals::new(provider.clone(), sessions.clone(), config.flow_window_bytes));
+        Self { config, sessions, provider, limits, lessons, terminals }
     }
 }
 

@@ -180,20 +180,151 @@ async fn the_shell_exiting_sends_exited_and_closes() {
     assert!(matches!(end, Some(Ok(Message::Close(_))) | None), "{end:?}");
 }
 
-#[tokio::test]
-async fn closing_the_socket_kills_and_reaps_the_shell() {
-    let app = TestApp::new();
-    let mut ws = open(&app, "node1").await;
+/// Reads output until it contains `needle`; returns the shell's pid printed by `echo PID$$`.
+async fn shell_pid(ws: &mut Ws) -> u32 {
     // The echo of the typed line holds `$((0))`, the output `0`: only the output matches.
-    type_in(&mut ws, "echo PID$((0))-$$-END$((1))\n").await;
-    let (out, _) = read_until(&mut ws, "-END1", Duration::from_secs(10)).await;
-    let pid: u32 = out.split("PID0-").nth(1).unwrap().split('-').next().unwrap().parse().unwrap();
-    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists());
-    ws.close(None).await.unwrap();
-    drop(ws);
-    let deadline = Instant::now() + Duration::from_secs(10);
+    type_in(ws, "echo PID$((0))-$$-END$((1))\n").await;
+    let (out, _) = read_until(ws, "-END1", Duration::from_secs(10)).await;
+    out.split("PID0-").nth(1).unwrap().split('-').next().unwrap().parse().unwrap()
+}
+
+async fn gone_within(pid: u32, limit: Duration) {
+    let deadline = Instant::now() + limit;
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
         assert!(Instant::now() < deadline, "shell {pid} still exists (alive or zombie)");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Opens the socket of `term` (and a client size) on an existing session.
+async fn attach(addr: std::net::SocketAddr, id: &str, token: &str, node: &str, term: u8) -> Ws {
+    let url = format!("ws://{addr}{}", protocol::routes::terminal_at(id, node, token, term, 100, 30));
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(next_event(&mut ws).await, ServerEvent::Ready);
+    ws
+}
+
+/// Everything a socket receives for `quiet` after the last frame (at most `limit` in all).
+async fn drain(ws: &mut Ws, quiet: Duration, limit: Duration) -> String {
+    let mut out = Vec::new();
+    let deadline = Instant::now() + limit;
+    while Instant::now() < deadline {
+        match timeout(quiet, ws.next()).await {
+            Ok(Some(Ok(Message::Binary(b)))) => out.extend_from_slice(&b),
+            Ok(Some(Ok(_))) => {}
+            Ok(other) => panic!("socket ended: {other:?}"),
+            Err(_quiet) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn closing_the_socket_keeps_the_shell_and_ending_the_session_kills_it() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let addr = app.serve().await;
+    let mut ws = attach(addr, &id, &token, "node1", 1).await;
+    let pid = shell_pid(&mut ws).await;
+    ws.close(None).await.unwrap();
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "the shell died with its socket");
+    let mut again = attach(addr, &id, &token, "node1", 1).await;
+    assert_eq!(shell_pid(&mut again).await, pid, "a second socket got another shell");
+    let (status, _) = app.call(axum::http::Method::DELETE, &format!("/api/sessions/{id}"), Some(&token), "").await;
+    assert_eq!(status, 204);
+    gone_within(pid, Duration::from_secs(10)).await;
+    // The socket that was attached is told.
+    assert!(matches!(next_event(&mut again).await, ServerEvent::Exited { .. }));
+}
+
+#[tokio::test]
+async fn reattaching_shows_the_screen_once_with_the_shell_state_kept() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let addr = app.serve().await;
+    let mut ws = attach(addr, &id, &token, "node1", 1).await;
+    // Typed once the shell reads the line itself (input typed earlier is echoed twice by the
+    // tty, before and after the prompt, in any terminal).
+    shell_pid(&mut ws).await;
+    drain(&mut ws, Duration::from_millis(300), Duration::from_secs(3)).await;
+    type_in(&mut ws, "export KEPT=val-$((40+2)); cd /tmp; echo before-$((6*7))\n").await;
+    read_until(&mut ws, "before-42\r\n", Duration::from_secs(10)).await;
+    drain(&mut ws, Duration::from_millis(300), Duration::from_secs(3)).await;
+    drop(ws);
+
+    let mut ws = attach(addr, &id, &token, "node1", 1).await;
+    let screen = drain(&mut ws, Duration::from_millis(500), Duration::from_secs(5)).await;
+    assert!(screen.starts_with("\x1bc"), "the screen starts with a reset: {screen:?}");
+    assert_eq!(screen.matches("before-42").count(), 1, "the earlier output, once: {screen:?}");
+    assert_eq!(screen.matches("echo before-$((6*7))").count(), 1, "the typed line, once: {screen:?}");
+    type_in(&mut ws, "echo got-$KEPT-in-$PWD\n").await;
+    let (out, _) = read_until(&mut ws, "got-val-42-in-/tmp", Duration::from_secs(10)).await;
+    assert!(!out.contains("before-42"), "old output sent again: {out:?}");
+}
+
+#[tokio::test]
+async fn two_sockets_on_one_terminal_see_the_same_output_once() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let addr = app.serve().await;
+    let mut a = attach(addr, &id, &token, "node1", 1).await;
+    let mut b = attach(addr, &id, &token, "node1", 1).await;
+    drain(&mut a, Duration::from_millis(300), Duration::from_secs(3)).await;
+    drain(&mut b, Duration::from_millis(300), Duration::from_secs(3)).await;
+    type_in(&mut a, "echo from-a-$((1+1))\n").await;
+    type_in(&mut b, "echo from-b-$((2+2))\n").await;
+    for ws in [&mut a, &mut b] {
+        let out = drain(ws, Duration::from_millis(700), Duration::from_secs(10)).await;
+        assert_eq!(out.matches("from-a-2").count(), 1, "{out:?}");
+        assert_eq!(out.matches("from-b-4").count(), 1, "{out:?}");
+    }
+}
+
+#[tokio::test]
+async fn each_term_number_is_its_own_shell_and_is_listed() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let addr = app.serve().await;
+    let list = format!("/api/sessions/{id}/nodes/node1/terminals");
+    let (status, body) = app.call(axum::http::Method::GET, &list, Some(&token), "").await;
+    assert_eq!((status.as_u16(), body), (200, serde_json::json!({"terms": []})));
+    let mut one = attach(addr, &id, &token, "node1", 1).await;
+    let mut two = attach(addr, &id, &token, "node1", 2).await;
+    assert_ne!(shell_pid(&mut one).await, shell_pid(&mut two).await);
+    let (_, body) = app.call(axum::http::Method::GET, &list, Some(&token), "").await;
+    assert_eq!(body, serde_json::json!({"terms": [1, 2]}));
+    type_in(&mut two, "exit 0\n").await;
+    assert_eq!(next_event(&mut two).await, ServerEvent::Exited { code: 0 });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (_, body) = app.call(axum::http::Method::GET, &list, Some(&token), "").await;
+    assert_eq!(body, serde_json::json!({"terms": [1]}));
+    let (status, _) = app.call(axum::http::Method::GET, &list, Some("wrong"), "").await;
+    assert_eq!(status, 401);
+    let (status, _) = app.call(axum::http::Method::GET, &format!("/api/sessions/{id}/nodes/node9/terminals"), Some(&token), "").await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn bad_term_numbers_and_sizes_are_refused() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let addr = app.serve().await;
+    let base = format!("ws://{addr}{}", protocol::routes::terminal(&id, "node1", &token));
+    for query in ["&term=0", "&term=6", "&term=x", "&cols=80", "&cols=0&rows=10", "&cols=99999&rows=10"] {
+        match tokio_tungstenite::connect_async(format!("{base}{query}")).await {
+            Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => assert_eq!(resp.status().as_u16(), 400, "{query}"),
+            other => panic!("{query}: expected 400, got {:?}", other.map(|_| ())),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_huge_resize_is_clamped() {
+    let app = TestApp::new();
+    let mut ws = open(&app, "node1").await;
+    send_control(&mut ws, &ClientControl::Resize { cols: u16::MAX, rows: u16::MAX }).await;
+    type_in(&mut ws, "stty size\n").await;
+    read_until(&mut ws, "200 500", Duration::from_secs(10)).await;
 }

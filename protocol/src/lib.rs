@@ -20,7 +20,7 @@ pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
     NodePorts, PortLink, MAX_NODES_PER_SESSION, ServerConfig, SessionInfo, SetupState, SetupStatus,
 };
-pub use terminal::{ClientControl, ServerEvent};
+pub use terminal::{ClientControl, ServerEvent, TerminalList};
 
 /// Bumped whenever a change to these types is not backwards compatible.
 pub const PROTOCOL_VERSION: u32 = 1;

@@ -44,6 +44,17 @@ pub fn terminal(id: &str, node: &str, token: &str) -> String {
     format!("{SESSIONS}/{id}/nodes/{node}/terminal?token={token}")
 }
 
+/// The terminal socket of the `term`-th shell of `node` (1 is the default), for a client of
+/// `cols`×`rows`: re-attaching to the same `term` restores its screen.
+pub fn terminal_at(id: &str, node: &str, token: &str, term: u8, cols: u16, rows: u16) -> String {
+    format!("{}&term={term}&cols={cols}&rows={rows}", terminal(id, node, token))
+}
+
+/// `/api/sessions/{id}/nodes/{node}/terminals` (Bearer): the running shells' term numbers.
+pub fn terminals(id: &str, node: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes/{node}/terminals")
+}
+
 /// `/api/lessons/{id}?lang={lang}`
 pub fn lesson(id: &str, lang: &str) -> String {
     format!("{LESSONS}/{id}?lang={lang}")

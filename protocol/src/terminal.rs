@@ -9,6 +9,14 @@ use serde::{Deserialize, Serialize};
 /// How many output bytes the server sends ahead of the client's acknowledgements.
 pub const FLOW_WINDOW_BYTES: u32 = 1 << 20;
 
+/// `GET /api/sessions/{id}/nodes/{node}/terminals`: the node's running shells, by the number the
+/// terminal socket's `term=` takes.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct TerminalList {
+    /// Term numbers, ascending.
+    pub terms: Vec<u8>,
+}
+
 /// Messages from the browser.
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case")]

@@ -19,10 +19,12 @@ import { playgroundChecks } from "./playground.mjs";
 import { stoppedNodeChecks } from "./stopped.mjs";
 import { authoringChecks } from "./authoring.mjs";
 import { uxChecks } from "./ux.mjs";
+import { terminalChecks } from "./terminals.mjs";
 
-// ONLY=stopped (or lessons, playground, authoring, ux) runs just that group, for iterating on it.
+// ONLY=stopped (or lessons, playground, authoring, ux, terminals) runs just that group, for iterating on it.
 const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, authoring: authoringChecks };
 GROUPS.ux = uxChecks;
+GROUPS.terminals = terminalChecks;
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -267,6 +269,7 @@ async function main() {
   await stoppedNodeChecks(browser);
   await authoringChecks(browser);
   await uxChecks(browser);
+  await terminalChecks(browser);
   await finish(browser);
 }
 

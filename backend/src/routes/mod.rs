@@ -39,6 +39,7 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes/{node}/exec", post(nodes::exec_node))
         .route("/sessions/{id}/nodes/{node}/reset", post(nodes::reset_node))
         .route("/sessions/{id}/nodes/{node}/terminal", get(terminal::open_terminal))
+        .route("/sessions/{id}/nodes/{node}/terminals", get(terminal::list_terminals))
         // Streams its body into the node and counts it against `files::MAX_UPLOAD_BYTES` itself.
         .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))
         .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))

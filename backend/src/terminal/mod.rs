@@ -1,61 +1,139 @@
-//! The terminal bridge: a login shell on a PTY inside a node, relayed over a WebSocket.
+//! Terminals: login shells on PTYs inside nodes that outlive their WebSockets.
+//!
+//! Each (session, node, term) has one shell, started by the first socket that asks for it and
+//! kept until it exits or its node or session ends; its screen is kept by an emulator
+//! ([`screen`]), so a socket that attaches later (a reload, a dropped network, a second tab)
+//! gets the current screen once and then the live output. See [`term`] for how several sockets
+//! share one shell.
 //!
 //! Binary frames carry raw bytes both ways; text frames carry JSON control messages
-//! ([`protocol::ClientControl`] in, [`protocol::ServerEvent`] out). Input is queued and written
-//! as the PTY accepts it (a large paste never blocks the runtime, and output keeps flowing
-//! meanwhile, which the PTY's echo needs). Output obeys [`flow::Flow`].
+//! ([`protocol::ClientControl`] in, [`protocol::ServerEvent`] out). Output obeys [`flow::Flow`]
+//! per socket.
 
 pub mod flow;
+pub mod screen;
 mod shell;
+pub mod term;
 
-use std::collections::VecDeque;
-use std::io;
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use axum::body::Bytes;
 use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use protocol::error::codes;
 use protocol::{ClientControl, ServerEvent};
-use tokio::time::{sleep_until, Instant};
 
 use crate::provider::{NodeHandle, SandboxProvider};
-use flow::Flow;
-use shell::Shell;
+use crate::sessions::SessionRegistry;
+use term::{Out, Place, Term};
 
-/// Most bytes read from the PTY per frame.
-const READ_CHUNK: usize = 64 * 1024;
-/// Input queued beyond this (a client sending far faster than the shell reads) ends the session.
-const MAX_PENDING_INPUT: usize = 16 << 20;
-/// How long output is still relayed after the shell exits (background jobs may keep the PTY open).
-const EXIT_DRAIN: Duration = Duration::from_millis(300);
+/// Shells a node may have at once (`term=1` … `term=MAX_TERMS_PER_NODE`).
+pub const MAX_TERMS_PER_NODE: u8 = 5;
 
-/// Why a bridge ended.
-enum End {
-    ShellExited(i32),
-    ClientGone,
-    Failed(String),
+/// (session id, node name, term number).
+type Key = (String, String, u8);
+
+/// The live terminals of this server.
+pub struct Terminals {
+    map: Mutex<HashMap<Key, Arc<Term>>>,
+    provider: Arc<dyn SandboxProvider>,
+    sessions: Arc<SessionRegistry>,
+    window: u32,
 }
 
-/// Runs a terminal on `node` over `socket` until the shell exits or the client leaves.
-pub async fn serve(mut socket: WebSocket, provider: Arc<dyn SandboxProvider>, node: NodeHandle, window: u32) {
-    let mut shell = match Shell::spawn(provider, node.clone()).await {
-        Ok(shell) => shell,
-        Err(err) => {
-            tracing::error!(?err, node = %node.key, "could not start a shell");
-            finish(socket, Some(error_event(codes::INTERNAL, "could not start a shell"))).await;
-            return;
+impl Terminals {
+    /// No terminals yet; shells start in nodes of `sessions` through `provider`, and each socket
+    /// may have `window` output bytes in flight.
+    pub fn new(provider: Arc<dyn SandboxProvider>, sessions: Arc<SessionRegistry>, window: u32) -> Self {
+        Self { map: Mutex::default(), provider, sessions, window }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Key, Arc<Term>>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The term numbers of `node` in session `id` whose shells run, ascending.
+    pub fn list(&self, id: &str, node: &str) -> Vec<u8> {
+        let mut terms: Vec<u8> = self
+            .lock()
+            .iter()
+            .filter(|((s, n, _), t)| s == id && n == node && !t.ended())
+            .map(|((_, _, term), _)| *term)
+            .collect();
+        terms.sort_unstable();
+        terms
+    }
+
+    /// The running terminal `term_no` of `node` in session `id`, or a new one of `size` (80×24 by
+    /// default) whose welcome text is in `lang` (see [`crate::provider::welcome`]). A terminal of
+    /// an older node of that name (before a reset) is replaced.
+    pub fn get_or_start(
+        self: &Arc<Self>,
+        id: &str,
+        node: NodeHandle,
+        term_no: u8,
+        size: Option<(u16, u16)>,
+        lang: Option<&'static str>,
+    ) -> Arc<Term> {
+        let key = (id.to_string(), node.name.clone(), term_no);
+        let mut map = self.lock();
+        if let Some(t) = map.get(&key).filter(|t| t.node_key == node.key && !t.ended()) {
+            return t.clone();
+        }
+        let (cols, rows) = size.unwrap_or((80, 24));
+        let provider = crate::provider::welcome::Welcome::wrap(self.provider.clone(), lang);
+        let place = Place { session: id.to_string(), node, provider, sessions: self.sessions.clone() };
+        let weak = Arc::downgrade(self);
+        let k = key.clone();
+        let t = term::start(place, cols, rows, self.window, move |me| {
+            // Forget it, unless a newer terminal took the key meanwhile.
+            if let Some(terminals) = weak.upgrade() {
+                let mut map = terminals.lock();
+                if map.get(&k).is_some_and(|t| Arc::ptr_eq(t, me)) {
+                    map.remove(&k);
+                }
+            }
+        });
+        map.insert(key, t.clone());
+        t
+    }
+}
+
+/// Serves one socket attached to `term` until the shell ends or the client leaves (the shell
+/// stays). `size` is the client's terminal size, if it said.
+pub async fn serve(mut socket: WebSocket, term: Arc<Term>, size: Option<(u16, u16)>) {
+    let Some((id, mut outs)) = term.attach(size) else {
+        finish(socket, Some(error_event(codes::INTERNAL, "the terminal has just ended; connect again"))).await;
+        return;
+    };
+    let last = loop {
+        tokio::select! {
+            out = outs.recv() => match out {
+                Some(Out::Ready) => {
+                    if send_event(&mut socket, &ServerEvent::Ready).await.is_err() {
+                        break None;
+                    }
+                }
+                Some(Out::Bytes(bytes)) => {
+                    let n = bytes.len();
+                    if socket.send(Message::Binary(bytes)).await.is_err() {
+                        break None;
+                    }
+                    term.written(id, n);
+                }
+                Some(Out::Exited(code)) => break Some(ServerEvent::Exited { code }),
+                Some(Out::Failed(message)) => break Some(error_event(codes::INTERNAL, &message)),
+                None => break None,
+            },
+            msg = socket.recv() => match on_message(msg, &mut socket, &term, id).await {
+                Step::Continue => {}
+                Step::Stop(last) => break last,
+            },
         }
     };
-    tracing::info!(node = %node.key, "terminal attached");
-    let end = Bridge { flow: Flow::new(window), input: VecDeque::new() }.run(&mut socket, &mut shell).await;
-    match end {
-        End::ShellExited(code) => finish(socket, Some(ServerEvent::Exited { code })).await,
-        End::ClientGone => {}
-        End::Failed(message) => finish(socket, Some(error_event(codes::BAD_REQUEST, &message))).await,
+    term.detach(id);
+    if let Some(event) = last {
+        finish(socket, Some(event)).await;
     }
-    shell.terminate().await;
-    tracing::info!(node = %node.key, "terminal detached");
 }
 
 /// Sends `error` as the socket's only event and closes it (a node that cannot have a terminal).
@@ -84,104 +162,35 @@ async fn finish(mut socket: WebSocket, event: Option<ServerEvent>) {
 /// What to do after a client message.
 enum Step {
     Continue,
-    Stop(End),
+    /// Detach, sending this last event if any.
+    Stop(Option<ServerEvent>),
 }
 
-struct Bridge {
-    flow: Flow,
-    input: VecDeque<u8>,
-}
-
-impl Bridge {
-    async fn run(&mut self, socket: &mut WebSocket, shell: &mut Shell) -> End {
-        if send_event(socket, &ServerEvent::Ready).await.is_err() {
-            return End::ClientGone;
-        }
-        let mut buf = vec![0u8; READ_CHUNK];
-        let mut pty_open = true;
-        let mut exit: Option<(i32, Instant)> = None;
-        loop {
-            if let (false, Some((code, _))) = (pty_open, exit) {
-                return End::ShellExited(code);
-            }
-            let reading = pty_open && (exit.is_some() || self.flow.may_send());
-            let drain_deadline = exit.map_or_else(|| Instant::now() + Duration::from_secs(3600), |e| e.1);
-            tokio::select! {
-                ready = shell.pty.readable(), if reading => {
-                    let Ok(mut guard) = ready else { return End::Failed("terminal read failed".into()) };
-                    match guard.try_io(|fd| nix::unistd::read(fd.get_ref(), &mut buf).map_err(io::Error::from)) {
-                        Err(_would_block) => {}
-                        // EIO: every process holding the PTY's other side has closed it.
-                        Ok(Ok(0)) | Ok(Err(_)) => pty_open = false,
-                        Ok(Ok(n)) => {
-                            let frame = Message::Binary(Bytes::copy_from_slice(&buf[..n]));
-                            if socket.send(frame).await.is_err() {
-                                return End::ClientGone;
-                            }
-                            self.flow.on_sent(n);
-                        }
-                    }
+async fn on_message(msg: Option<Result<Message, axum::Error>>, socket: &mut WebSocket, term: &Term, id: u64) -> Step {
+    match msg {
+        None | Some(Err(_)) | Some(Ok(Message::Close(_))) => Step::Stop(None),
+        Some(Ok(Message::Binary(bytes))) => match term.input(bytes) {
+            Ok(()) => Step::Continue,
+            Err(_) => Step::Stop(Some(error_event(codes::BAD_REQUEST, "input arrives faster than the terminal reads it"))),
+        },
+        Some(Ok(Message::Text(text))) => {
+            let reply = match serde_json::from_str::<ClientControl>(text.as_str()) {
+                Ok(ClientControl::Resize { cols, rows }) => {
+                    term.resize(cols, rows);
+                    None
                 }
-                ready = shell.pty.writable(), if pty_open && !self.input.is_empty() => {
-                    let Ok(mut guard) = ready else { return End::Failed("terminal write failed".into()) };
-                    let (front, _) = self.input.as_slices();
-                    match guard.try_io(|fd| nix::unistd::write(fd.get_ref(), front).map_err(io::Error::from)) {
-                        Err(_would_block) => {}
-                        Ok(Ok(n)) => drop(self.input.drain(..n)),
-                        Ok(Err(_)) => self.input.clear(),
-                    }
+                Ok(ClientControl::Ping) => Some(ServerEvent::Pong),
+                Ok(ClientControl::Ack { bytes }) => {
+                    term.ack(id, bytes);
+                    None
                 }
-                msg = socket.recv() => {
-                    if let Step::Stop(end) = self.on_message(msg, socket, shell).await {
-                        return end;
-                    }
-                }
-                code = shell.exit.wait(), if exit.is_none() => exit = Some((code, Instant::now() + EXIT_DRAIN)),
-                () = sleep_until(drain_deadline), if exit.is_some() => {
-                    return End::ShellExited(exit.map_or(-1, |e| e.0));
-                }
+                Err(err) => Some(error_event(codes::BAD_REQUEST, &format!("malformed control message: {err}"))),
+            };
+            match reply {
+                Some(event) if send_event(socket, &event).await.is_err() => Step::Stop(None),
+                _ => Step::Continue,
             }
         }
-    }
-
-    async fn on_message(
-        &mut self,
-        msg: Option<Result<Message, axum::Error>>,
-        socket: &mut WebSocket,
-        shell: &Shell,
-    ) -> Step {
-        match msg {
-            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => Step::Stop(End::ClientGone),
-            Some(Ok(Message::Binary(bytes))) => {
-                if self.input.len() + bytes.len() > MAX_PENDING_INPUT {
-                    return Step::Stop(End::Failed("input arrives faster than the terminal reads it".into()));
-                }
-                self.input.extend(bytes.iter());
-                Step::Continue
-            }
-            Some(Ok(Message::Text(text))) => self.on_control(text.as_str(), socket, shell).await,
-            Some(Ok(_)) => Step::Continue,
-        }
-    }
-
-    async fn on_control(&mut self, text: &str, socket: &mut WebSocket, shell: &Shell) -> Step {
-        let reply = match serde_json::from_str::<ClientControl>(text) {
-            Ok(ClientControl::Resize { cols, rows }) => {
-                if let Err(err) = sandbox::pty::resize(shell.pty.get_ref(), cols, rows) {
-                    tracing::warn!(?err, "terminal resize failed");
-                }
-                None
-            }
-            Ok(ClientControl::Ping) => Some(ServerEvent::Pong),
-            Ok(ClientControl::Ack { bytes }) => {
-                self.flow.on_ack(bytes);
-                None
-            }
-            Err(err) => Some(error_event(codes::BAD_REQUEST, &format!("malformed control message: {err}"))),
-        };
-        match reply {
-            Some(event) if send_event(socket, &event).await.is_err() => Step::Stop(End::ClientGone),
-            _ => Step::Continue,
-        }
+        Some(Ok(_)) => Step::Continue,
     }
 }

@@ -78,11 +78,11 @@ impl Exit {
 }
 
 impl Shell {
-    /// Starts a login shell in `node` on an 80×24 PTY.
-    pub async fn spawn(provider: Arc<dyn SandboxProvider>, node: NodeHandle) -> io::Result<Self> {
+    /// Starts a login shell in `node` on a `cols`×`rows` PTY.
+    pub async fn spawn(provider: Arc<dyn SandboxProvider>, node: NodeHandle, cols: u16, rows: u16) -> io::Result<Self> {
         let (master, child) = tokio::task::spawn_blocking(move || {
             let argv = ["/bin/bash".to_string(), "-l".to_string()];
-            provider.terminal(&node, &argv, 80, 24)
+            provider.terminal(&node, &argv, cols, rows)
         })
         .await
         .map_err(io::Error::other)??;
@@ -91,8 +91,8 @@ impl Shell {
     }
 
     /// Ends the shell: SIGHUP to its process group (as a closing terminal would), SIGKILL after
-    /// a grace period, then waits for it to be reaped.
-    pub async fn terminate(mut self) {
+    /// a grace period, then waits for it to be reaped. Returns its exit code.
+    pub async fn terminate(mut self) -> i32 {
         if self.exit.code().is_none() {
             // The group id is the shell's pid (it is a session leader); it is still ours, because
             // the shell has not been reaped yet.
@@ -102,7 +102,9 @@ impl Shell {
                 self.exit.wait().await;
             }
         }
-        tracing::debug!(pid = self.pid.as_raw(), code = ?self.exit.code(), "shell ended");
+        let code = self.exit.code().unwrap_or(-1);
+        tracing::debug!(pid = self.pid.as_raw(), code, "shell ended");
+        code
     }
 }
 

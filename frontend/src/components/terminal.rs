@@ -9,7 +9,7 @@ use yew::prelude::*;
 
 use crate::hooks::use_lang;
 use crate::services::terminal_proto::socket_url;
-use crate::services::terminal_socket::{TerminalSender, TerminalSession};
+use crate::services::terminal_socket::{Notice, TerminalSender, TerminalSession};
 use crate::services::terminal_state::{Input, Phase};
 
 impl Reducible for Phase {
@@ -54,6 +54,9 @@ pub struct TerminalViewProps {
     pub token: AttrValue,
     /// Node whose shell to attach, e.g. `node1`.
     pub node: AttrValue,
+    /// Which shell of the node (1 is the first; the server keeps each between sockets).
+    #[prop_or(1)]
+    pub term: u8,
     /// Where to register this terminal for Run buttons, if anywhere.
     #[prop_or_default]
     pub registry: Option<TerminalRegistry>,
@@ -82,26 +85,33 @@ pub struct TerminalViewProps {
 pub fn TerminalView(props: &TerminalViewProps) -> Html {
     let s = use_lang().strings();
     let phase = use_reducer(|| Phase::Connecting);
+    let clip = use_state(|| None::<Notice>);
     let container = use_node_ref();
     let session = use_mut_ref(|| None::<TerminalSession>);
     {
-        let (container, session, dispatcher) =
-            (container.clone(), session.clone(), phase.dispatcher());
+        let (container, session, dispatcher, clip_setter) = (
+            container.clone(),
+            session.clone(),
+            phase.dispatcher(),
+            clip.setter(),
+        );
         let deps = (
             props.session_id.clone(),
             props.token.clone(),
             props.node.clone(),
             props.registry.clone(),
             props.epoch,
+            props.term,
         );
-        use_effect_with(deps, move |(id, token, node, registry, _epoch)| {
+        use_effect_with(deps, move |(id, token, node, registry, _epoch, term)| {
             if let (Some(el), Some(url)) = (
                 container.cast::<web_sys::HtmlElement>(),
                 page_url(id, node, token),
             ) {
                 dispatcher.dispatch(Input::Reconnect);
                 let notify = Callback::from(move |input| dispatcher.dispatch(input));
-                let live = TerminalSession::start(&el, url, notify);
+                let on_notice = Callback::from(move |n| clip_setter.set(Some(n)));
+                let live = TerminalSession::start(&el, url, *term, notify, on_notice);
                 if let Some(r) = registry {
                     r.insert(node, live.sender());
                 }
@@ -179,12 +189,41 @@ pub fn TerminalView(props: &TerminalViewProps) -> Html {
             </div>
         }
     });
+    {
+        // "Copied" is a moment's feedback; a blocked clipboard stays until dismissed.
+        let clear = clip.setter();
+        use_effect_with(*clip, move |n| {
+            let later = (*n == Some(Notice::Copied))
+                .then(|| gloo_timers::callback::Timeout::new(2_000, move || clear.set(None)));
+            move || drop(later)
+        });
+    }
+    let clip_note = clip.map(|n| {
+        let (text, css) = match n {
+            Notice::ClipboardBlocked => (s.clipboard_blocked, "clip-note blocked"),
+            Notice::Copied => (s.copied_selection, "clip-note"),
+        };
+        let dismiss = {
+            let clip = clip.clone();
+            Callback::from(move |_: MouseEvent| clip.set(None))
+        };
+        html! {
+            <span class={css} role="status">
+                { text }
+                <button type="button" class="clip-dismiss" aria-label={s.dismiss} onclick={dismiss}>{ "×" }</button>
+            </span>
+        }
+    });
     html! {
-        <section class={classes!("terminal-panel", stopped.then_some("stopped"))}>
+        <section class={classes!("terminal-panel", stopped.then_some("stopped"))} data-term={props.term.to_string()}>
             <div class="terminal-status">
                 <span class={classes!("dot", phase_css)}></span>
                 <span class="node-name">{ props.node.clone() }</span>
+                if props.term > 1 {
+                    <span class="term-no">{ format!("· {} {}", s.shell, props.term) }</span>
+                }
                 <span class="phase" data-phase={phase_css}>{ label }</span>
+                { for clip_note }
                 if phase.can_reconnect() && !stopped && !props.resetting {
                     <button type="button" class="reconnect" onclick={reconnect}>{ s.reconnect }</button>
                 }

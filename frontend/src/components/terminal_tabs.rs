@@ -1,5 +1,7 @@
-//! One terminal per node behind a tab bar. Every terminal stays mounted and connected; inactive
-//! ones are only hidden, so their shells keep running and their output keeps arriving.
+//! One terminal per node behind a tab bar, and inside a node's pane its shells (the "+" opens
+//! another: `term=2`, `3`…; after a reload the ones still running are listed again). Every
+//! terminal stays mounted and connected; inactive ones are only hidden. Above them, the
+//! clipboard hint (once per browser), font size and light/dark theme.
 //!
 //! A node whose init died is marked stopped on its tab and in its terminal area, which offers
 //! **Reset node**: the server replaces it with a fresh node of the same name and address, and the
@@ -19,6 +21,29 @@ use crate::error::Error;
 use crate::hooks::use_lang;
 use crate::i18n::Strings;
 use crate::services::node_api;
+use crate::services::term_prefs::{take_clipboard_hint, TermPrefs};
+
+/// Shells a node may have (the server's `MAX_TERMS_PER_NODE`).
+pub const MAX_SHELLS: u8 = 5;
+
+/// The shells to show: those known here and those the server runs, ascending, always with 1.
+pub fn merge_terms(known: &[u8], running: &[u8]) -> Vec<u8> {
+    let mut all: Vec<u8> = known
+        .iter()
+        .chain(running)
+        .copied()
+        .chain([1])
+        .filter(|t| (1..=MAX_SHELLS).contains(t))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// The number the "+" opens: the smallest free one, if any is left.
+pub fn next_term(terms: &[u8]) -> Option<u8> {
+    (1..=MAX_SHELLS).find(|t| !terms.contains(t))
+}
 
 /// A node as the tab bar shows it.
 #[derive(Clone, Debug, PartialEq)]
@@ -161,11 +186,11 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
             <div key={n.name.to_string()} data-node={n.name.clone()} role="tabpanel"
                  id={format!("panel-{}", n.name)} aria-labelledby={format!("tab-{}", n.name)}
                  class={classes!("term-slot", if active { "active" } else { "inactive" })}>
-                <TerminalView session_id={props.session_id.clone()} token={props.token.clone()}
-                              node={n.name.clone()} registry={props.registry.clone()}
-                              epoch={resets.of(&n.name)} stopped={n.stopped()} {active}
-                              resetting={resetting.as_ref() == Some(&n.name)}
-                              {on_reset} {on_remove} />
+                <NodeShells session_id={props.session_id.clone()} token={props.token.clone()}
+                            node={n.name.clone()} registry={props.registry.clone()}
+                            epoch={resets.of(&n.name)} stopped={n.stopped()} {active}
+                            resetting={resetting.as_ref() == Some(&n.name)}
+                            {on_reset} {on_remove} />
             </div>
         }
     });
@@ -184,6 +209,7 @@ pub fn TerminalTabs(props: &TerminalTabsProps) -> Html {
                 { props.children.clone() }
             </div>
             <ErrorBanner error={(*error).clone()} />
+            <TermTools />
             <div class="term-stack" ref={stack}>{ for slots }</div>
             <p class="term-hint" id="term-hint">{ ux.leave_terminal }</p>
         </div>
@@ -250,6 +276,159 @@ fn use_leave_key(stack: NodeRef, active: AttrValue) {
         });
         move || drop(listener)
     });
+}
+
+/// The clipboard hint (once per browser), font size and theme.
+#[component]
+fn TermTools() -> Html {
+    let s = use_lang().strings();
+    let prefs = use_state(|| {
+        let p = TermPrefs::load();
+        p.mark_document();
+        p
+    });
+    let hint = use_state(take_clipboard_hint);
+    let set = {
+        let prefs = prefs.clone();
+        Callback::from(move |p: TermPrefs| {
+            p.save();
+            prefs.set(p);
+        })
+    };
+    let smaller = {
+        let (set, p) = (set.clone(), *prefs);
+        Callback::from(move |_: MouseEvent| set.emit(p.step_font(-1)))
+    };
+    let bigger = {
+        let (set, p) = (set.clone(), *prefs);
+        Callback::from(move |_: MouseEvent| set.emit(p.step_font(1)))
+    };
+    let theme = {
+        let (set, p) = (set.clone(), *prefs);
+        Callback::from(move |_: MouseEvent| {
+            set.emit(TermPrefs {
+                light: !p.light,
+                ..p
+            })
+        })
+    };
+    let close_hint = {
+        let hint = hint.clone();
+        Callback::from(move |_: MouseEvent| hint.set(false))
+    };
+    let theme_label = if prefs.light {
+        s.dark_theme
+    } else {
+        s.light_theme
+    };
+    html! {
+        <div class="term-tools">
+            if *hint {
+                <p class="clip-hint" role="note">
+                    { s.clipboard_hint }
+                    <button type="button" class="clip-dismiss" aria-label={s.dismiss} onclick={close_hint}>{ "×" }</button>
+                </p>
+            }
+            <span class="term-prefs">
+                <button type="button" class="font-smaller" title={s.font_smaller} aria-label={s.font_smaller}
+                        onclick={smaller}>{ "A−" }</button>
+                <span class="font-size" aria-live="polite">{ format!("{}px", prefs.font_size) }</span>
+                <button type="button" class="font-bigger" title={s.font_bigger} aria-label={s.font_bigger}
+                        onclick={bigger}>{ "A+" }</button>
+                <button type="button" class="theme-toggle" title={theme_label} aria-label={theme_label}
+                        aria-pressed={prefs.light.to_string()} onclick={theme}>
+                    { if prefs.light { "☾" } else { "☀" } }
+                </button>
+            </span>
+        </div>
+    }
+}
+
+/// Props of [`NodeShells`].
+#[derive(Properties, PartialEq)]
+struct NodeShellsProps {
+    session_id: AttrValue,
+    token: AttrValue,
+    node: AttrValue,
+    registry: TerminalRegistry,
+    epoch: u32,
+    stopped: bool,
+    active: bool,
+    resetting: bool,
+    on_reset: Callback<()>,
+    on_remove: Option<Callback<()>>,
+}
+
+/// A node's shells: a small selector ("1 2 +") and one terminal per shell, the chosen one shown.
+/// Run buttons type into shell 1.
+#[component]
+fn NodeShells(props: &NodeShellsProps) -> Html {
+    let s = use_lang().strings();
+    let terms = use_state(|| vec![1u8]);
+    let selected = use_state(|| 1u8);
+    {
+        // The shells still running on the server (after a reload, or opened in another tab).
+        let (id, token, node, terms) = (
+            props.session_id.clone(),
+            props.token.clone(),
+            props.node.clone(),
+            terms.clone(),
+        );
+        use_effect_with((node.clone(), props.epoch), move |_| {
+            spawn_local(async move {
+                if let Ok(running) = node_api::list_terminals(&id, &token, &node).await {
+                    terms.set(merge_terms(&terms, &running));
+                }
+            });
+        });
+    }
+    let add = next_term(&terms).map(|n| {
+        let (terms, selected) = (terms.clone(), selected.clone());
+        Callback::from(move |_: MouseEvent| {
+            terms.set(merge_terms(&terms, &[n]));
+            selected.set(n);
+        })
+    });
+    let tabs = terms.iter().map(|&t| {
+        let chosen = t == *selected;
+        let select = {
+            let selected = selected.clone();
+            Callback::from(move |_: MouseEvent| selected.set(t))
+        };
+        html! {
+            <button type="button" role="tab" class={classes!("shell-tab", chosen.then_some("active"))}
+                    data-term={t.to_string()} aria-selected={chosen.to_string()}
+                    aria-label={format!("{} {} {t}", props.node, s.shell)} onclick={select}>
+                { t }
+            </button>
+        }
+    });
+    let views = terms.iter().map(|&t| {
+        let shown = t == *selected;
+        html! {
+            <div key={t} class={classes!("shell-pane", if shown { "active" } else { "inactive" })}
+                 data-term={t.to_string()}>
+                <TerminalView session_id={props.session_id.clone()} token={props.token.clone()}
+                              node={props.node.clone()} term={t}
+                              registry={(t == 1).then(|| props.registry.clone())}
+                              epoch={props.epoch} stopped={props.stopped} active={props.active && shown}
+                              resetting={props.resetting}
+                              on_reset={props.on_reset.clone()} on_remove={props.on_remove.clone()} />
+            </div>
+        }
+    });
+    html! {
+        <div class="node-shells">
+            <div class="shell-bar" role="tablist" aria-label={format!("{} {}", props.node, s.shell)}>
+                { for tabs }
+                if let Some(onclick) = add {
+                    <button type="button" class="shell-add" title={s.new_shell} aria-label={s.new_shell}
+                            {onclick}>{ "+" }</button>
+                }
+            </div>
+            <div class="shell-stack">{ for views }</div>
+        </div>
+    }
 }
 
 fn tab(
@@ -324,6 +503,25 @@ fn node_actions(
             </button>
             { for remove }
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shells_are_merged_sorted_and_bounded() {
+        assert_eq!(merge_terms(&[], &[]), vec![1]);
+        assert_eq!(merge_terms(&[1], &[3, 2]), vec![1, 2, 3]);
+        assert_eq!(merge_terms(&[1, 2], &[2, 9, 0]), vec![1, 2]);
+    }
+
+    #[test]
+    fn plus_opens_the_smallest_free_number() {
+        assert_eq!(next_term(&[1]), Some(2));
+        assert_eq!(next_term(&[1, 3]), Some(2));
+        assert_eq!(next_term(&[1, 2, 3, 4, 5]), None);
     }
 }
 

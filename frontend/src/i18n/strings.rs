@@ -150,6 +150,26 @@ pub struct Strings {
     pub ports_unavailable: &'static str,
     /// Label of the join code field on the start page.
     pub join_code: &'static str,
+    /// Clipboard hint shown once above the terminals.
+    pub clipboard_hint: &'static str,
+    /// The browser refused clipboard access.
+    pub clipboard_blocked: &'static str,
+    /// The terminal's selection was copied.
+    pub copied_selection: &'static str,
+    /// Close a notice.
+    pub dismiss: &'static str,
+    /// A node's n-th shell, e.g. 'shell 2'.
+    pub shell: &'static str,
+    /// The + button: another shell on the node.
+    pub new_shell: &'static str,
+    /// Terminal font size down.
+    pub font_smaller: &'static str,
+    /// Terminal font size up.
+    pub font_bigger: &'static str,
+    /// Switch the terminal to the light theme.
+    pub light_theme: &'static str,
+    /// Switch the terminal to the dark theme.
+    pub dark_theme: &'static str,
 }
 
 #[cfg(test)]
@@ -228,6 +248,16 @@ impl Strings {
             self.no_ports,
             self.ports_unavailable,
             self.join_code,
+            self.clipboard_hint,
+            self.clipboard_blocked,
+            self.copied_selection,
+            self.dismiss,
+            self.shell,
+            self.new_shell,
+            self.font_smaller,
+            self.font_bigger,
+            self.light_theme,
+            self.dark_theme,
         ];
         v.extend(self.features);
         v

@@ -103,6 +103,13 @@ async fn send_with_progress(_: &str, _: &str, _: &web_sys::File, _: impl Fn(f64)
     Err(Error::Network("no browser".into()))
 }
 
+/// `GET /api/sessions/{id}/nodes/{node}/terminals`: the node's running shells.
+pub async fn list_terminals(id: &str, token: &str, node: &str) -> Result<Vec<u8>, Error> {
+    let url = routes::terminals(id, &encode(node));
+    let list: protocol::TerminalList = json(authorized(Request::get(&url), token).send().await).await?;
+    Ok(list.terms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

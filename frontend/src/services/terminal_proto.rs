@@ -19,6 +19,12 @@ pub fn socket_url(page_protocol: &str, host: &str, id: &str, node: &str, token: 
     format!("{scheme}://{host}{path}")
 }
 
+/// The socket URL of the `term`-th shell for a terminal of `cols`×`rows`: the server sizes the
+/// shell (and the screen it sends back) to it before the first byte.
+pub fn shell_url(base: &str, term: u8, cols: u16, rows: u16) -> String {
+    format!("{base}&term={term}&cols={cols}&rows={rows}")
+}
+
 /// Everything outside RFC 3986's unreserved set (`A-Z a-z 0-9 - . _ ~`).
 const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
@@ -83,6 +89,22 @@ mod tests {
         assert_eq!(
             socket_url("https:", "muelle.example", "s1", "node1", "tok"),
             "wss://muelle.example/api/sessions/s1/nodes/node1/terminal?token=tok"
+        );
+    }
+
+    #[test]
+    fn shell_urls_name_the_term_and_the_size() {
+        let base = socket_url("http:", "h", "s1", "node1", "tok");
+        assert_eq!(
+            shell_url(&base, 2, 100, 30),
+            "ws://h/api/sessions/s1/nodes/node1/terminal?token=tok&term=2&cols=100&rows=30"
+        );
+        assert_eq!(
+            shell_url(&base, 2, 100, 30),
+            format!(
+                "ws://h{}",
+                routes::terminal_at("s1", "node1", "tok", 2, 100, 30)
+            )
         );
     }
 

@@ -1,5 +1,6 @@
-//! One live terminal: the xterm.js instance, its WebSocket to a node, flow-control acks,
-//! resize reports and the keep-alive ping.
+//! One live terminal: the xterm.js instance, its WebSocket to one shell of a node, flow-control
+//! acks, resize reports, the keep-alive ping, automatic reconnection (the server keeps the
+//! shell and sends its screen again), the clipboard keys and the font size and theme.
 //!
 //! Callbacks hold `Weak` references, so dropping the [`TerminalSession`] tears everything down.
 
@@ -11,36 +12,57 @@ use gloo_timers::callback::{Interval, Timeout};
 use protocol::{ClientControl, ServerEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, HtmlElement, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, HtmlElement, KeyboardEvent, MessageEvent, WebSocket};
 use yew::Callback;
 
-use super::terminal_proto::{encode_control, parse_event, AckCounter};
-use super::terminal_state::{retry_delay_ms, Input};
-use super::xterm::{new_terminal, Terminal, XtermFit};
+use super::term_prefs::{TermPrefs, CHANGED_EVENT};
+use super::terminal_proto::{encode_control, parse_event, shell_url, AckCounter};
+use super::terminal_state::{retry_delay_ms, Input, Phase};
+use super::xterm::{apply_prefs, new_terminal, Terminal, XtermFit};
 
 const PING_EVERY_MS: u32 = 30_000;
 const IDLE_ACK_MS: u32 = 50;
+
+/// What the terminal tells its component besides the connection's phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    /// The browser refused to read or write the clipboard.
+    ClipboardBlocked,
+    /// The selection was copied.
+    Copied,
+}
 
 /// The terminal plus its connection; owned by the terminal component.
 pub struct TerminalSession {
     shared: Rc<Shared>,
     _on_data: Closure<dyn FnMut(String)>,
+    _on_key: Closure<dyn FnMut(KeyboardEvent) -> bool>,
+    _on_selection: Closure<dyn FnMut()>,
     _on_window_resize: EventListener,
+    _on_prefs: EventListener,
     _ping: Interval,
 }
 
 struct Shared {
     term: Terminal,
     fit: XtermFit,
-    url: String,
+    /// The socket URL without the term and size.
+    base_url: String,
+    /// Which shell of the node (`term=`).
+    term_no: u8,
     notify: Callback<Input>,
+    notice: Callback<Notice>,
+    /// The connection's phase as this side saw it (for the retry decision).
+    phase: RefCell<Phase>,
+    /// `navigator.clipboard.readText` was refused once: Ctrl+V is left to the browser since.
+    read_refused: Cell<bool>,
     socket: RefCell<Option<Live>>,
     acks: RefCell<AckCounter>,
     ack_scheduled: Cell<bool>,
     last_size: Cell<Option<(u16, u16)>>,
-    /// The current socket has delivered `ready`.
-    got_ready: Cell<bool>,
-    /// Consecutive sockets that closed before `ready`.
+    /// A socket has delivered `ready` before (the first one takes the focus).
+    was_ready: Cell<bool>,
+    /// Sockets that closed since the last one that got `ready`.
     failures: Cell<u32>,
 }
 
@@ -52,9 +74,17 @@ struct Live {
 }
 
 impl TerminalSession {
-    /// Opens xterm.js in `container` and connects to `url`; phase changes go to `notify`.
-    pub fn start(container: &HtmlElement, url: String, notify: Callback<Input>) -> Self {
-        let term = new_terminal();
+    /// Opens xterm.js in `container` and connects to shell `term_no` at `base_url` (the socket
+    /// URL without term and size); phase changes go to `notify`, clipboard news to `notice`.
+    pub fn start(
+        container: &HtmlElement,
+        base_url: String,
+        term_no: u8,
+        notify: Callback<Input>,
+        notice: Callback<Notice>,
+    ) -> Self {
+        let prefs = TermPrefs::load();
+        let term = new_terminal(prefs.font_size, prefs.light);
         let fit = XtermFit::new();
         term.load_addon(&fit);
         term.open(container);
@@ -62,13 +92,17 @@ impl TerminalSession {
         let shared = Rc::new(Shared {
             term,
             fit,
-            url,
+            base_url,
+            term_no,
             notify,
+            notice,
+            phase: RefCell::new(Phase::Connecting),
+            read_refused: Cell::new(false),
             socket: RefCell::new(None),
             acks: RefCell::new(AckCounter::default()),
             ack_scheduled: Cell::new(false),
             last_size: Cell::new(None),
-            got_ready: Cell::new(false),
+            was_ready: Cell::new(false),
             failures: Cell::new(0),
         });
         let weak = Rc::downgrade(&shared);
@@ -80,9 +114,37 @@ impl TerminalSession {
         // The returned Disposable is not needed: `term.dispose()` removes the listener.
         let _ = shared.term.on_data(on_data.as_ref().unchecked_ref());
         let weak = Rc::downgrade(&shared);
+        let on_key = Closure::<dyn FnMut(KeyboardEvent) -> bool>::new(move |ev: KeyboardEvent| {
+            weak.upgrade().is_none_or(|s| s.on_key(&ev))
+        });
+        shared
+            .term
+            .attach_custom_key_event_handler(on_key.as_ref().unchecked_ref());
+        let weak = Rc::downgrade(&shared);
+        let on_selection = Closure::<dyn FnMut()>::new(move || {
+            if let Some(s) = weak.upgrade() {
+                // Copy on select: a selection made with the mouse is on the clipboard at once.
+                let text = s.term.get_selection();
+                if !text.is_empty() {
+                    s.copy(text, false);
+                }
+            }
+        });
+        let _ = shared
+            .term
+            .on_selection_change(on_selection.as_ref().unchecked_ref());
+        let weak = Rc::downgrade(&shared);
         let window = web_sys::window().expect("a browser window");
         let on_window_resize = EventListener::new(&window, "resize", move |_| {
             if let Some(s) = weak.upgrade() {
+                s.fit_and_report();
+            }
+        });
+        let weak = Rc::downgrade(&shared);
+        let on_prefs = EventListener::new(&window, CHANGED_EVENT, move |_| {
+            if let Some(s) = weak.upgrade() {
+                let prefs = TermPrefs::load();
+                apply_prefs(&s.term, prefs.font_size, prefs.light);
                 s.fit_and_report();
             }
         });
@@ -96,7 +158,10 @@ impl TerminalSession {
         TerminalSession {
             shared,
             _on_data: on_data,
+            _on_key: on_key,
+            _on_selection: on_selection,
             _on_window_resize: on_window_resize,
+            _on_prefs: on_prefs,
             _ping: ping,
         }
     }
@@ -106,11 +171,13 @@ impl TerminalSession {
         TerminalSender(Rc::downgrade(&self.shared))
     }
 
-    /// Replaces the socket with a new one to the same node (the reconnect button).
+    /// Replaces the socket with a new one to the same shell (the reconnect button); a shell
+    /// that has exited is replaced by a new one.
     pub fn reconnect(&self) {
         self.shared
             .term
             .write_str("\r\n\x1b[2m--- reconnecting ---\x1b[0m\r\n");
+        self.shared.failures.set(0);
         Shared::connect(&self.shared);
     }
 }
@@ -153,22 +220,30 @@ impl Shared {
         // Dropping the old socket first detaches its handlers, so its close is not reported.
         drop(this.socket.borrow_mut().take());
         *this.acks.borrow_mut() = AckCounter::default();
-        this.last_size.set(None);
-        this.got_ready.set(false);
-        match Live::open(this) {
+        *this.phase.borrow_mut() = Phase::Connecting;
+        // The server sizes the shell to this terminal before it sends the screen.
+        this.fit.fit();
+        let size = (this.term.cols(), this.term.rows());
+        this.last_size.set(Some(size));
+        let url = shell_url(&this.base_url, this.term_no, size.0, size.1);
+        match Live::open(this, &url) {
             Ok(live) => *this.socket.borrow_mut() = Some(live),
             Err(err) => {
                 log::warn!("terminal socket: {err:?}");
-                this.notify.emit(Input::SocketClosed);
+                this.on_close();
             }
         }
     }
 
-    /// Retries a socket that never got `ready`, with back-off; otherwise reports the close.
+    /// A socket closed: opens a new one after a back-off (the server kept the shell), unless
+    /// the shell exited, the server refused for good, or too many tries failed in a row.
     fn on_close(self: &Rc<Self>) {
-        match retry_delay_ms(self.got_ready.get(), self.failures.get()) {
+        let phase = self.phase.borrow().next(Input::SocketClosed);
+        *self.phase.borrow_mut() = phase.clone();
+        match retry_delay_ms(&phase, self.failures.get()) {
             Some(delay) => {
                 self.failures.set(self.failures.get() + 1);
+                self.notify.emit(Input::Reconnect);
                 let weak = Rc::downgrade(self);
                 Timeout::new(delay, move || {
                     if let Some(s) = weak.upgrade() {
@@ -179,6 +254,77 @@ impl Shared {
             }
             None => self.notify.emit(Input::SocketClosed),
         }
+    }
+
+    /// The clipboard keys: Ctrl+V and Ctrl+Shift+V paste (never ^V to the shell), Ctrl+Shift+C
+    /// copies the selection. Returns whether xterm should handle the key itself.
+    fn on_key(self: &Rc<Self>, ev: &KeyboardEvent) -> bool {
+        let ctrl = (ev.ctrl_key() || ev.meta_key()) && !ev.alt_key();
+        let key = ev.key().to_ascii_lowercase();
+        let paste = ctrl && key == "v";
+        let copy = ctrl && ev.shift_key() && key == "c";
+        if !(paste || copy) {
+            return true;
+        }
+        if ev.type_() != "keydown" {
+            return false;
+        }
+        if paste {
+            if self.read_refused.get() || !has_clipboard() {
+                // Left to the browser: its paste event reaches xterm, which sends the text.
+                return false;
+            }
+            ev.prevent_default();
+            self.paste_from_clipboard();
+        } else {
+            ev.prevent_default();
+            let text = self.term.get_selection();
+            if !text.is_empty() {
+                self.copy(text, true);
+            }
+        }
+        false
+    }
+
+    fn paste_from_clipboard(self: &Rc<Self>) {
+        let Some(window) = web_sys::window() else { return };
+        let promise = window.navigator().clipboard().read_text();
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = wasm_bindgen_futures::JsFuture::from(promise).await;
+            let Some(s) = weak.upgrade() else { return };
+            match result.ok().and_then(|v| v.as_string()) {
+                Some(text) => {
+                    s.term.paste(&text);
+                    s.term.focus();
+                }
+                None => {
+                    s.read_refused.set(true);
+                    s.notice.emit(Notice::ClipboardBlocked);
+                }
+            }
+        });
+    }
+
+    /// Puts `text` on the clipboard; says so when `told` (a key), says when it was refused.
+    fn copy(self: &Rc<Self>, text: String, told: bool) {
+        if !has_clipboard() {
+            self.notice.emit(Notice::ClipboardBlocked);
+            return;
+        }
+        let Some(window) = web_sys::window() else { return };
+        let promise = window.navigator().clipboard().write_text(&text);
+        let notice = self.notice.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(promise).await {
+                Ok(_) if told => notice.emit(Notice::Copied),
+                Ok(_) => {}
+                Err(err) => {
+                    log::warn!("clipboard: {err:?}");
+                    notice.emit(Notice::ClipboardBlocked);
+                }
+            }
+        });
     }
 
     fn on_message(self: &Rc<Self>, ev: MessageEvent) {
@@ -195,11 +341,14 @@ impl Shared {
 
     fn on_event(&self, event: ServerEvent) {
         if event == ServerEvent::Ready {
-            self.got_ready.set(true);
             self.failures.set(0);
             self.fit_and_report();
-            self.term.focus();
+            if !self.was_ready.replace(true) {
+                self.term.focus();
+            }
         }
+        let next = self.phase.borrow().next(Input::Event(event.clone()));
+        *self.phase.borrow_mut() = next;
         self.notify.emit(Input::Event(event));
     }
 
@@ -269,9 +418,17 @@ impl Shared {
     }
 }
 
+/// Whether `navigator.clipboard` exists (only in secure contexts: HTTPS or localhost).
+fn has_clipboard() -> bool {
+    web_sys::window().is_some_and(|w| {
+        js_sys::Reflect::get(&w.navigator(), &"clipboard".into())
+            .is_ok_and(|c| !c.is_undefined() && !c.is_null())
+    })
+}
+
 impl Live {
-    fn open(shared: &Rc<Shared>) -> Result<Live, JsValue> {
-        let ws = WebSocket::new(&shared.url)?;
+    fn open(shared: &Rc<Shared>, url: &str) -> Result<Live, JsValue> {
+        let ws = WebSocket::new(url)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let weak: Weak<Shared> = Rc::downgrade(shared);
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {

@@ -87,18 +87,22 @@ impl Phase {
     }
 }
 
-/// Automatic retries of a connection that closed before its shell was attached.
-pub const MAX_AUTO_RETRIES: u32 = 3;
+/// Automatic retries of a dropped connection before the reconnect button is shown instead.
+pub const MAX_AUTO_RETRIES: u32 = 8;
 
-/// How long to wait before retrying a closed socket on its own, or `None` to give up and show
-/// the reconnect button. Only sockets that never got `ready` are retried (node still booting,
-/// server restarting); a shell that ran and went away is the user's call.
-pub fn retry_delay_ms(got_ready: bool, failures: u32) -> Option<u32> {
-    if got_ready || failures >= MAX_AUTO_RETRIES {
-        None
-    } else {
-        Some(1_000 << failures)
-    }
+/// How long to wait before opening a new socket after one closed, or `None` to stop and show
+/// the reconnect button. A dropped socket (network, server restart, a node still booting) is
+/// retried with back-off (0.5 s, 1 s, 2 s … at most 15 s), also after its shell was attached:
+/// the server keeps the shell, so the new socket finds it as it was. `failures` counts the
+/// sockets that closed since the last one that got `ready`. Nothing is retried after the shell
+/// exited or the server said why it refused (`phase`), except a node that is not ready yet.
+pub fn retry_delay_ms(phase: &Phase, failures: u32) -> Option<u32> {
+    let retry = match phase {
+        Phase::Exited(_) => false,
+        Phase::Failed { code, .. } => code == codes::NODE_NOT_READY,
+        _ => true,
+    };
+    (retry && failures < MAX_AUTO_RETRIES).then(|| (500u32 << failures.min(5)).min(15_000))
 }
 
 #[cfg(test)]
@@ -163,15 +167,33 @@ mod tests {
 
     #[test]
     fn retries_back_off_then_give_up() {
-        assert_eq!(retry_delay_ms(false, 0), Some(1_000));
-        assert_eq!(retry_delay_ms(false, 1), Some(2_000));
-        assert_eq!(retry_delay_ms(false, 2), Some(4_000));
-        assert_eq!(retry_delay_ms(false, MAX_AUTO_RETRIES), None);
+        let closed = Phase::Closed;
+        assert_eq!(retry_delay_ms(&closed, 0), Some(500));
+        assert_eq!(retry_delay_ms(&closed, 1), Some(1_000));
+        assert_eq!(retry_delay_ms(&closed, 4), Some(8_000));
+        assert_eq!(retry_delay_ms(&closed, 5), Some(15_000));
+        assert_eq!(retry_delay_ms(&closed, 7), Some(15_000));
+        assert_eq!(retry_delay_ms(&closed, MAX_AUTO_RETRIES), None);
         assert_eq!(
-            retry_delay_ms(true, 0),
-            None,
-            "a shell that ran is not restarted silently"
+            retry_delay_ms(&Phase::Ready, 0),
+            Some(500),
+            "a socket that dropped after its shell was attached is retried: the shell is kept"
         );
+    }
+
+    #[test]
+    fn no_retry_after_an_exit_or_a_refusal() {
+        assert_eq!(retry_delay_ms(&Phase::Exited(0), 0), None);
+        let stopped = Phase::Failed {
+            code: "NODE_STOPPED".into(),
+            message: "m".into(),
+        };
+        assert_eq!(retry_delay_ms(&stopped, 0), None);
+        let booting = Phase::Failed {
+            code: "NODE_NOT_READY".into(),
+            message: "m".into(),
+        };
+        assert_eq!(retry_delay_ms(&booting, 1), Some(1_000));
     }
 
     #[test]
