@@ -84,7 +84,7 @@ pub(super) static ES: Strings = Strings {
     clipboard_blocked: "El navegador bloqueó el portapapeles: permite el acceso al portapapeles para este sitio o usa el menú Pegar del navegador.",
     copied_selection: "Copiado",
     dismiss: "Cerrar",
-    shell: "shell",
+    shell: "consola",
     new_shell: "Abrir otra shell en este nodo",
     font_smaller: "Texto más pequeño",
     font_bigger: "Texto más grande",
