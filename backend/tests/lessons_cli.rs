@@ -51,7 +51,7 @@ fn lint_works_on_lessons_outside_the_repository() {
     let out = muelle(tmp.path(), &["lessons", "lint", "course"], &[("MUELLE_IMAGES_DIR", images.to_str().unwrap())]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
-    assert!(stdout.contains("01-first-containers.md:8: image `hello-world:latest` is not in the image catalog"), "{stdout}");
+    assert!(stdout.contains("01-first-containers.md:9: image `hello-world:latest` is not in the image catalog"), "{stdout}");
     // --images on the command line wins over the variable.
     let out = muelle(tmp.path(), &["lessons", "lint", "course", "--images", repo("images").to_str().unwrap()], &[("MUELLE_IMAGES_DIR", images.to_str().unwrap())]);
     assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
