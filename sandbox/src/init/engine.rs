@@ -45,6 +45,10 @@ pub(super) fn listen() -> Result<UnixListener, InitError> {
 pub(super) fn run(listener: UnixListener) -> Result<Infallible, InitError> {
     // Its name in `ps` inside the node.
     let _ = nix::sys::prctl::set_name(c"muelle-init");
+    // The setresuid of the setup left it non-dumpable; an exec'd init (tini) was dumpable again,
+    // so node root (and `nsenter -t 1` from a --pid=host container) could open its /proc/1/ns/*.
+    // Same as before: it holds nothing node root does not (its inherited fds are closed).
+    let _ = nix::sys::prctl::set_dumpable(true);
     let mut mask = SigSet::empty();
     // SIGTERM/SIGINT end the init, and with it the node (its root may stop it, as with tini).
     for sig in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT] {
