@@ -92,7 +92,7 @@ pub struct ServeArgs {
     /// Nodes one session may hold (1 to 5)
     #[arg(long, env = "MUELLE_MAX_NODES_PER_SESSION", value_name = "N", default_value = "5", help_heading = "Nodes")]
     pub max_nodes_per_session: Option<String>,
-    /// Warm nodes kept ready (dockerd running) for instant starts
+    /// Warm nodes kept ready (started; dockerd starts on first use) for instant starts
     #[arg(long, env = "MUELLE_POOL_SIZE", value_name = "N", default_value = "2", help_heading = "Nodes")]
     pub pool_size: Option<String>,
     /// Memory limit of each node (its dockerd and containers), MiB

@@ -26,7 +26,7 @@ pub enum Error {
     #[error(transparent)]
     Net(#[from] crate::net::NetError),
     /// dockerd did not answer in time.
-    #[error("sandbox {name}: dockerd not ready after {secs} s: {log}")]
+    #[error("sandbox {name}: not ready after {secs} s: {log}")]
     NotReady { name: String, secs: u64, log: String },
     /// Destroy could not remove everything.
     #[error("sandbox {name}: destroy left {what}")]

@@ -215,9 +215,28 @@ impl Sandbox {
         crate::pty::open_ptmx_in(&root)
     }
 
-    /// Waits until dockerd answers `GET /_ping` on its socket (reached from the host through
-    /// /proc/PID/root), or fails with the tail of its log.
+    /// Waits until the node's init listens on the Docker socket (reached from the host through
+    /// /proc/PID/root; it appears only once it listens). dockerd itself starts on the first
+    /// connection ([`Sandbox::wait_engine`] makes one), so a node that never uses Docker never
+    /// runs it. Fails with the tail of the node's log.
     pub fn wait_ready(&self, timeout: Duration) -> Result<(), Error> {
+        use std::os::unix::fs::FileTypeExt;
+        let start = Instant::now();
+        let sock = format!("/proc/{}/root/run/docker.sock", self.pid);
+        while start.elapsed() < timeout {
+            if !self.is_alive() {
+                break;
+            }
+            if std::fs::symlink_metadata(&sock).is_ok_and(|m| m.file_type().is_socket()) {
+                return Ok(());
+            }
+            sleep(Duration::from_millis(5));
+        }
+        Err(Error::NotReady { name: self.name.clone(), secs: timeout.as_secs(), log: self.log_tail() })
+    }
+
+    /// Waits until dockerd answers `GET /_ping` on its socket, starting it if it was not running.
+    pub fn wait_engine(&self, timeout: Duration) -> Result<(), Error> {
         let start = Instant::now();
         let sock = format!("/proc/{}/root/run/docker.sock", self.pid);
         while start.elapsed() < timeout {
@@ -275,7 +294,7 @@ impl Sandbox {
 /// One `GET /_ping` on dockerd's socket.
 fn ping(sock: &str) -> bool {
     let Ok(mut s) = UnixStream::connect(sock) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+    let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
     if s.write_all(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n").is_err() {
         return false;
     }

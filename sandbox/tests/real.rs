@@ -204,3 +204,48 @@ fn disk_quota_stops_a_disk_fill_inside_the_node() {
     sb.destroy().unwrap();
     net::delete_bridge("mbt-253").unwrap();
 }
+
+/// Names (comm) of the processes in the sandbox's cgroup, seen from the host.
+fn node_comms(sb: &Sandbox) -> Vec<String> {
+    let dir = sb.cgroup_dirs().into_iter().find(|d| d.iter().any(|c| c == "pids")).unwrap();
+    let procs = std::fs::read_to_string(dir.join("cgroup.procs")).unwrap_or_default();
+    procs
+        .lines()
+        .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
+        .map(|c| c.trim().to_string())
+        .collect()
+}
+
+#[test]
+#[serial]
+fn the_engine_starts_on_the_first_connection_and_again_after_it_dies() {
+    let host = host();
+    net::create_bridge("mbt-254", "10.100.254.1", 24).unwrap();
+    let sb = spawn("t-e1", 1, 254, &host);
+    sb.wait_ready(Duration::from_secs(20)).expect("ready");
+    // Ready means the init listens: no engine runs yet, and the node is small.
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(node_comms(&sb), ["muelle-init"]);
+    let idle = sb.memory_usage().unwrap();
+    assert!(idle < 8 << 20, "idle node uses {} KiB", idle >> 10);
+
+    // The first client starts dockerd and gets its answer.
+    let t = Instant::now();
+    let o = run(&sb, "docker version --format '{{.Server.Version}}'");
+    assert!(o.status.success(), "{}", text(&o));
+    eprintln!("idle node {} KiB; first docker version {:?}", idle >> 10, t.elapsed());
+    let comms = node_comms(&sb);
+    assert!(comms.iter().any(|c| c == "dockerd") && comms.iter().any(|c| c == "containerd"), "{comms:?}");
+
+    // Killed, it is started again by the next client.
+    let o = run(&sb, "kill -9 $(pidof dockerd); sleep 1.5; docker info --format '{{.Driver}}'");
+    assert_eq!(text(&o).trim(), "overlay2", "{}", text(&o));
+    let log = run(&sb, "cat /var/log/dockerd.log");
+    assert!(text(&log).contains("dockerd exited: signal SIGKILL"), "{}", text(&log));
+    // No zombie is left behind: the init reaps orphans (containerd lost its parent).
+    let o = run(&sb, "ps -eo stat= | grep -c '^Z' || true");
+    assert_eq!(text(&o).trim(), "0");
+
+    sb.destroy().expect("destroy");
+    net::delete_bridge("mbt-254").unwrap();
+}

@@ -89,11 +89,11 @@ async fn node_root_cannot_touch_the_host() {
     denied(&stack, &s, "busybox insmod /tmp/x.ko", module_refusal()).await;
     denied(&stack, &s, "busybox modprobe dummy", "modprobe").await;
 
-    // Host processes are out of sight: pid 1 is the node's tini, and every process listed is
+    // Host processes are out of sight: pid 1 is the node's init, and every process listed is
     // one of the node's own (host-side: its cgroup).
     let ps = ok(&stack, &s, "ps -eo comm --no-headers").await;
     let comms: Vec<&str> = ps.lines().map(str::trim).collect();
-    assert_eq!(ok(&stack, &s, "cat /proc/1/comm").await.trim(), "tini");
+    assert_eq!(ok(&stack, &s, "cat /proc/1/comm").await.trim(), "muelle-init");
     let host_comms: Vec<String> = node_pids(&key)
         .iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/comm")).ok())
@@ -158,7 +158,7 @@ async fn privileged_container_cannot_touch_the_host() {
     let host = ok(&stack, &s, "docker run --rm --privileged --pid=host busybox nsenter -t 1 -m -u -n -i -p hostname").await;
     assert_eq!(host.trim(), "node1");
     let init = ok(&stack, &s, "docker run --rm --privileged --pid=host busybox cat /proc/1/comm").await;
-    assert_eq!(init.trim(), "tini");
+    assert_eq!(init.trim(), "muelle-init");
     delete(&stack, &s).await;
 }
 

@@ -1,4 +1,4 @@
-//! The warm pool: a session takes a node whose dockerd already runs; the node gets the session's
+//! The warm pool: a session takes a node already started; the node gets the session's
 //! bridge, address and hostname, pulls from the registry, and leaves nothing when deleted.
 
 use std::time::{Duration, Instant};
@@ -30,7 +30,7 @@ async fn a_warm_node_becomes_the_sessions_node1() {
     let stack = Stack::start(|c| c.pool_size = 1).await.expect("stack");
     let deadline = Instant::now() + Duration::from_secs(30);
     let new_nodes = || pool_nodes(&stack).into_iter().filter(|n| !before.contains(n)).collect::<Vec<_>>();
-    // Wait for this pool's node: its directory appears at spawn, its dockerd answers < 1 s later.
+    // Wait for this pool's node: its directory appears at spawn, its init listens < 1 s later.
     while new_nodes().is_empty() {
         assert!(Instant::now() < deadline, "the pool never filled");
         tokio::time::sleep(Duration::from_millis(200)).await;

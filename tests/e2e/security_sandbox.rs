@@ -64,7 +64,7 @@ async fn security_a_node_whose_init_dies_is_stopped_and_can_be_reset() {
     let host_pids = node_pids(&key);
     assert!(!host_pids.is_empty());
 
-    // The node's root ends its own init (tini, pid 1 inside).
+    // The node's root ends its own init (muelle-init, pid 1 inside).
     let _ = raw_exec(&stack, &s, "node1", "kill -TERM 1; sleep 5").await;
     let t = Instant::now();
     while node_status(&stack, &s, "node1").await != NodeStatus::Stopped {

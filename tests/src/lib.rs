@@ -95,6 +95,11 @@ impl Terminal {
         Ok(t)
     }
 
+    /// The WebSocket itself, for a client that reads and writes from separate tasks.
+    pub fn into_ws(self) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+        self.ws
+    }
+
     /// Sends keystrokes.
     pub async fn type_str(&mut self, s: &str) -> anyhow::Result<()> {
         self.ws.send(Message::Binary(s.as_bytes().to_vec().into())).await?;

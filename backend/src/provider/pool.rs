@@ -1,4 +1,4 @@
-//! A warm pool of nodes: sandboxes whose dockerd already runs, parked on a bridge of their own
+//! A warm pool of nodes: started sandboxes (init up, dockerd starting on first use), parked on a bridge of their own
 //! until a session takes one. Taking one moves its veth to the session's bridge and gives it the
 //! session's address and hostname (`Sandbox::reassign`), tens of milliseconds instead of the
 //! half second a cold start takes. A background thread keeps the pool full, one node at a time.

@@ -17,7 +17,7 @@ use crate::config::Config;
 
 /// MTU inside the nodes: this machine's uplink has 1400, and nodes add a second NAT layer.
 const MTU: u32 = 1400;
-/// How long a new node's dockerd may take to answer.
+/// How long a new node's init may take to listen on the Docker socket.
 const READY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Creates nodes as namespace sandboxes.

@@ -7,6 +7,7 @@
 //! fork happens in a process with one thread, as firecracker's jailer does.
 
 mod create;
+mod engine;
 mod node;
 pub(crate) mod plan;
 

@@ -1,8 +1,8 @@
 //! Process C: pid 1 of the sandbox. Configures its network, carries out the mount plan,
-//! pivots into the node image and execs tini, which keeps dockerd running.
+//! pivots into the node image, then stays as the node's init ([`super::engine`]): it reaps
+//! orphans and starts dockerd on the first connection to the Docker socket.
 
 use std::convert::Infallible;
-use std::ffi::CString;
 use std::fs::{self, File};
 use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -11,18 +11,11 @@ use std::path::Path;
 use std::process::Command;
 
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
-use nix::unistd::{chdir, execve, pivot_root, sethostname};
+use nix::unistd::{chdir, pivot_root, sethostname};
 
 use super::plan::{etc_files, lxcfs_plan, lxcfs_present, mount_plan, Op, LXCFS_DIR};
 use super::InitSpec;
 use crate::error::{At, InitError, Stage};
-
-/// The node's pid 1 command line: tini reaps zombies and restarts nothing itself, so a loop keeps
-/// dockerd up if a student kills it.
-const INIT: &[&str] = &[
-    "/usr/bin/tini", "-s", "-g", "--", "/bin/sh", "-c",
-    "while :; do dockerd >>/var/log/dockerd.log 2>&1; echo \"dockerd exited: $?\" >>/var/log/dockerd.log; sleep 1; done",
-];
 
 pub(super) fn stage_c(spec: &InitSpec, go: OwnedFd) -> Result<Infallible, InitError> {
     let mut byte = [0u8; 1];
@@ -47,7 +40,10 @@ pub(super) fn stage_c(spec: &InitSpec, go: OwnedFd) -> Result<Infallible, InitEr
         fs::write(&path, text).at(Stage::Identity, format!("write {}", path.display()))?;
     }
     enter_root(&spec.dir.join("merged"))?;
-    exec_init()
+    log_to_file()?;
+    let listener = super::engine::listen()?;
+    super::engine::close_inherited(&listener);
+    super::engine::run(listener)
 }
 
 fn ip(args: &[&str]) -> Result<(), InitError> {
@@ -98,21 +94,13 @@ fn enter_root(root: &Path) -> Result<(), InitError> {
     fs::remove_dir("/.oldroot").at(Stage::PivotRoot, "rmdir /.oldroot")
 }
 
-fn exec_init() -> Result<Infallible, InitError> {
+/// stdout/stderr of the init → /var/log/muelle-node.log.
+fn log_to_file() -> Result<(), InitError> {
     let log = File::options().create(true).append(true).open("/var/log/muelle-node.log")
         .at(Stage::ExecInit, "open /var/log/muelle-node.log")?;
     for fd in [1, 2] {
         // SAFETY: dup2(2) onto stdout/stderr of a descriptor we own.
         unsafe { libc::dup2(log.as_raw_fd(), fd) };
     }
-    let argv: Vec<CString> = INIT.iter().map(|s| CString::new(*s).expect("no NUL")).collect();
-    let env: Vec<CString> = [
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOME=/root",
-        "LANG=C.UTF-8",
-    ]
-    .iter()
-    .map(|s| CString::new(*s).expect("no NUL"))
-    .collect();
-    execve(&argv[0], &argv, &env).at(Stage::ExecInit, "exec /usr/bin/tini")
+    Ok(())
 }

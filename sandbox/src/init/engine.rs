@@ -1,0 +1,159 @@
+//! The node's pid 1 after setup: a single-threaded init that reaps every orphan and starts the
+//! Docker engine on demand. It listens on /run/docker.sock itself; the first connection to it
+//! starts `dockerd -H fd://` with the listening socket handed over as systemd does (fd 3,
+//! LISTEN_FDS=1, LISTEN_PID=dockerd's pid), and dockerd (which starts its containerd) accepts that
+//! connection and every later one. A node that never uses Docker runs only this init and its
+//! shells. SIGTERM or SIGINT ends it, and the node with it. If dockerd exits (a student killed it, a crash), the init listens again and the next
+//! connection starts a new one, at most once a second.
+
+use std::convert::Infallible;
+use std::ffi::CString;
+use std::fs::{self, File};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::sys::signal::{sigprocmask, SigSet, SigmaskHow, Signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{fork, ForkResult, Pid};
+
+use crate::error::{At, InitError, Stage};
+
+/// Where the engine is reached (/var/run is a link to /run in the image).
+pub(crate) const SOCKET: &str = "/run/docker.sock";
+/// The engine's log inside the node.
+const LOG: &str = "/var/log/dockerd.log";
+const PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Binds the engine's socket. It appears under its name only once it listens (bound under a
+/// temporary name, then renamed), so the host may treat "the socket exists" as "the node is up".
+pub(super) fn listen() -> Result<UnixListener, InitError> {
+    let tmp = Path::new("/run/.docker.sock.new");
+    let _ = fs::remove_file(tmp);
+    let l = UnixListener::bind(tmp).at(Stage::ExecInit, format!("listen on {}", tmp.display()))?;
+    fs::set_permissions(tmp, fs::Permissions::from_mode(0o660)).at(Stage::ExecInit, "chmod the engine socket")?;
+    fs::rename(tmp, SOCKET).at(Stage::ExecInit, format!("rename the socket to {SOCKET}"))?;
+    Ok(l)
+}
+
+/// Runs as pid 1 until the node is destroyed. Every descriptor but stdio and the listener must
+/// be closed by the caller: pid 1's descriptors are readable through /proc/1/fd inside the node.
+pub(super) fn run(listener: UnixListener) -> Result<Infallible, InitError> {
+    // Its name in `ps` inside the node.
+    let _ = nix::sys::prctl::set_name(c"muelle-init");
+    // The setresuid of the setup left it non-dumpable; an exec'd init (tini) was dumpable again,
+    // so node root (and `nsenter -t 1` from a --pid=host container) could open its /proc/1/ns/*.
+    // Same as before: it holds nothing node root does not (its inherited fds are closed).
+    let _ = nix::sys::prctl::set_dumpable(true);
+    let mut mask = SigSet::empty();
+    // SIGTERM/SIGINT end the init, and with it the node (its root may stop it, as with tini).
+    for sig in [Signal::SIGCHLD, Signal::SIGTERM, Signal::SIGINT] {
+        mask.add(sig);
+    }
+    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&mask), None).at(Stage::ExecInit, "block SIGCHLD")?;
+    let sfd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).at(Stage::ExecInit, "signalfd")?;
+    let mut dockerd: Option<Pid> = None;
+    let mut not_before = Instant::now();
+    loop {
+        let waiting = dockerd.is_none();
+        let wait_ms = not_before.saturating_duration_since(Instant::now()).as_millis().min(1000) as u16;
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        // While dockerd runs it accepts on the same socket: only an init without one looks at it.
+        if waiting && wait_ms == 0 {
+            fds.push(PollFd::new(listener.as_fd(), PollFlags::POLLIN));
+        }
+        let timeout = if waiting && wait_ms > 0 { PollTimeout::from(wait_ms) } else { PollTimeout::NONE };
+        if poll(&mut fds, timeout).is_err() {
+            continue; // EINTR
+        }
+        let connection = fds.get(1).and_then(|f| f.revents()).is_some_and(|r| r.contains(PollFlags::POLLIN));
+        let signalled = fds[0].revents().is_some_and(|r| r.contains(PollFlags::POLLIN));
+        drop(fds);
+        if signalled {
+            while let Ok(Some(info)) = sfd.read_signal() {
+                if info.ssi_signo != Signal::SIGCHLD as u32 {
+                    std::process::exit(0);
+                }
+            }
+            reap(&mut dockerd, &mut not_before);
+        }
+        if connection && dockerd.is_none() {
+            dockerd = start_dockerd(&listener);
+            not_before = Instant::now() + Duration::from_secs(1);
+        }
+    }
+}
+
+/// Collects every ended child (dockerd, or any orphan of the node); notes dockerd's end.
+fn reap(dockerd: &mut Option<Pid>, not_before: &mut Instant) {
+    loop {
+        match waitpid(None::<Pid>, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if Some(pid) == *dockerd => ended(dockerd, not_before, &format!("exit status {code}")),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if Some(pid) == *dockerd => ended(dockerd, not_before, &format!("signal {sig}")),
+            Ok(WaitStatus::StillAlive) | Err(_) => return,
+            Ok(_) => {}
+        }
+    }
+}
+
+fn ended(dockerd: &mut Option<Pid>, not_before: &mut Instant, how: &str) {
+    *dockerd = None;
+    *not_before = (*not_before).max(Instant::now() + Duration::from_secs(1));
+    if let Ok(mut log) = File::options().create(true).append(true).open(LOG) {
+        use std::io::Write;
+        let _ = writeln!(log, "dockerd exited: {how} (started again on the next connection)");
+    }
+}
+
+/// Forks and execs `dockerd -H fd://` with the listener as fd 3. `None` when the fork failed
+/// (the next connection tries again).
+fn start_dockerd(listener: &UnixListener) -> Option<Pid> {
+    let log = File::options().create(true).append(true).open(LOG).ok();
+    let argv: Vec<CString> = ["/usr/sbin/dockerd", "-H", "fd://"].iter().map(|s| CString::new(*s).expect("no NUL")).collect();
+    // SAFETY: pid 1 is single-threaded (sandbox-init never spawns threads), so the child may
+    // allocate and call anything before its exec.
+    match unsafe { fork() } {
+        Err(_) => None,
+        Ok(ForkResult::Parent { child }) => Some(child),
+        Ok(ForkResult::Child) => {
+            let _ = sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None);
+            let _ = nix::unistd::setsid();
+            // SAFETY: dup2(2) of descriptors this process owns onto fds 1-3 (dup2 clears
+            // close-on-exec on the copy).
+            unsafe {
+                if let Some(log) = &log {
+                    libc::dup2(log.as_raw_fd(), 1);
+                    libc::dup2(log.as_raw_fd(), 2);
+                }
+                libc::dup2(listener.as_raw_fd(), 3);
+            }
+            if listener.as_raw_fd() == 3 {
+                let _ = nix::fcntl::fcntl(listener.as_fd(), nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::empty()));
+            }
+            let env: Vec<CString> = [
+                PATH.to_string(),
+                "HOME=/root".into(),
+                "LANG=C.UTF-8".into(),
+                "LISTEN_FDS=1".into(),
+                "LISTEN_FDNAMES=docker.sock".into(),
+                format!("LISTEN_PID={}", std::process::id()),
+            ]
+            .into_iter()
+            .map(|s| CString::new(s).expect("no NUL"))
+            .collect();
+            let _ = nix::unistd::execve(&argv[0], &argv, &env);
+            // SAFETY: _exit(2) in the forked child, whose exec failed.
+            unsafe { libc::_exit(127) }
+        }
+    }
+}
+
+/// Closes the descriptors pid 1 inherited from the setup (the error pipe among them: the host
+/// reads it until it closes), keeping stdio and the listener.
+pub(super) fn close_inherited(listener: &UnixListener) {
+    crate::sys::close_fds_except(&[listener.as_raw_fd()]);
+}
