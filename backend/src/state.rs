@@ -24,6 +24,35 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The lessons served (`config.lessons_dir`, watched) and each session's progress.
     pub lessons: Arc<LiveLessons>,
+    /// What the operator switched at run time (drain).
+    pub ops: Arc<Ops>,
+}
+
+/// Run-time switches of the operator (`/api/admin`).
+#[derive(Debug, Default)]
+pub struct Ops {
+    /// New sessions are refused (503 `DRAINING`); live ones go on until they end.
+    pub draining: std::sync::atomic::AtomicBool,
+    /// The address that started each session of this process (the admin view).
+    clients: std::sync::Mutex<std::collections::HashMap<String, std::net::IpAddr>>,
+}
+
+impl Ops {
+    /// Remembers that `addr` started session `id`; forgets ids not in `live` once many are kept.
+    pub fn started(&self, id: &str, addr: std::net::IpAddr, live: impl FnOnce() -> Vec<String>) {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if clients.len() >= 1024 {
+            let live = live();
+            clients.retain(|k, _| live.contains(k));
+        }
+        clients.insert(id.to_string(), addr);
+    }
+
+    /// The addresses that started sessions `ids`, in order.
+    pub fn clients_of<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<Option<std::net::IpAddr>> {
+        let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        ids.map(|id| clients.get(id).copied()).collect()
+    }
 }
 
 impl AppState {
@@ -32,7 +61,7 @@ impl AppState {
     pub fn new(config: Arc<Config>, sessions: Arc<SessionRegistry>, provider: Arc<dyn SandboxProvider>) -> Self {
         let lessons = Arc::new(LiveLessons::open(&config.lessons_dir, config.images_dir.as_deref()));
         let limits = Arc::new(Limits::new(&config));
-        Self { config, sessions, provider, limits, lessons }
+        Self { config, sessions, provider, limits, lessons, ops: Arc::default() }
     }
 }
 

@@ -42,7 +42,8 @@ pub async fn open_terminal(
     let provider = state.provider.clone();
     let window = state.config.flow_window_bytes;
     Ok(upgrade.on_upgrade(move |socket| async move {
+        let open = crate::metrics::TerminalOpen::new();
         crate::terminal::serve(socket, provider, handle, window).await;
-        drop(slots);
+        drop((slots, open));
     }))
 }
