@@ -21,6 +21,7 @@ suite "no import circles between modules (scripts/import-cycles.py)" python3 scr
 # --workspace includes the front end's native unit tests.
 suite "unit and integration tests (cargo test --workspace)" cargo test --workspace --release -- --test-threads 2
 suite "catalog images run as the seeds run them (images/tests/rootfs.sh, ~2 min)" bash images/tests/rootfs.sh
+suite "install as a service on a clean bookworm root (scripts/test-install.sh)" bash scripts/test-install.sh
 suite "lessons lint" target/release/muelle lessons lint lessons
 suite "lessons test (every lesson played on real nodes)" target/release/muelle lessons test lessons
 if [ -f tests/browser/run.mjs ]; then

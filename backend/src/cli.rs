@@ -23,6 +23,9 @@ pub struct Cli {
     /// Log format on stderr (text has colours only on a terminal)
     #[arg(long, global = true, env = "MUELLE_LOG_FORMAT", value_name = "FORMAT", default_value = "text", ignore_case = true)]
     pub log_format: LogFormat,
+    /// The config file of `muelle serve` (TOML, keys are the serve flags with `_`); flags and variables override it [default: /etc/muelle/muelle.toml, if present]
+    #[arg(long, global = true, env = "MUELLE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// What to do [default: serve]
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -48,6 +51,33 @@ pub enum Command {
     /// Check and play lessons
     #[command(subcommand)]
     Lessons(LessonsCommand),
+    /// The config file of `muelle serve`
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Copy the state (sessions, classes, progress; not the nodes) to FILE while the server runs
+    Backup(BackupArgs),
+    /// Replace the state with a backup (the server must be stopped)
+    Restore(BackupArgs),
+}
+
+/// `muelle config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config file and print every effective setting with its source (flag, variable, file, default)
+    Check,
+}
+
+/// `muelle backup FILE` / `muelle restore FILE`.
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The backup file (an SQLite database)
+    pub file: PathBuf,
+    /// State directory holding muelle.db
+    #[arg(long, env = "MUELLE_DATA_DIR", value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+    /// The SQLite file [default: DATA_DIR/muelle.db]
+    #[arg(long, env = "MUELLE_DB", value_name = "FILE")]
+    pub db: Option<PathBuf>,
 }
 
 /// `muelle serve`: one option per [`crate::config::Config`] variable. Values are kept as text and
@@ -168,6 +198,10 @@ pub struct ServeArgs {
     /// PEM private key of --tls-cert
     #[arg(long, env = "MUELLE_TLS_KEY", value_name = "FILE", help_heading = "Admission")]
     pub tls_key: Option<String>,
+
+    /// Bearer token of /admin and /api/admin, at least 16 characters (prefer the variable or the config file) [default: a random one kept in DATA_DIR/admin-token]
+    #[arg(long, env = "MUELLE_ADMIN_TOKEN", value_name = "TOKEN", hide_env_values = true, help_heading = "Operation")]
+    pub admin_token: Option<String>,
 }
 
 /// Where the images and the registry live (`images` subcommands).
@@ -369,6 +403,34 @@ pub fn serve_config(matches: Option<&ArgMatches>) -> anyhow::Result<config::Conf
         Some(m) => config::Config::from_lookup(|key| value_of_env(serve, m, key)),
         None => config::Config::from_env(),
     }
+}
+
+/// The server's configuration from the parsed `serve` arguments, the config file (`config`:
+/// `--config`/`MUELLE_CONFIG`, else [`crate::config_file::DEFAULT_CONFIG`] if present) and the
+/// defaults, in that order of precedence. `None`: bare `muelle`, parsed as `muelle serve`.
+pub fn serve_config_with_file(matches: Option<&ArgMatches>, config: Option<&std::path::Path>) -> anyhow::Result<config::Config> {
+    let cli = Cli::command();
+    let serve = cli.find_subcommand("serve").expect("serve is a subcommand").clone();
+    let file = crate::config_file::load(config, &crate::config_file::settings(&serve))?;
+    let bare;
+    let m = match matches {
+        Some(m) => m,
+        None => {
+            bare = serve.clone().try_get_matches_from(["serve"])?;
+            &bare
+        }
+    };
+    config::Config::from_lookup(|key| crate::config_file::resolve(&serve, m, &file, key).0)
+}
+
+/// `muelle config check`: the report and whether the configuration is valid (variables and the
+/// file; no flags: those are given to `muelle serve` itself).
+pub fn config_check(config: Option<&std::path::Path>) -> anyhow::Result<(String, bool)> {
+    let cli = Cli::command();
+    let serve = cli.find_subcommand("serve").expect("serve is a subcommand").clone();
+    let file = crate::config_file::load(config, &crate::config_file::settings(&serve))?;
+    let m = serve.clone().try_get_matches_from(["serve"])?;
+    Ok(crate::config_file::check(&serve, &m, &file))
 }
 
 /// Every `MUELLE_*` variable the CLI reads, with its help and default: `(variable, flags, help,

@@ -87,6 +87,9 @@ pub struct Config {
     pub images_dir: Option<PathBuf>,
     /// The `sandbox-init` helper (`MUELLE_SANDBOX_INIT`); `None`: beside the running binary.
     pub sandbox_init: Option<PathBuf>,
+    /// The credential of `/api/admin` (`MUELLE_ADMIN_TOKEN`); `None`: `muelle serve` uses
+    /// `DATA_DIR/admin-token` (made at first start), tests have no admin.
+    pub admin_token: Option<String>,
 }
 
 /// What the HTTP server admits: connections, concurrent work per session, session creation.
@@ -214,6 +217,7 @@ impl Default for Config {
             tls: None,
             images_dir: None,
             sandbox_init: None,
+            admin_token: None,
         }
     }
 }
@@ -265,6 +269,7 @@ impl Config {
             },
             images_dir: get("MUELLE_IMAGES_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
             sandbox_init: get("MUELLE_SANDBOX_INIT").filter(|d| !d.is_empty()).map(PathBuf::from),
+            admin_token: get("MUELLE_ADMIN_TOKEN").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
         };
         config.validate()?;
         Ok(config)
@@ -294,6 +299,9 @@ impl Config {
         }
         if let Some(domain) = &self.ports_domain {
             crate::portlinks::check_domain(domain).context("MUELLE_PORTS_DOMAIN")?;
+        }
+        if self.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
+            bail!("MUELLE_ADMIN_TOKEN must be at least 16 characters");
         }
         if self.flow_window_bytes < 4096 {
             bail!("MUELLE_FLOW_WINDOW_BYTES must be at least 4096");

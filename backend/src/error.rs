@@ -89,6 +89,12 @@ pub enum AppError {
     #[error("the lesson has no file block `{0}`")]
     BlockNotFound(String),
     /// Anything else; details go to the log only.
+    /// The operator drains the server: no new sessions.
+    #[error("this server is not starting new sessions now (maintenance); live sessions go on. Try again later")]
+    Draining,
+    /// `/api/admin` without the admin credential.
+    #[error("missing or wrong admin token (Authorization: Bearer …; MUELLE_ADMIN_TOKEN or DATA_DIR/admin-token)")]
+    AdminUnauthorized,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -120,6 +126,8 @@ impl AppError {
             Self::StepNotFound(_) | Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),
             Self::NoCheck(_) => (StatusCode::BAD_REQUEST, codes::BAD_REQUEST),
             Self::SolutionsHidden => (StatusCode::FORBIDDEN, codes::SOLUTIONS_HIDDEN),
+            Self::Draining => (StatusCode::SERVICE_UNAVAILABLE, codes::DRAINING),
+            Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, codes::ADMIN_UNAUTHORIZED),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
         }
     }
@@ -155,7 +163,8 @@ impl IntoResponse for AppError {
         if let Self::Internal(err) = &self {
             tracing::error!(err = ?err, "request failed");
         }
-        let (status, _) = self.status_and_code();
+        let (status, code) = self.status_and_code();
+        crate::metrics::METRICS.refused(code);
         let mut resp = (status, Json(self.to_api_error())).into_response();
         if let Self::RateLimited(wait) = &self {
             let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);

@@ -4,8 +4,11 @@
 //! circle): `lessons_cli` (`muelle lessons`) → `server` (the start path, the router) → `routes`
 //! → `state` → `player` (lessons played on nodes) → `sessions` → `provider` → `config`;
 //! `lessons` (the format) and `images` are leaves.
+pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod config_file;
+pub mod datalock;
 pub mod error;
 pub mod exec;
 pub mod images;
@@ -13,6 +16,7 @@ pub mod images_cli;
 pub mod lessons;
 pub mod lessons_cli;
 pub mod limits;
+pub mod metrics;
 pub mod player;
 pub mod portlinks;
 pub mod provider;

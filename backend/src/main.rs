@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use backend::cli::{Cli, Command, LogFormat};
+use backend::cli::{Cli, Command, ConfigCommand, LogFormat};
 use clap::{CommandFactory, FromArgMatches};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -44,10 +44,13 @@ fn main() -> ExitCode {
     };
     init_tracing(cli.log_format);
     let result = match cli.command {
-        None => serve(None),
-        Some(Command::Serve(_)) => serve(matches.subcommand_matches("serve")),
+        None => serve(None, cli.config.as_deref()),
+        Some(Command::Serve(_)) => serve(matches.subcommand_matches("serve"), cli.config.as_deref()),
         Some(Command::Images(c)) => backend::images_cli::run_cli(c),
         Some(Command::Lessons(c)) => backend::lessons_cli::run_cli(c),
+        Some(Command::Config(ConfigCommand::Check)) => config_check(cli.config.as_deref()),
+        Some(Command::Backup(a)) => backend::backup::run_cli(&a, false),
+        Some(Command::Restore(a)) => backend::backup::run_cli(&a, true),
     };
     match result {
         Ok(code) => exit(code),
@@ -58,8 +61,14 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(matches: Option<&clap::ArgMatches>) -> anyhow::Result<i32> {
-    let config = backend::cli::serve_config(matches)?;
+fn config_check(config: Option<&std::path::Path>) -> anyhow::Result<i32> {
+    let (report, valid) = backend::cli::config_check(config)?;
+    print!("{report}");
+    Ok(if valid { 0 } else { 1 })
+}
+
+fn serve(matches: Option<&clap::ArgMatches>, config: Option<&std::path::Path>) -> anyhow::Result<i32> {
+    let config = backend::cli::serve_config_with_file(matches, config)?;
     tokio::runtime::Runtime::new()?.block_on(backend::run(config))?;
     Ok(0)
 }

@@ -114,8 +114,10 @@ pub fn splice(client: OnUpgrade, upstream: &mut Response<Body>) {
             Err(err) => return tracing::debug!(%err, "upgrade not completed"),
         };
         let (mut a, mut b) = (TokioIo::new(client), TokioIo::new(upstream));
-        if let Err(err) = tokio::io::copy_bidirectional(&mut a, &mut b).await {
-            tracing::debug!(%err, "upgraded connection ended");
+        match tokio::io::copy_bidirectional(&mut a, &mut b).await {
+            // Only port links splice: their bytes are counted.
+            Ok((up, down)) => drop(crate::metrics::METRICS.port_link_bytes.fetch_add(up + down, std::sync::atomic::Ordering::Relaxed)),
+            Err(err) => tracing::debug!(%err, "upgraded connection ended"),
         }
     });
 }

@@ -72,6 +72,7 @@ pub async fn serve_tls(
         let Some(slot) = admit(&slots).await else {
             // Closing at once keeps the descriptor free; the client may retry.
             let n = refused.fetch_add(1, Ordering::Relaxed);
+            crate::metrics::METRICS.connection_refused();
             if n.is_power_of_two() {
                 tracing::warn!(refused = n + 1, max, "connection limit reached; closing new connections");
             }

@@ -50,6 +50,15 @@ impl Role {
     fn runs_background(self) -> bool {
         self != Role::LessonTest
     }
+
+    /// How this role holds the data directory ([`crate::datalock`]).
+    fn hold(self) -> crate::datalock::Hold {
+        match self {
+            Role::Server => crate::datalock::Hold::Owner,
+            Role::Harness => crate::datalock::Hold::Shared,
+            Role::LessonTest => crate::datalock::Hold::Guest,
+        }
+    }
 }
 
 /// A started backend: its state, and the tasks it runs until it is dropped.
@@ -57,6 +66,8 @@ pub struct Backend {
     /// What the handlers get (sessions, provider, lessons, limits).
     pub state: AppState,
     expiry: Option<tokio::task::JoinHandle<()>>,
+    /// The data directory's lock, held as long as the backend lives.
+    _lock: crate::datalock::DataDirLock,
 }
 
 impl Backend {
@@ -64,8 +75,15 @@ impl Backend {
     /// for real sandboxes, the provider, the session registry with the stored sessions
     /// recovered, the provider's background work and the expiry task.
     pub async fn start(mut config: Config, role: Role) -> anyhow::Result<Backend> {
+        // Before anything touches the host: a second server here would sweep the first's nodes.
+        let lock = crate::datalock::acquire(&config.data_dir, role.hold())?;
         if role == Role::LessonTest {
             config.db_file = Some(config.data_dir.join("lessons-test.db"));
+        }
+        if role == Role::Server && config.admin_token.is_none() {
+            config.admin_token = Some(routes::admin::load_or_create_token(&config.data_dir)?);
+            let file = config.data_dir.join(routes::admin::TOKEN_FILE);
+            tracing::info!(file = %file.display(), "admin token (for /admin) is in this file");
         }
         let config = Arc::new(config);
         if config.sandbox == SandboxKind::Real {
@@ -91,12 +109,14 @@ impl Backend {
         }
         let sessions = Arc::new(SessionRegistry::open(config.clone(), provider.clone())?);
         sessions.recover().await.context("recovering sessions")?;
-        if role.sweeps_orphans() {
+        let sweep_lock = if role.sweeps_orphans() { crate::datalock::try_sweep_lock(&config.data_dir)? } else { None };
+        if sweep_lock.is_some() {
             let swept = sessions.sweep_orphans().await.context("sweeping orphaned nodes")?;
             if swept > 0 {
                 tracing::warn!(swept, "removed nodes and bridges a crash had left");
             }
         }
+        drop(sweep_lock);
         if role.ends_leftovers() {
             for id in sessions.session_ids() {
                 sessions.delete(&id).await.map_err(|e| anyhow::anyhow!("ending leftover session {id}: {e:?}"))?;
@@ -108,7 +128,7 @@ impl Backend {
         } else {
             None
         };
-        Ok(Backend { state: AppState::new(config, sessions, provider), expiry })
+        Ok(Backend { state: AppState::new(config, sessions, provider), expiry, _lock: lock })
     }
 
     /// Serves the app on `listener` (TLS when configured) until `shutdown` completes; sessions
@@ -161,6 +181,8 @@ pub fn app(state: AppState) -> Router {
     let by_host = routes::proxy::Links { state: state.clone(), links: links.clone() };
     let app = Router::new()
         .route(protocol::routes::HEALTHZ, get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .route("/metrics", get(routes::health::metrics))
         .nest("/api", routes::api())
         .merge(routes::proxy_routes())
         .with_state(state)

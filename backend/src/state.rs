@@ -27,6 +27,35 @@ pub struct AppState {
     pub lessons: Arc<LiveLessons>,
     /// The shells of the nodes, kept between sockets.
     pub terminals: Arc<Terminals>,
+    /// What the operator switched at run time (drain).
+    pub ops: Arc<Ops>,
+}
+
+/// Run-time switches of the operator (`/api/admin`).
+#[derive(Debug, Default)]
+pub struct Ops {
+    /// New sessions are refused (503 `DRAINING`); live ones go on until they end.
+    pub draining: std::sync::atomic::AtomicBool,
+    /// The address that started each session of this process (the admin view).
+    clients: std::sync::Mutex<std::collections::HashMap<String, std::net::IpAddr>>,
+}
+
+impl Ops {
+    /// Remembers that `addr` started session `id`; forgets ids not in `live` once many are kept.
+    pub fn started(&self, id: &str, addr: std::net::IpAddr, live: impl FnOnce() -> Vec<String>) {
+        let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        if clients.len() >= 1024 {
+            let live = live();
+            clients.retain(|k, _| live.contains(k));
+        }
+        clients.insert(id.to_string(), addr);
+    }
+
+    /// The addresses that started sessions `ids`, in order.
+    pub fn clients_of<'a>(&self, ids: impl Iterator<Item = &'a str>) -> Vec<Option<std::net::IpAddr>> {
+        let clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
+        ids.map(|id| clients.get(id).copied()).collect()
+    }
 }
 
 impl AppState {
@@ -36,7 +65,7 @@ impl AppState {
         let lessons = Arc::new(LiveLessons::open(&config.lessons_dir, config.images_dir.as_deref()));
         let limits = Arc::new(Limits::new(&config));
         let terminals = Arc::new(Terminals::new(provider.clone(), sessions.clone(), config.flow_window_bytes));
-        Self { config, sessions, provider, limits, lessons, terminals }
+        Self { config, sessions, provider, limits, lessons, terminals, ops: Arc::default() }
     }
 }
 

@@ -400,3 +400,7 @@ mod migration_tests {
         assert_eq!(user_version(&path), 2);
     }
 }
+
+#[cfg(test)]
+#[path = "store_upgrade_tests.rs"]
+mod upgrade_tests;

@@ -62,6 +62,10 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// The request's `Host` is not one this server answers for.
     pub const MISDIRECTED_REQUEST: &str = "MISDIRECTED_REQUEST";
+    /// The server is draining before maintenance: no new sessions, live ones go on.
+    pub const DRAINING: &str = "DRAINING";
+    /// Missing or wrong admin credential.
+    pub const ADMIN_UNAUTHORIZED: &str = "ADMIN_UNAUTHORIZED";
 }
 
 #[cfg(test)]

@@ -27,6 +27,11 @@ pub struct ImagePaths {
 }
 
 impl ImagePaths {
+    /// Whether a complete node rootfs is in place (a first build has finished).
+    pub fn node_ready(&self) -> bool {
+        self.node_rootfs.join(NODE_COMPLETE).is_file()
+    }
+
     /// Paths for a data directory.
     pub fn new(data_dir: &Path) -> ImagePaths {
         ImagePaths {

@@ -246,6 +246,9 @@ async fn forward(front: &Front, req: Request) -> Response<Body> {
             }
         }
     }
+    if parts.method == Method::GET && resp.status().is_success() && manifest_repo(parts.uri.path()).is_some() {
+        crate::metrics::METRICS.registry_pulls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
     let headers = relay::end_to_end(resp.headers(), false);
     *resp.headers_mut() = headers;
     resp

@@ -31,6 +31,8 @@ pub fn find_catalog(images_dir: Option<&Path>) -> anyhow::Result<PathBuf> {
     let mut candidates: Vec<PathBuf> = Vec::new();
     if let Ok(exe) = std::env::current_exe() {
         candidates.extend(exe.ancestors().skip(1).take(4).map(|d| d.join("images/catalog.yaml")));
+        // An installed muelle: /usr/bin/muelle → /usr/share/muelle/images (scripts/install.sh).
+        candidates.extend(exe.ancestors().skip(2).take(1).map(|d| d.join("share/muelle/images/catalog.yaml")));
     }
     candidates.push(PathBuf::from("images/catalog.yaml"));
     candidates.push(Path::new(env!("CARGO_MANIFEST_DIR")).join("../images/catalog.yaml"));

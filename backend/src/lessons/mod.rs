@@ -18,7 +18,7 @@ pub mod render;
 pub mod scaffold;
 pub mod store;
 pub mod values;
-mod suggest;
+pub mod suggest;
 
 pub use lint::ImageCatalog;
 pub use model::{Action, Block, ParsedLesson, Problem, Step};

@@ -216,6 +216,8 @@ impl LessonSession {
                 break;
             }
         }
+        let counter = if done { &crate::metrics::METRICS.checks_passed } else { &crate::metrics::METRICS.checks_failed };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if done {
             self.live.mark_done(&self.session_id, step);
         }

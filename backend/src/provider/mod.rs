@@ -124,6 +124,18 @@ pub trait SandboxProvider: Send + Sync + 'static {
         Ok(())
     }
 
+    /// Warm nodes ready now (the real provider's pool; 0 without one).
+    fn pool_ready(&self) -> usize {
+        0
+    }
+
+    /// What the node uses now: memory in bytes and CPU time used so far in microseconds, from
+    /// its cgroup; `None` where nodes have no cgroup of their own (the fake provider).
+    fn node_usage(&self, node: &NodeHandle) -> Option<(u64, u64)> {
+        let _ = node;
+        None
+    }
+
     /// Starts `argv` in the node on a fresh terminal of `cols`×`rows`; returns the PTY master
     /// (non-blocking) and the child. The default uses a host PTY; the real provider takes the PTY
     /// from the node's own devpts so the terminal has a name inside (`tty` prints /dev/pts/N).

@@ -45,11 +45,6 @@ impl RealProvider {
         Ok(Self { host, limits, disk_bytes, pool })
     }
 
-    /// Nodes waiting in the warm pool.
-    pub fn pool_ready(&self) -> usize {
-        self.pool.as_ref().map_or(0, |p| p.ready_count())
-    }
-
     /// A warm node from the pool, given the spec's identity; `None` when the pool is empty or the
     /// node could not be moved (it is destroyed then).
     fn take_from_pool(&self, spec: &NodeSpec) -> Option<NodeHandle> {
@@ -146,6 +141,24 @@ impl SandboxProvider for RealProvider {
 
     fn is_alive(&self, node: &NodeHandle) -> bool {
         self.sandbox(node).is_alive()
+    }
+
+    fn node_usage(&self, node: &NodeHandle) -> Option<(u64, u64)> {
+        let sb = self.sandbox(node);
+        let memory = sb.memory_usage()?;
+        // cgroup v1 cpuacct (mounted alone or as cpu,cpuacct): nanoseconds.
+        let cpu_ns: u64 = sb
+            .cgroup_dirs()
+            .iter()
+            .find(|d| d.components().any(|c| c.as_os_str().to_string_lossy().split(',').any(|s| s == "cpuacct")))
+            .and_then(|d| std::fs::read_to_string(d.join("cpuacct.usage")).ok())
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0);
+        Some((memory, cpu_ns / 1000))
+    }
+
+    fn pool_ready(&self) -> usize {
+        self.pool.as_ref().map_or(0, |p| p.ready_count())
     }
 
     fn start_background(&self) -> anyhow::Result<()> {

@@ -44,7 +44,7 @@ where
 
 /// The token of an `Authorization: Bearer <token>` header. Private: handlers take
 /// [`AuthorizedSession`] and never read a token themselves.
-fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, AppError> {
     headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

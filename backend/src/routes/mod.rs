@@ -1,6 +1,7 @@
 //! HTTP routes: `/healthz`, the `/api` session, node, exec and terminal endpoints, and the
 //! request helpers they share (the session extractor, bounded JSON bodies).
 
+pub mod admin;
 pub mod admission;
 pub mod auth;
 pub mod files;
@@ -45,6 +46,7 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))
         .route("/sessions/{id}/ports", get(ports::list_session_ports))
         .merge(lessons::routes())
+        .merge(admin::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(api_not_found)
 }

@@ -140,7 +140,7 @@ pub async fn forward(mut req: Request, addr: SocketAddr, t: &LinkTarget) -> Resp
         .get(header::HOST)
         .cloned()
         .unwrap_or_else(|| HeaderValue::from_static("localhost"));
-    let body = Body::new(http_body_util::Limited::new(body, MAX_LINK_BODY));
+    let body = counted(Body::new(http_body_util::Limited::new(body, MAX_LINK_BODY)));
     let pq = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let Ok(upstream) = relay::request(parts.method, pq, headers, host, body) else {
         return page(
@@ -165,7 +165,19 @@ pub async fn forward(mut req: Request, addr: SocketAddr, t: &LinkTarget) -> Resp
     }
     let headers = response_headers(resp.headers(), switching);
     *resp.headers_mut() = headers;
-    resp
+    resp.map(counted)
+}
+
+/// `body`, its data counted in `muelle_port_link_bytes_total` as it streams.
+fn counted(body: Body) -> Body {
+    use http_body_util::BodyExt;
+    Body::new(body.map_frame(|frame| {
+        if let Some(data) = frame.data_ref() {
+            let n = u64::try_from(data.len()).unwrap_or(u64::MAX);
+            crate::metrics::METRICS.port_link_bytes.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        }
+        frame
+    }))
 }
 
 /// The node's response headers a browser gets: end-to-end ones, minus [`DROPPED`]; cookies

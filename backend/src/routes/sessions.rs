@@ -27,6 +27,10 @@ pub async fn create_session(
     LimitedBody(body): LimitedBody,
 ) -> Result<(StatusCode, Json<CreateSessionResponse>), AppError> {
     let limits = &state.config.limits;
+    let started = std::time::Instant::now();
+    if state.ops.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(AppError::Draining);
+    }
     admission::check_origin(&headers, limits)?;
     admission::check_json(&headers)?;
     state.limits.session_creation(addr)?;
@@ -45,6 +49,10 @@ pub async fn create_session(
     if let Some(lesson) = &req.lesson {
         session.setup = lesson_setup(&state, &session.id, lesson).await;
     }
+    state.ops.started(&session.id, addr, || state.sessions.session_ids());
+    let m = &crate::metrics::METRICS;
+    m.session_starts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    m.start_latency.observe(started.elapsed());
     Ok((StatusCode::CREATED, Json(CreateSessionResponse { session, token })))
 }
 

@@ -89,9 +89,10 @@ pub async fn open_terminal(
     // A new shell's welcome text follows the UI language (its cookie).
     let lang = crate::provider::welcome::welcome_lang(&headers);
     Ok(upgrade.on_upgrade(move |socket| async move {
+        let open = crate::metrics::TerminalOpen::new();
         let shell = terminals.get_or_start(&id, handle, term, size, lang);
         crate::terminal::serve(socket, shell, size).await;
-        drop(slots);
+        drop((slots, open));
     }))
 }
 

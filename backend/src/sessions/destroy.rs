@@ -31,6 +31,7 @@ impl SessionRegistry {
         self.destroy_all(&net, &nodes).await;
         self.lock().remove(id);
         self.store.delete_session(id)?;
+        crate::metrics::METRICS.session_ends.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         tracing::info!("session deleted");
         Ok(())
     }

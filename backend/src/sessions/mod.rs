@@ -220,3 +220,14 @@ fn used_uid_bases(state: &HashMap<String, Session>) -> BTreeSet<u32> {
 
 #[cfg(test)]
 mod tests;
+
+impl SessionRegistry {
+    /// Every visible session's stored row and nodes, oldest first (the admin view).
+    pub fn snapshot(&self) -> Vec<(SessionRow, Vec<NodeRow>)> {
+        let now = now_unix();
+        let mut out: Vec<_> =
+            self.lock().values().filter(|s| s.is_visible(now)).map(|s| (s.row.clone(), s.nodes.clone())).collect();
+        out.sort_by(|a, b| (a.0.created_at, &a.0.id).cmp(&(b.0.created_at, &b.0.id)));
+        out
+    }
+}
