@@ -214,7 +214,8 @@ fn import_writes_the_next_number_and_refuses_a_taken_id() {
     assert_eq!(r.lesson, dest.join("es/06-basicos.md"));
     let text = std::fs::read_to_string(&r.lesson).unwrap();
     assert!(text.contains("## Preparar el entorno") && text.contains("lang: es"), "{text}");
-    assert!(check_file(&r.lesson, catalog().as_ref()).problems.is_empty());
+    let problems = check_file(&r.lesson, catalog().as_ref()).problems;
+    assert!(problems.is_empty(), "{problems:?}");
     let bad = Options { id: Some("Bad Id".into()), ..opts() };
     assert!(import(&fixture("two-hosts"), &dest, &bad).unwrap_err().to_string().contains("did you mean `bad-id`"));
 }

@@ -249,7 +249,7 @@ Esta lección usa **busybox**, una imagen muy pequeña con `sh` y las herramient
 
 ## Descargar una imagen
 
-`pull` descarga una imagen del registro al nodo. Pulsa **Run**:
+`pull` descarga una imagen del registro al nodo. Pulsa **Ejecutar**:
 
 ```sh run
 docker image pull busybox
@@ -275,7 +275,7 @@ docker container inspect hello >/dev/null 2>&1
 
 ## Escribir un archivo
 
-**Write file** escribe el texto del bloque en su `path=` del nodo:
+**Escribir archivo** escribe el texto del bloque en su `path=` del nodo:
 
 ```text file path=/root/notas.txt
 Notas de {slug}
@@ -291,7 +291,7 @@ grep -q 'Notas de {slug}' /root/notas.txt
 
 ## Limpiar
 
-Un paso sin comprobación es un paso de lectura: **Next** lo completa.
+Un paso sin comprobación es un paso de lectura: **Siguiente** lo completa.
 
 ```sh run
 docker container rm hello

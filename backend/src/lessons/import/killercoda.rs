@@ -173,7 +173,7 @@ const EN: Words = Words {
 
 const ES: Words = Words {
     setup_title: "Preparar el entorno",
-    setup_text: "El escenario original preparaba los nodos por sí solo. Pulsa cada botón de abajo, en orden: **Write file** copia un archivo del escenario a su nodo, **Run** arranca sus scripts.",
+    setup_text: "El escenario original preparaba los nodos por sí solo. Pulsa cada botón de abajo, en orden: **Escribir archivo** copia un archivo del escenario a su nodo, **Ejecutar** arranca sus scripts.",
     scripts_text: "El escenario original ejecutaba estos scripts al empezar este paso: púlsalos primero.",
     step: "Paso",
     finish: "Final",
