@@ -48,6 +48,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(_)) => serve(matches.subcommand_matches("serve")),
         Some(Command::Images(c)) => backend::images_cli::run_cli(c),
         Some(Command::Lessons(c)) => backend::lessons_cli::run_cli(c),
+        Some(Command::Instructor(c)) => backend::cli::run_instructor(c),
     };
     match result {
         Ok(code) => exit(code),

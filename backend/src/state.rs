@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use crate::classes::Classes;
 use crate::config::Config;
 use crate::limits::Limits;
 use crate::player::live::LiveLessons;
@@ -24,6 +25,8 @@ pub struct AppState {
     pub limits: Arc<Limits>,
     /// The lessons served (`config.lessons_dir`, watched) and each session's progress.
     pub lessons: Arc<LiveLessons>,
+    /// The classroom: classes, students, their progress.
+    pub classes: Arc<Classes>,
 }
 
 impl AppState {
@@ -32,7 +35,8 @@ impl AppState {
     pub fn new(config: Arc<Config>, sessions: Arc<SessionRegistry>, provider: Arc<dyn SandboxProvider>) -> Self {
         let lessons = Arc::new(LiveLessons::open(&config.lessons_dir, config.images_dir.as_deref()));
         let limits = Arc::new(Limits::new(&config));
-        Self { config, sessions, provider, limits, lessons }
+        let classes = Classes::open(sessions.clone(), lessons.clone());
+        Self { config, sessions, provider, limits, lessons, classes }
     }
 }
 

@@ -62,6 +62,10 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// The request's `Host` is not one this server answers for.
     pub const MISDIRECTED_REQUEST: &str = "MISDIRECTED_REQUEST";
+    /// No class by that id or join code (or it has ended).
+    pub const CLASS_NOT_FOUND: &str = "CLASS_NOT_FOUND";
+    /// Every seat of the class is taken.
+    pub const CLASS_FULL: &str = "CLASS_FULL";
 }
 
 #[cfg(test)]

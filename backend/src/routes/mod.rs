@@ -3,9 +3,11 @@
 
 pub mod admission;
 pub mod auth;
+pub mod classes;
 pub mod files;
 pub mod headers;
 pub mod health;
+pub mod instructor;
 pub mod lessons;
 pub mod nodes;
 pub mod ports;
@@ -43,6 +45,7 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))
         .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))
         .merge(lessons::routes())
+        .merge(classes::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(api_not_found)
 }
