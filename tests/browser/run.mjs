@@ -17,9 +17,10 @@ import {
 import { lessonChecks } from "./lessons.mjs";
 import { playgroundChecks } from "./playground.mjs";
 import { stoppedNodeChecks } from "./stopped.mjs";
+import { classChecks } from "./class.mjs";
 
 // ONLY=stopped (or lessons, playground) runs just that group, for iterating on it.
-const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks };
+const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, class: classChecks };
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });

@@ -89,6 +89,9 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
                     }
                     <LangSwitch />
                 </header>
+                if let Some(cs) = &ls.session {
+                    <crate::components::class_messages::ClassMessages session_id={cs.id.clone()} token={cs.token.clone()} />
+                }
                 <div class="lesson-layout">
                     <article class="lesson-text">{ article }</article>
                     <aside class="lesson-terms">{ terminals }</aside>

@@ -60,6 +60,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
                 <LangSwitch />
             </header>
             <ErrorBanner error={(*error).clone()} />
+            <crate::components::class_messages::ClassMessages session_id={session.id.clone()} token={session.token.clone()} />
             if *ended {
                 <Ended error={None::<Error>} />
             } else {
