@@ -58,6 +58,9 @@ pub enum Command {
     Backup(BackupArgs),
     /// Replace the state with a backup (the server must be stopped)
     Restore(BackupArgs),
+    /// The classroom's instructor access
+    #[command(subcommand)]
+    Instructor(InstructorCommand),
 }
 
 /// `muelle config …`.
@@ -78,6 +81,36 @@ pub struct BackupArgs {
     /// The SQLite file [default: DATA_DIR/muelle.db]
     #[arg(long, env = "MUELLE_DB", value_name = "FILE")]
     pub db: Option<PathBuf>,
+}
+
+/// `muelle instructor …`.
+#[derive(Debug, Subcommand)]
+pub enum InstructorCommand {
+    /// Make a new instructor token (kept as a digest in the database) and print it with its link
+    Token {
+        /// State directory holding the database
+        #[arg(long, env = "MUELLE_DATA_DIR", value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
+        data_dir: PathBuf,
+        /// The SQLite file [default: DATA_DIR/muelle.db]
+        #[arg(long, env = "MUELLE_DB", value_name = "FILE")]
+        db: Option<PathBuf>,
+        /// The server's address as students and the instructor reach it, for the link
+        #[arg(long, value_name = "URL", default_value = "http://localhost:8080")]
+        url: String,
+    },
+}
+
+/// Runs `muelle instructor …`: prints the token on the first line, the link on the second.
+pub fn run_instructor(command: InstructorCommand) -> anyhow::Result<i32> {
+    match command {
+        InstructorCommand::Token { data_dir, db, url } => {
+            let store = crate::store::Store::open(&db.unwrap_or_else(|| data_dir.join("muelle.db")))?;
+            let token = crate::classes::instructor::new_instructor_token(&store)?;
+            println!("{token}");
+            println!("{}", crate::classes::instructor::instructor_link(&url, &token));
+            Ok(0)
+        }
+    }
 }
 
 /// `muelle serve`: one option per [`crate::config::Config`] variable. Values are kept as text and

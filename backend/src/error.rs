@@ -88,6 +88,23 @@ pub enum AppError {
     /// No `file` block by that id.
     #[error("the lesson has no file block `{0}`")]
     BlockNotFound(String),
+    /// An instructor endpoint without a valid instructor token (session tokens never are).
+    #[error("this needs an instructor token (printed by `muelle serve` or `muelle instructor token`)")]
+    InstructorOnly,
+    /// No class by that id or join code, or it has ended.
+    #[error("no such class, or it has ended")]
+    ClassNotFound,
+    /// Every seat of the class is taken.
+    #[error("this class is full ({0} seats)")]
+    ClassFull(u32),
+    /// The class's seats do not fit in the machine's free capacity.
+    #[error("the class needs {needed} nodes but only {free} are free (MUELLE_MAX_NODES)")]
+    ClassTooBig {
+        /// Nodes the class asks for (seats × nodes per student).
+        needed: u32,
+        /// Nodes free beside live sessions and other classes.
+        free: u32,
+    },
     /// Anything else; details go to the log only.
     /// The operator drains the server: no new sessions.
     #[error("this server is not starting new sessions now (maintenance); live sessions go on. Try again later")]
@@ -128,6 +145,10 @@ impl AppError {
             Self::SolutionsHidden => (StatusCode::FORBIDDEN, codes::SOLUTIONS_HIDDEN),
             Self::Draining => (StatusCode::SERVICE_UNAVAILABLE, codes::DRAINING),
             Self::AdminUnauthorized => (StatusCode::UNAUTHORIZED, codes::ADMIN_UNAUTHORIZED),
+            Self::InstructorOnly => (StatusCode::UNAUTHORIZED, codes::UNAUTHORIZED),
+            Self::ClassNotFound => (StatusCode::NOT_FOUND, codes::CLASS_NOT_FOUND),
+            Self::ClassFull(_) => (StatusCode::CONFLICT, codes::CLASS_FULL),
+            Self::ClassTooBig { .. } => (StatusCode::SERVICE_UNAVAILABLE, codes::OUT_OF_CAPACITY),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, codes::INTERNAL),
         }
     }

@@ -2,9 +2,10 @@
 //!
 //! Layers, each using only the ones below it (`scripts/import-cycles.py` checks there is no
 //! circle): `lessons_cli` (`muelle lessons`) → `server` (the start path, the router) → `routes`
-//! → `state` → `player` (lessons played on nodes) → `sessions` → `provider` → `config`;
+//! → `state` → `classes` (the classroom) → `player` (lessons played on nodes) → `sessions` → `provider` → `config`;
 //! `lessons` (the format) and `images` are leaves.
 pub mod backup;
+pub mod classes;
 pub mod cli;
 pub mod config;
 pub mod config_file;

@@ -51,6 +51,7 @@ fn main() -> ExitCode {
         Some(Command::Config(ConfigCommand::Check)) => config_check(cli.config.as_deref()),
         Some(Command::Backup(a)) => backend::backup::run_cli(&a, false),
         Some(Command::Restore(a)) => backend::backup::run_cli(&a, true),
+        Some(Command::Instructor(c)) => backend::cli::run_instructor(c),
     };
     match result {
         Ok(code) => exit(code),

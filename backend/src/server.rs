@@ -153,9 +153,27 @@ impl Drop for Backend {
     }
 }
 
+/// Makes this run's instructor token and prints its link on stdout (as Jupyter prints its
+/// token); `muelle instructor token` makes more.
+fn print_instructor_link(state: &AppState, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let token = crate::classes::instructor::new_instructor_token(state.classes.store())?;
+    let scheme = if state.config.tls.is_some() { "https" } else { "http" };
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => "localhost".to_string(),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    let link = crate::classes::instructor::instructor_link(&format!("{scheme}://{host}:{}", addr.port()), &token);
+    println!("Instructor dashboard (keep this link secret):\n    {link}");
+    tracing::info!("instructor link printed on stdout");
+    Ok(())
+}
+
 /// Starts the server ([`Role::Server`]) and serves on `listener` until `shutdown` completes.
 pub async fn launch(config: Config, listener: TcpListener, shutdown: impl Future<Output = ()> + Send) -> anyhow::Result<()> {
-    Backend::start(config, Role::Server).await?.serve(listener, shutdown).await?;
+    let backend = Backend::start(config, Role::Server).await?;
+    print_instructor_link(&backend.state, listener.local_addr()?)?;
+    backend.serve(listener, shutdown).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 
+use crate::classes::Classes;
 use crate::config::Config;
 use crate::limits::Limits;
 use crate::player::live::LiveLessons;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub terminals: Arc<Terminals>,
     /// What the operator switched at run time (drain).
     pub ops: Arc<Ops>,
+    /// The classroom: classes, students, their progress.
+    pub classes: Arc<Classes>,
 }
 
 /// Run-time switches of the operator (`/api/admin`).
@@ -65,7 +68,8 @@ impl AppState {
         let lessons = Arc::new(LiveLessons::open(&config.lessons_dir, config.images_dir.as_deref()));
         let limits = Arc::new(Limits::new(&config));
         let terminals = Arc::new(Terminals::new(provider.clone(), sessions.clone(), config.flow_window_bytes));
-        Self { config, sessions, provider, limits, lessons, terminals, ops: Arc::default() }
+        let classes = Classes::open(sessions.clone(), lessons.clone());
+        Self { config, sessions, provider, limits, lessons, terminals, ops: Arc::default(), classes }
     }
 }
 

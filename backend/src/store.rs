@@ -48,6 +48,49 @@ fn migrations() -> Migrations<'static> {
             }
             Ok(())
         }),
+        // The classroom (`crate::classes`): instructor tokens (their digests), classes, their
+        // students (each with the session it has now) and every step a student passed.
+        M::up(
+            "CREATE TABLE instructor_tokens (
+                token_sha256  TEXT PRIMARY KEY,
+                created_at    INTEGER NOT NULL
+            );
+            CREATE TABLE classes (
+                id            TEXT PRIMARY KEY,
+                join_code     TEXT NOT NULL UNIQUE,
+                name          TEXT NOT NULL,
+                lessons       TEXT NOT NULL,
+                nodes         INTEGER NOT NULL,
+                duration_secs INTEGER NOT NULL,
+                seats         INTEGER NOT NULL,
+                created_at    INTEGER NOT NULL,
+                ended_at      INTEGER
+            );
+            CREATE TABLE class_students (
+                id            TEXT PRIMARY KEY,
+                class_id      TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+                name          TEXT NOT NULL,
+                session_id    TEXT,
+                lesson        TEXT,
+                joined_at     INTEGER NOT NULL,
+                step_since    INTEGER NOT NULL
+            );
+            CREATE INDEX class_students_session ON class_students(session_id);
+            CREATE TABLE class_progress (
+                student_id    TEXT NOT NULL REFERENCES class_students(id) ON DELETE CASCADE,
+                lesson        TEXT NOT NULL,
+                step          INTEGER NOT NULL,
+                done_at       INTEGER NOT NULL,
+                PRIMARY KEY (student_id, lesson, step)
+            );
+            CREATE TABLE class_messages (
+                id            INTEGER PRIMARY KEY AUTOINCREMENT,
+                class_id      TEXT NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+                student_id    TEXT,
+                text          TEXT NOT NULL,
+                sent_at       INTEGER NOT NULL
+            );",
+        ),
     ])
 }
 
@@ -103,6 +146,18 @@ impl Store {
     fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> anyhow::Result<T> {
         let mut conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         Ok(f(&mut conn)?)
+    }
+
+    /// Runs `f` on the connection (for the tables of other modules: `crate::classes`).
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> anyhow::Result<T> {
+        self.with(f)
+    }
+
+    /// Sets a session's end (unix seconds).
+    pub fn set_expires_at(&self, id: &str, expires_at: i64) -> anyhow::Result<()> {
+        self.with(|conn| conn.execute("UPDATE sessions SET expires_at = ?2 WHERE id = ?1", params![id, expires_at]))
+            .map(drop)
+            .with_context(|| format!("storing the end of session {id}"))
     }
 
     /// Inserts a session and its nodes in one transaction.
@@ -370,7 +425,7 @@ mod migration_tests {
         let path = dir.path().join("old.db");
         legacy_db(&path, false);
         let store = Store::open(&path).unwrap();
-        assert_eq!(user_version(&path), 2);
+        assert_eq!(user_version(&path), 3);
         let all = store.load_all().unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!((all[0].1[0].handle.pid, all[0].1[0].handle.start_time), (42, 0));
@@ -387,7 +442,7 @@ mod migration_tests {
         let path = dir.path().join("muelle.db");
         legacy_db(&path, true);
         let store = Store::open(&path).unwrap();
-        assert_eq!(user_version(&path), 2);
+        assert_eq!(user_version(&path), 3);
         let all = store.load_all().unwrap();
         let s2 = all.iter().find(|(s, _)| s.id == "s2").unwrap();
         assert_eq!(s2.0.lesson.as_deref(), Some("01-hello"));
@@ -397,7 +452,7 @@ mod migration_tests {
         // Opening again changes nothing.
         drop(store);
         assert_eq!(Store::open(&path).unwrap().load_all().unwrap(), all);
-        assert_eq!(user_version(&path), 2);
+        assert_eq!(user_version(&path), 3);
     }
 }
 

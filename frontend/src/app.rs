@@ -5,7 +5,7 @@ use yew_router::prelude::*;
 
 use crate::hooks::{initial_lang, use_lang, LangHandle};
 use crate::i18n::Lang;
-use crate::pages::{CatalogPage, HomePage, LessonPage, SessionPage};
+use crate::pages::{CatalogPage, ClassDashboard, HomePage, InstructorPage, JoinCodePage, JoinPage, LessonPage, SessionPage};
 use crate::routes::Route;
 use crate::services::storage;
 
@@ -16,6 +16,10 @@ fn switch(route: Route) -> Html {
         Route::Lesson { id } => html! { <LessonPage key={id.clone()} id={id.clone()} /> },
         // Keyed so that moving to a new session remounts the page with fresh state.
         Route::Session { id } => html! { <SessionPage key={id.clone()} id={id.clone()} /> },
+        Route::Instructor => html! { <InstructorPage /> },
+        Route::ClassDashboard { id } => html! { <ClassDashboard key={id.clone()} id={id.clone()} /> },
+        Route::JoinCode => html! { <JoinCodePage /> },
+        Route::Join { code } => html! { <JoinPage key={code.clone()} code={code.clone()} /> },
         Route::NotFound => html! { <NotFound /> },
     }
 }

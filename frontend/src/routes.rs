@@ -24,6 +24,24 @@ pub enum Route {
         /// Session id.
         id: String,
     },
+    /// The instructor's classes (the token comes in the fragment: `#token=…`).
+    #[at("/instructor")]
+    Instructor,
+    /// One class's live dashboard.
+    #[at("/instructor/classes/:id")]
+    ClassDashboard {
+        /// Class id.
+        id: String,
+    },
+    /// Type a class's join code.
+    #[at("/join")]
+    JoinCode,
+    /// Join a class.
+    #[at("/join/:code")]
+    Join {
+        /// The join code.
+        code: String,
+    },
     /// Anything else.
     #[not_found]
     #[at("/404")]

@@ -66,6 +66,10 @@ pub mod codes {
     pub const DRAINING: &str = "DRAINING";
     /// Missing or wrong admin credential.
     pub const ADMIN_UNAUTHORIZED: &str = "ADMIN_UNAUTHORIZED";
+    /// No class by that id or join code (or it has ended).
+    pub const CLASS_NOT_FOUND: &str = "CLASS_NOT_FOUND";
+    /// Every seat of the class is taken.
+    pub const CLASS_FULL: &str = "CLASS_FULL";
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! serde only, so the crate builds for native targets and for wasm32. Integers are fixed-width
 //! (wasm32 is 32-bit); new fields are added with `#[serde(default)]` so old peers keep working.
 
+pub mod classes;
 pub mod error;
 pub mod labels;
 pub mod lesson;

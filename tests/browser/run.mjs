@@ -20,11 +20,13 @@ import { stoppedNodeChecks } from "./stopped.mjs";
 import { authoringChecks } from "./authoring.mjs";
 import { uxChecks } from "./ux.mjs";
 import { terminalChecks } from "./terminals.mjs";
+import { classChecks } from "./class.mjs";
 
-// ONLY=stopped (or lessons, playground, authoring, ux, terminals) runs just that group, for iterating on it.
+// ONLY=stopped (or lessons, playground, authoring, ux, terminals, class) runs just that group, for iterating on it.
 const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, authoring: authoringChecks };
 GROUPS.ux = uxChecks;
 GROUPS.terminals = terminalChecks;
+GROUPS.class = classChecks;
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });

@@ -9,6 +9,7 @@ mod abuse;
 mod escape;
 mod restart;
 mod capacity;
+mod classroom;
 mod pool;
 mod playground;
 mod lessons;

@@ -21,12 +21,15 @@ pub struct LiveLessons {
     pub store: LessonStore,
     done: Mutex<HashMap<String, BTreeSet<u32>>>,
     setup: Mutex<HashMap<String, SetupStatus>>,
+    /// (session, step) each time a step passes for the first time (the classroom listens).
+    passed: tokio::sync::broadcast::Sender<(String, u32)>,
 }
 
 impl LiveLessons {
     /// A cache over `store` (not watched; [`LiveLessons::open`] starts the watcher).
     pub fn new(store: LessonStore) -> Self {
-        Self { store, done: Mutex::new(HashMap::new()), setup: Mutex::new(HashMap::new()) }
+        let (passed, _) = tokio::sync::broadcast::channel(1024);
+        Self { store, done: Mutex::new(HashMap::new()), setup: Mutex::new(HashMap::new()), passed }
     }
 
     /// The lessons of `dir`: loaded, linted against the catalog of `images_dir` or the
@@ -45,7 +48,15 @@ impl LiveLessons {
 
     /// Remembers that `step` of session `id` passed: a done step stays done.
     pub fn mark_done(&self, id: &str, step: u32) {
-        self.lock().entry(id.to_string()).or_default().insert(step);
+        if self.lock().entry(id.to_string()).or_default().insert(step) {
+            // No receiver (no classroom listening) is fine.
+            let _ = self.passed.send((id.to_string(), step));
+        }
+    }
+
+    /// Every step passing from now on, as (session, step).
+    pub fn subscribe_passed(&self) -> tokio::sync::broadcast::Receiver<(String, u32)> {
+        self.passed.subscribe()
     }
 
     /// Drops the progress and setup status of sessions not in `live` (ended ones).

@@ -4,9 +4,11 @@
 pub mod admin;
 pub mod admission;
 pub mod auth;
+pub mod classes;
 pub mod files;
 pub mod headers;
 pub mod health;
+pub mod instructor;
 pub mod lessons;
 pub mod nodes;
 pub mod ports;
@@ -47,6 +49,7 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/ports", get(ports::list_session_ports))
         .merge(lessons::routes())
         .merge(admin::routes())
+        .merge(classes::routes())
         .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .fallback(api_not_found)
 }

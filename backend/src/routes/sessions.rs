@@ -59,7 +59,7 @@ pub async fn create_session(
 /// Runs the lesson's `setup:` scripts and starts its `background:` ones in the new session,
 /// before the response (so before the student's terminal opens); `None` when it has none. A
 /// failure is reported in the status (the session stays, so the student can look at it).
-async fn lesson_setup(state: &AppState, id: &str, lesson: &str) -> Option<SetupStatus> {
+pub(super) async fn lesson_setup(state: &AppState, id: &str, lesson: &str) -> Option<SetupStatus> {
     let store = &state.lessons.store;
     let parsed = store.resolve_lang(lesson, super::lessons::DEFAULT_LANG).and_then(|l| store.parsed(lesson, &l))?;
     if !setup::has_setup(&parsed.front) {

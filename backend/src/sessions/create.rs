@@ -9,7 +9,7 @@ use protocol::{NodeInfo, NodeStatus, SessionInfo};
 use tracing::instrument;
 
 use super::alloc::{self, free_index, free_subnet, free_uid_bases, key_prefix};
-use super::{live_nodes, node_info, now_unix, used_subnets, used_uid_bases, Session, SessionRegistry};
+use super::{classroom, live_nodes, node_info, now_unix, used_subnets, used_uid_bases, Session, SessionRegistry};
 use crate::error::AppError;
 use crate::provider::{NodeHandle, NodeSpec, SessionNet};
 use crate::store::{NodeRow, SessionRow};
@@ -68,13 +68,19 @@ pub(super) async fn blocking<T: Send + 'static>(
 
 impl SessionRegistry {
     /// Creates a session with its network and nodes; returns its view and its bearer token.
-    #[instrument(skip_all, fields(session_id = tracing::field::Empty, nodes = req.nodes))]
     pub async fn create(&self, req: NewSession) -> Result<(SessionInfo, String), AppError> {
+        self.create_in(req, None).await
+    }
+
+    /// [`SessionRegistry::create`] for a student of `class` (when given): its nodes come out of
+    /// the capacity the class holds.
+    #[instrument(skip_all, fields(session_id = tracing::field::Empty, nodes = req.nodes))]
+    pub async fn create_in(&self, req: NewSession, class: Option<&str>) -> Result<(SessionInfo, String), AppError> {
         let max = self.config.max_nodes_per_session;
         if req.nodes == 0 || req.nodes > max {
             return Err(AppError::BadRequest(format!("nodes must be between 1 and {max}")));
         }
-        let plan = self.reserve(&req)?;
+        let plan = self.reserve(&req, class)?;
         let id = plan.row.id.clone();
         tracing::Span::current().record("session_id", id.as_str());
         if let Err(err) = self.store.insert_session(&plan.row, &plan.nodes) {
@@ -95,9 +101,10 @@ impl SessionRegistry {
     }
 
     /// Checks capacity and reserves an id, a subnet and uid ranges, all under the lock.
-    fn reserve(&self, req: &NewSession) -> Result<Plan, AppError> {
+    fn reserve(&self, req: &NewSession, class: Option<&str>) -> Result<Plan, AppError> {
         let mut state = self.lock();
-        if live_nodes(&state).saturating_add(u32::from(req.nodes)) > self.config.max_nodes {
+        let held = classroom::held(&self.holds(), &state, class);
+        if live_nodes(&state).saturating_add(held).saturating_add(u32::from(req.nodes)) > self.config.max_nodes {
             return Err(AppError::OutOfCapacity);
         }
         let subnet = free_subnet(&used_subnets(&state)).ok_or(AppError::OutOfCapacity)?;
@@ -134,6 +141,9 @@ impl SessionRegistry {
             op_lock,
             closing: false,
         };
+        if let Some(class) = class {
+            self.join_hold(class, &id);
+        }
         state.insert(id, session);
         Ok(Plan { row, token, net, nodes, _guard: guard })
     }
@@ -253,7 +263,7 @@ impl SessionRegistry {
     fn reserve_node(&self, id: &str) -> Result<(NodeRow, SessionNet), AppError> {
         let max = self.config.max_nodes_per_session;
         let mut state = self.lock();
-        let live = live_nodes(&state);
+        let live = live_nodes(&state).saturating_add(classroom::held(&self.holds(), &state, None));
         let bases = used_uid_bases(&state);
         let session = state.get_mut(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
         let indices = session.nodes.iter().map(|n| n.index).collect();

@@ -7,6 +7,7 @@
 //! not handed out while still in use.
 
 pub mod alloc;
+mod classroom;
 mod create;
 mod destroy;
 mod recover;
@@ -30,6 +31,8 @@ pub struct SessionRegistry {
     provider: Arc<dyn SandboxProvider>,
     store: Store,
     state: Mutex<HashMap<String, Session>>,
+    /// Capacity held for classes (locked after `state` when both are).
+    holds: Mutex<HashMap<String, classroom::Hold>>,
 }
 
 /// One session as the registry holds it.
@@ -85,7 +88,7 @@ pub fn rfc3339(ts: i64) -> String {
 impl SessionRegistry {
     /// A registry over `store`; call [`SessionRegistry::recover`] before serving.
     pub fn new(config: Arc<Config>, provider: Arc<dyn SandboxProvider>, store: Store) -> Self {
-        Self { config, provider, store, state: Mutex::new(HashMap::new()) }
+        Self { config, provider, store, state: Mutex::new(HashMap::new()), holds: Mutex::new(HashMap::new()) }
     }
 
     /// A registry over `<data_dir>/muelle.db`.

@@ -1,5 +1,6 @@
 //! Reusable pieces of the UI.
 
+pub mod class_messages;
 pub mod code_block;
 pub mod countdown;
 pub mod error_banner;

@@ -183,7 +183,10 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
                     }
                     <LangSwitch />
                 </header>
-                if found {
+                if let Some(cs) = &ls.session {
+                    <crate::components::class_messages::ClassMessages session_id={cs.id.clone()} token={cs.token.clone()} />
+                }
+                                if found {
                     <div class="pane-tabs" role="tablist" aria-label={title_or(&text)}>
                         <button type="button" role="tab" id="pane-tab-text" aria-controls="lesson-text"
                                 aria-selected={(*pane == Pane::Text).to_string()} onclick={select_pane(Pane::Text)}>

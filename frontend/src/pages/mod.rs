@@ -2,10 +2,14 @@
 
 pub mod catalog;
 pub mod home;
+pub mod instructor;
+pub mod join;
 pub mod lesson;
 pub mod session;
 
 pub use catalog::CatalogPage;
 pub use home::HomePage;
+pub use instructor::{ClassDashboard, InstructorPage};
+pub use join::{JoinCodePage, JoinPage};
 pub use lesson::LessonPage;
 pub use session::SessionPage;

@@ -64,6 +64,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
             </header>
             <main class="session-main">
                 <ErrorBanner error={(*error).clone()} />
+                <crate::components::class_messages::ClassMessages session_id={session.id.clone()} token={session.token.clone()} />
                 if *ended {
                     <Ended error={None::<Error>} />
                 } else {

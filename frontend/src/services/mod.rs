@@ -1,6 +1,7 @@
 //! Talking to the backend and the browser: REST, the terminal socket, storage, xterm.js.
 
 pub mod api;
+pub mod class_api;
 pub mod lesson_api;
 pub mod lesson_logic;
 pub mod node_api;
