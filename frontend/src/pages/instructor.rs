@@ -558,7 +558,7 @@ fn ReadOnlyTerminal(props: &ReadOnlyTerminalProps) -> Html {
         use_effect_with(url.clone(), move |_| {
             let session = node
                 .cast::<web_sys::HtmlElement>()
-                .map(|el| TerminalSession::start(&el, url, Callback::noop()));
+                .map(|el| TerminalSession::start(&el, url, 1, Callback::noop(), Callback::noop()));
             move || drop(session)
         });
     }
