@@ -128,6 +128,13 @@ impl Store {
             .with_context(|| format!("storing node {}", node.handle.key))
     }
 
+    /// Sets a session's end (after an extension).
+    pub fn set_expires_at(&self, id: &str, expires_at: i64) -> anyhow::Result<()> {
+        self.with(|conn| conn.execute("UPDATE sessions SET expires_at = ?2 WHERE id = ?1", params![id, expires_at]))
+            .map(drop)
+            .with_context(|| format!("storing the end of session {id}"))
+    }
+
     /// Deletes one node row.
     pub fn delete_node(&self, session_id: &str, name: &str) -> anyhow::Result<()> {
         self.with(|conn| {

@@ -62,6 +62,10 @@ pub mod codes {
     pub const PAYLOAD_TOO_LARGE: &str = "PAYLOAD_TOO_LARGE";
     /// The request's `Host` is not one this server answers for.
     pub const MISDIRECTED_REQUEST: &str = "MISDIRECTED_REQUEST";
+    /// The session already lasts as long as the server allows (409 on extend).
+    pub const SESSION_AT_MAXIMUM: &str = "SESSION_AT_MAXIMUM";
+    /// A file read or listing the node refused (no such path, not a directory…).
+    pub const FILE_ERROR: &str = "FILE_ERROR";
 }
 
 #[cfg(test)]

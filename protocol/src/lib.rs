@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod lesson;
+pub mod play;
 pub mod routes;
 pub mod session;
 pub mod terminal;
@@ -19,6 +20,7 @@ pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
     PortLink, MAX_NODES_PER_SESSION, ServerConfig, SessionInfo, SetupState, SetupStatus,
 };
+pub use play::{FileEntry, FileKind, FileList, LocalName, NodeStats, Template};
 pub use terminal::{ClientControl, ServerEvent};
 
 /// Bumped whenever a change to these types is not backwards compatible.

@@ -70,6 +70,17 @@ pub struct NodeHandle {
     pub start_time: u64,
 }
 
+/// What a node uses now, as its provider measures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeUsage {
+    /// Memory charged to the node (its cgroup), bytes.
+    pub memory_bytes: u64,
+    /// CPU time the node used since it started (its cgroup's cpuacct), nanoseconds.
+    pub cpu_ns: u64,
+    /// Disk the node takes (its disk image's allocated blocks, or its files), bytes.
+    pub disk_bytes: u64,
+}
+
 /// What caused a provider failure: the sandbox crate's typed error (or the fake provider's).
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -121,6 +132,12 @@ pub trait SandboxProvider: Send + Sync + 'static {
     /// recovered and orphans swept.
     fn start_background(&self) -> anyhow::Result<()> {
         Ok(())
+    }
+
+    /// What the node uses now; `None` where the provider cannot tell (the node is gone).
+    fn usage(&self, node: &NodeHandle) -> Option<NodeUsage> {
+        let _ = node;
+        None
     }
 
     /// Starts `argv` in the node on a fresh terminal of `cols`×`rows`; returns the PTY master

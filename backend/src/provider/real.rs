@@ -148,6 +148,20 @@ impl SandboxProvider for RealProvider {
         self.sandbox(node).is_alive()
     }
 
+    fn usage(&self, node: &NodeHandle) -> Option<super::NodeUsage> {
+        let sb = self.sandbox(node);
+        let memory_bytes = sb.memory_usage()?;
+        // The cpuacct hierarchy's directory of this node (cgroup v1): total CPU time in ns.
+        let cpu_ns = sb
+            .cgroup_dirs()
+            .iter()
+            .find(|d| d.components().any(|c| c.as_os_str() == "cpuacct"))
+            .and_then(|d| std::fs::read_to_string(d.join("cpuacct.usage")).ok())
+            .and_then(|t| t.trim().parse().ok())
+            .unwrap_or(0);
+        Some(super::NodeUsage { memory_bytes, cpu_ns, disk_bytes: sb.disk_usage().unwrap_or(0) })
+    }
+
     fn start_background(&self) -> anyhow::Result<()> {
         if let Some(p) = &self.pool {
             p.start().context("starting the warm pool")?;

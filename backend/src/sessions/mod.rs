@@ -9,6 +9,7 @@
 pub mod alloc;
 mod create;
 mod destroy;
+mod extend;
 mod recover;
 
 pub use create::NewSession;
