@@ -17,9 +17,11 @@ import {
 import { lessonChecks } from "./lessons.mjs";
 import { playgroundChecks } from "./playground.mjs";
 import { stoppedNodeChecks } from "./stopped.mjs";
+import { playChecks } from "./play.mjs";
 
 // ONLY=stopped (or lessons, playground) runs just that group, for iterating on it.
-const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks };
+const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks,
+  play: playChecks };
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -261,6 +263,7 @@ async function main() {
   await lessonChecks(browser);
   await playgroundChecks(browser);
   await stoppedNodeChecks(browser);
+  await playChecks(browser);
   await finish(browser);
 }
 

@@ -18,3 +18,4 @@ mod security_net;
 mod security_ports;
 mod security_registry;
 mod images_catalog;
+mod templates;
