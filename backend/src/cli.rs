@@ -139,6 +139,12 @@ pub struct ServeArgs {
     /// Session lifetime in seconds
     #[arg(long, env = "MUELLE_SESSION_TTL_SECS", value_name = "SECS", default_value = "3600")]
     pub session_ttl_secs: Option<String>,
+    /// What the playground's Extend button adds to a session, in minutes
+    #[arg(long, env = "MUELLE_EXTEND_MINUTES", value_name = "MIN", default_value = "30")]
+    pub extend_minutes: Option<String>,
+    /// Longest a session may last from its start, extensions included, in minutes (at least the session lifetime)
+    #[arg(long, env = "MUELLE_MAX_SESSION_MINUTES", value_name = "MIN", default_value = "240")]
+    pub max_session_minutes: Option<String>,
     /// How often expired sessions are looked for, in seconds
     #[arg(long, env = "MUELLE_EXPIRY_INTERVAL_SECS", value_name = "SECS", default_value = "5")]
     pub expiry_interval_secs: Option<String>,

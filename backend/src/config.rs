@@ -49,6 +49,10 @@ pub struct Config {
     pub lessons_dir: PathBuf,
     /// How long a session lives.
     pub session_ttl: Duration,
+    /// What one "Extend" adds to a session (`MUELLE_EXTEND_MINUTES`).
+    pub extend_step: Duration,
+    /// Longest a session may last from its start, extensions included (`MUELLE_MAX_SESSION_MINUTES`).
+    pub max_session: Duration,
     /// Live nodes allowed on this machine.
     pub max_nodes: u32,
     /// Nodes allowed in one session.
@@ -199,6 +203,8 @@ impl Default for Config {
             static_dir: PathBuf::from("frontend/dist"),
             lessons_dir: PathBuf::from("lessons"),
             session_ttl: Duration::from_secs(3600),
+            extend_step: Duration::from_secs(30 * 60),
+            max_session: Duration::from_secs(240 * 60),
             max_nodes: 200,
             max_nodes_per_session: protocol::MAX_NODES_PER_SESSION,
             exec_timeout: Duration::from_secs(30),
@@ -240,6 +246,8 @@ impl Config {
             static_dir: get("MUELLE_STATIC_DIR").map(PathBuf::from).unwrap_or(d.static_dir),
             lessons_dir: get("MUELLE_LESSONS_DIR").map(PathBuf::from).unwrap_or(d.lessons_dir),
             session_ttl: secs("MUELLE_SESSION_TTL_SECS", d.session_ttl)?,
+            extend_step: parse::<u64>(&get, "MUELLE_EXTEND_MINUTES")?.map_or(d.extend_step, |m| Duration::from_secs(m.saturating_mul(60))),
+            max_session: parse::<u64>(&get, "MUELLE_MAX_SESSION_MINUTES")?.map_or(d.max_session, |m| Duration::from_secs(m.saturating_mul(60))),
             max_nodes: parse(&get, "MUELLE_MAX_NODES")?.unwrap_or(d.max_nodes),
             max_nodes_per_session: parse(&get, "MUELLE_MAX_NODES_PER_SESSION")?
                 .unwrap_or(d.max_nodes_per_session),
@@ -281,6 +289,9 @@ impl Config {
         }
         if self.session_ttl.is_zero() || self.expiry_interval.is_zero() {
             bail!("MUELLE_SESSION_TTL_SECS and MUELLE_EXPIRY_INTERVAL_SECS must be positive");
+        }
+        if self.extend_step.is_zero() || self.max_session < self.session_ttl {
+            bail!("MUELLE_EXTEND_MINUTES must be positive and MUELLE_MAX_SESSION_MINUTES at least the session's lifetime (MUELLE_SESSION_TTL_SECS)");
         }
         let l = &self.node_limits;
         if l.memory_mb < 256 || l.cpus_milli < 100 || l.pids < 256 || (l.disk_mb != 0 && l.disk_mb < 512) {

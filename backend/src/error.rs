@@ -105,6 +105,12 @@ pub enum AppError {
         /// Nodes free beside live sessions and other classes.
         free: u32,
     },
+    /// The session already lasts as long as the server allows.
+    #[error("{0}")]
+    SessionAtMaximum(String),
+    /// A file listing, read or save the node refused (its message says why).
+    #[error("{0}")]
+    FileError(String),
     /// Anything else; details go to the log only.
     /// The operator drains the server: no new sessions.
     #[error("this server is not starting new sessions now (maintenance); live sessions go on. Try again later")]
@@ -138,6 +144,8 @@ impl AppError {
             Self::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, codes::PAYLOAD_TOO_LARGE),
             Self::MisdirectedRequest => (StatusCode::MISDIRECTED_REQUEST, codes::MISDIRECTED_REQUEST),
             Self::NodeStopped(_) => (StatusCode::CONFLICT, codes::NODE_STOPPED),
+            Self::SessionAtMaximum(_) => (StatusCode::CONFLICT, codes::SESSION_AT_MAXIMUM),
+            Self::FileError(_) => (StatusCode::BAD_REQUEST, codes::FILE_ERROR),
             Self::LessonNotFound(_) | Self::NoLesson => (StatusCode::NOT_FOUND, codes::LESSON_NOT_FOUND),
             Self::UnknownLesson(_) => (StatusCode::BAD_REQUEST, codes::LESSON_NOT_FOUND),
             Self::StepNotFound(_) | Self::BlockNotFound(_) => (StatusCode::NOT_FOUND, codes::NOT_FOUND),

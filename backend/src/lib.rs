@@ -30,6 +30,7 @@ pub mod sessions;
 pub mod state;
 pub mod store;
 pub mod terminal;
+pub mod templates;
 pub mod tls;
 
 pub use config::Config;

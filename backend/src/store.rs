@@ -153,13 +153,6 @@ impl Store {
         self.with(f)
     }
 
-    /// Sets a session's end (unix seconds).
-    pub fn set_expires_at(&self, id: &str, expires_at: i64) -> anyhow::Result<()> {
-        self.with(|conn| conn.execute("UPDATE sessions SET expires_at = ?2 WHERE id = ?1", params![id, expires_at]))
-            .map(drop)
-            .with_context(|| format!("storing the end of session {id}"))
-    }
-
     /// Inserts a session and its nodes in one transaction.
     pub fn insert_session(&self, s: &SessionRow, nodes: &[NodeRow]) -> anyhow::Result<()> {
         self.with(|conn| {
@@ -181,6 +174,13 @@ impl Store {
     pub fn upsert_node(&self, session_id: &str, node: &NodeRow) -> anyhow::Result<()> {
         self.with(|conn| upsert_node(conn, session_id, node).map(drop))
             .with_context(|| format!("storing node {}", node.handle.key))
+    }
+
+    /// Sets a session's end (after an extension).
+    pub fn set_expires_at(&self, id: &str, expires_at: i64) -> anyhow::Result<()> {
+        self.with(|conn| conn.execute("UPDATE sessions SET expires_at = ?2 WHERE id = ?1", params![id, expires_at]))
+            .map(drop)
+            .with_context(|| format!("storing the end of session {id}"))
     }
 
     /// Deletes one node row.

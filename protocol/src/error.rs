@@ -70,6 +70,10 @@ pub mod codes {
     pub const CLASS_NOT_FOUND: &str = "CLASS_NOT_FOUND";
     /// Every seat of the class is taken.
     pub const CLASS_FULL: &str = "CLASS_FULL";
+    /// The session already lasts as long as the server allows (409 on extend).
+    pub const SESSION_AT_MAXIMUM: &str = "SESSION_AT_MAXIMUM";
+    /// A file read or listing the node refused (no such path, not a directory…).
+    pub const FILE_ERROR: &str = "FILE_ERROR";
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod classes;
 pub mod error;
 pub mod labels;
 pub mod lesson;
+pub mod play;
 pub mod routes;
 pub mod session;
 pub mod terminal;
@@ -21,6 +22,7 @@ pub use session::{
     CreateSessionRequest, CreateSessionResponse, ExecRequest, ExecResponse, NodeInfo, NodeStatus,
     NodePorts, PortLink, MAX_NODES_PER_SESSION, ServerConfig, SessionInfo, SetupState, SetupStatus,
 };
+pub use play::{FileEntry, FileKind, FileList, LocalName, NodeStats, Template};
 pub use terminal::{ClientControl, ServerEvent, TerminalList};
 
 /// Bumped whenever a change to these types is not backwards compatible.

@@ -9,6 +9,19 @@ pub const LESSONS: &str = "/api/lessons";
 /// `GET`: what the start page needs to know ([`crate::ServerConfig`]).
 pub const CONFIG: &str = "/api/config";
 
+/// `GET`: the session templates ([`crate::Template`]).
+pub const TEMPLATES: &str = "/api/templates";
+
+/// `/api/sessions/{id}/extend` (POST, Bearer): more time, up to the server's maximum.
+pub fn extend(id: &str) -> String {
+    format!("{SESSIONS}/{id}/extend")
+}
+
+/// `/api/sessions/{id}/nodes/{node}/stats` (GET, Bearer) → [`crate::NodeStats`].
+pub fn node_stats(id: &str, node: &str) -> String {
+    format!("{SESSIONS}/{id}/nodes/{node}/stats")
+}
+
 /// `/api/sessions/{id}`
 pub fn session(id: &str) -> String {
     format!("{SESSIONS}/{id}")

@@ -46,6 +46,9 @@ pub struct CreateSessionRequest {
     /// A lesson id: the session gets that lesson's nodes and duration.
     #[serde(default)]
     pub lesson: Option<String>,
+    /// A template id (`GET /api/templates`): its nodes, formed as it says (a swarm…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
     /// The class's join code, when the server asks for one (`GET /api/config`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub join_code: Option<String>,

@@ -59,11 +59,12 @@ export async function runInTerminal(page, command, expected, scope = "") {
 
 /** Ends every session this page's tab holds credentials for. */
 export async function endStoredSessions(p) {
-  await p.evaluate(() => Promise.all(Object.keys(sessionStorage)
+  // Sessions are kept per device (localStorage); older builds kept them per tab.
+  await p.evaluate(() => Promise.all([localStorage, sessionStorage].flatMap((st) => Object.keys(st)
     .filter((k) => k.startsWith("muelle.session."))
     .map((k) => {
-      const s = JSON.parse(sessionStorage.getItem(k));
+      const s = JSON.parse(st.getItem(k));
       return fetch(`/api/sessions/${s.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${s.token}` } });
-    })));
+    }))));
 }
 

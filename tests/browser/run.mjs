@@ -21,12 +21,14 @@ import { authoringChecks } from "./authoring.mjs";
 import { uxChecks } from "./ux.mjs";
 import { terminalChecks } from "./terminals.mjs";
 import { classChecks } from "./class.mjs";
+import { playChecks } from "./play.mjs";
 
-// ONLY=stopped (or lessons, playground, authoring, ux, terminals, class) runs just that group, for iterating on it.
+// ONLY=stopped (or lessons, playground, authoring, ux, terminals, class, play) runs just that group, for iterating on it.
 const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, authoring: authoringChecks };
 GROUPS.ux = uxChecks;
 GROUPS.terminals = terminalChecks;
 GROUPS.class = classChecks;
+GROUPS.play = playChecks;
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -272,6 +274,7 @@ async function main() {
   await authoringChecks(browser);
   await uxChecks(browser);
   await terminalChecks(browser);
+  await playChecks(browser);
   await finish(browser);
 }
 

@@ -20,3 +20,4 @@ mod security_ports;
 mod security_registry;
 mod images_catalog;
 mod node_view;
+mod templates;

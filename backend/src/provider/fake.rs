@@ -108,6 +108,25 @@ impl SandboxProvider for FakeProvider {
     fn is_alive(&self, node: &NodeHandle) -> bool {
         self.home(&node.key).is_dir()
     }
+
+    /// The bytes of the node's home (its "disk"); fake nodes have no cgroup of their own.
+    fn usage(&self, node: &NodeHandle) -> Option<super::NodeUsage> {
+        let home = self.home(&node.key);
+        home.is_dir().then(|| super::NodeUsage { disk_bytes: tree_bytes(&home, 4), ..Default::default() })
+    }
+}
+
+/// Bytes of the regular files under `dir`, `depth` levels down at most.
+fn tree_bytes(dir: &Path, depth: u32) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_file() => e.metadata().map_or(0, |m| m.len()),
+            Ok(t) if t.is_dir() && depth > 0 => tree_bytes(&e.path(), depth - 1),
+            _ => 0,
+        })
+        .sum()
 }
 
 /// A dead node's directory is gone; run in `/tmp` rather than fail to spawn.

@@ -71,6 +71,17 @@ pub struct NodeHandle {
     pub start_time: u64,
 }
 
+/// What a node uses now, as its provider measures it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct NodeUsage {
+    /// Memory charged to the node (its cgroup), bytes.
+    pub memory_bytes: u64,
+    /// CPU time the node used since it started (its cgroup's cpuacct), nanoseconds.
+    pub cpu_ns: u64,
+    /// Disk the node takes (its disk image's allocated blocks, or its files), bytes.
+    pub disk_bytes: u64,
+}
+
 /// What caused a provider failure: the sandbox crate's typed error (or the fake provider's).
 pub type Cause = Box<dyn std::error::Error + Send + Sync + 'static>;
 
@@ -132,6 +143,11 @@ pub trait SandboxProvider: Send + Sync + 'static {
     /// What the node uses now: memory in bytes and CPU time used so far in microseconds, from
     /// its cgroup; `None` where nodes have no cgroup of their own (the fake provider).
     fn node_usage(&self, node: &NodeHandle) -> Option<(u64, u64)> {
+        self.usage(node).map(|u| (u.memory_bytes, u.cpu_ns / 1000))
+    }
+
+    /// What the node uses now; `None` where the provider cannot tell (the node is gone).
+    fn usage(&self, node: &NodeHandle) -> Option<NodeUsage> {
         let _ = node;
         None
     }

@@ -143,18 +143,18 @@ impl SandboxProvider for RealProvider {
         self.sandbox(node).is_alive()
     }
 
-    fn node_usage(&self, node: &NodeHandle) -> Option<(u64, u64)> {
+    fn usage(&self, node: &NodeHandle) -> Option<super::NodeUsage> {
         let sb = self.sandbox(node);
-        let memory = sb.memory_usage()?;
-        // cgroup v1 cpuacct (mounted alone or as cpu,cpuacct): nanoseconds.
-        let cpu_ns: u64 = sb
+        let memory_bytes = sb.memory_usage()?;
+        // The cpuacct hierarchy (mounted alone or as cpu,cpuacct) of this node, cgroup v1: ns.
+        let cpu_ns = sb
             .cgroup_dirs()
             .iter()
             .find(|d| d.components().any(|c| c.as_os_str().to_string_lossy().split(',').any(|s| s == "cpuacct")))
             .and_then(|d| std::fs::read_to_string(d.join("cpuacct.usage")).ok())
-            .and_then(|s| s.trim().parse().ok())
+            .and_then(|t| t.trim().parse().ok())
             .unwrap_or(0);
-        Some((memory, cpu_ns / 1000))
+        Some(super::NodeUsage { memory_bytes, cpu_ns, disk_bytes: sb.disk_usage().unwrap_or(0) })
     }
 
     fn pool_ready(&self) -> usize {

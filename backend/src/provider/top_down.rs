@@ -45,6 +45,10 @@ impl SandboxProvider for TopDownNets {
         self.0.hosts_command(node, content)
     }
 
+    fn usage(&self, node: &NodeHandle) -> Option<super::NodeUsage> {
+        self.0.usage(node)
+    }
+
     fn is_alive(&self, node: &NodeHandle) -> bool {
         self.0.is_alive(node)
     }

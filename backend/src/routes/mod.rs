@@ -5,12 +5,14 @@ pub mod admin;
 pub mod admission;
 pub mod auth;
 pub mod classes;
+pub mod browse;
 pub mod files;
 pub mod headers;
 pub mod health;
 pub mod instructor;
 pub mod lessons;
 pub mod nodes;
+pub mod play;
 pub mod ports;
 pub mod proxy;
 pub mod sessions;
@@ -44,9 +46,12 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes/{node}/terminal", get(terminal::open_terminal))
         .route("/sessions/{id}/nodes/{node}/terminals", get(terminal::list_terminals))
         // Streams its body into the node and counts it against `files::MAX_UPLOAD_BYTES` itself.
-        .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file))
+        .route("/sessions/{id}/nodes/{node}/files", post(files::upload_file).put(files::upload_file).get(browse::get_files))
         .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))
         .route("/sessions/{id}/ports", get(ports::list_session_ports))
+        .route("/templates", get(play::get_templates))
+        .route("/sessions/{id}/extend", post(play::extend_session))
+        .route("/sessions/{id}/nodes/{node}/stats", get(play::node_stats))
         .merge(lessons::routes())
         .merge(admin::routes())
         .merge(classes::routes())

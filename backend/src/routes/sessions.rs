@@ -17,9 +17,10 @@ pub async fn get_config(State(state): State<AppState>) -> Json<ServerConfig> {
     Json(ServerConfig { join_code_required: state.config.limits.join_code.is_some() })
 }
 
-/// Creates a session (a JSON body, possibly empty: `{"nodes": N, "lesson": "id", "join_code":
-/// "…"}`) → 201 with its token. Admission first: same origin, JSON, the address's rate, the join
-/// code, room on the disk.
+/// Creates a session (a JSON body, possibly empty: `{"nodes": N, "lesson": "id", "template":
+/// "id", "join_code": "…"}`; a lesson wins over a template, a template over `nodes`) → 201 with
+/// its token. Admission first: same origin, JSON, the address's rate, the join code, room on
+/// the disk.
 pub async fn create_session(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
@@ -42,12 +43,17 @@ pub async fn create_session(
             validate_lesson_id(lesson)?;
             super::lessons::lesson_session(&state.lessons, lesson)?
         }
-        None => NewSession { nodes: req.nodes.unwrap_or(1), lesson: None, ttl: None },
+        None => match &req.template {
+            Some(t) => NewSession { nodes: crate::templates::find(t)?.nodes, lesson: None, ttl: None },
+            None => NewSession { nodes: req.nodes.unwrap_or(1), lesson: None, ttl: None },
+        },
     };
     admission::check_disk(&state.config, state.sessions.live_nodes(), u32::from(new.nodes))?;
     let (mut session, token) = state.sessions.create(new).await?;
     if let Some(lesson) = &req.lesson {
         session.setup = lesson_setup(&state, &session.id, lesson).await;
+    } else if let Some(t) = &req.template {
+        session.setup = crate::templates::form(&state, &session.id, crate::templates::find(t)?).await;
     }
     state.ops.started(&session.id, addr, || state.sessions.session_ids());
     let m = &crate::metrics::METRICS;

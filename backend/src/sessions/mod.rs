@@ -10,6 +10,7 @@ pub mod alloc;
 mod classroom;
 mod create;
 mod destroy;
+mod extend;
 mod recover;
 
 pub use create::NewSession;

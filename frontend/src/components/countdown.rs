@@ -31,12 +31,38 @@ pub fn Countdown(props: &CountdownProps) -> Html {
             }
         });
     }
-    let class = classes!("countdown", (left < 60).then_some("urgent"));
+    let warning = warning_of(left).map(|w| match w {
+        Warning::OneMinute => s.warn_1min,
+        Warning::FiveMinutes => s.warn_5min,
+    });
+    let class = classes!("countdown", (left < 60).then_some("urgent"), warning.is_some().then_some("warn"));
     html! {
-        <span {class} title={s.time_left} aria-label={s.time_left}>
-            <span class="countdown-label">{ s.time_left }</span>
-            <span class="countdown-value">{ format_mmss(left) }</span>
-        </span>
+        <>
+            <span {class} title={s.time_left} aria-label={s.time_left}>
+                <span class="countdown-label">{ s.time_left }</span>
+                <span class="countdown-value">{ format_mmss(left) }</span>
+            </span>
+            <span class="time-warning" role="status" aria-live="polite">{ warning.unwrap_or_default() }</span>
+        </>
+    }
+}
+
+/// What the countdown warns about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Warning {
+    /// Five minutes or less are left.
+    FiveMinutes,
+    /// One minute or less is left.
+    OneMinute,
+}
+
+/// The warning due with `left` seconds to go (none at zero: the page says the session ended).
+pub fn warning_of(left: u64) -> Option<Warning> {
+    match left {
+        0 => None,
+        1..=60 => Some(Warning::OneMinute),
+        61..=300 => Some(Warning::FiveMinutes),
+        _ => None,
     }
 }
 
@@ -51,5 +77,15 @@ mod tests {
         assert_eq!(format_mmss(61), "01:01");
         assert_eq!(format_mmss(3600), "60:00");
         assert_eq!(format_mmss(5999), "99:59");
+    }
+
+    #[test]
+    fn warnings_at_five_and_one_minute() {
+        assert_eq!(warning_of(301), None);
+        assert_eq!(warning_of(300), Some(Warning::FiveMinutes));
+        assert_eq!(warning_of(61), Some(Warning::FiveMinutes));
+        assert_eq!(warning_of(60), Some(Warning::OneMinute));
+        assert_eq!(warning_of(1), Some(Warning::OneMinute));
+        assert_eq!(warning_of(0), None);
     }
 }

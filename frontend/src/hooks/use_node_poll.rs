@@ -24,9 +24,23 @@ pub fn use_node_poll(
     changes: Rc<Cell<u32>>,
     apply: Callback<Vec<NodeInfo>>,
 ) {
+    use_node_poll_until_gone(creds, changes, apply, None);
+}
+
+/// [`use_node_poll`], which also calls `on_gone` when the server says the session is gone
+/// (ended by its clock, by another tab or by the API): the page then stops polling.
+#[hook]
+pub fn use_node_poll_until_gone(
+    creds: Option<(String, String)>,
+    changes: Rc<Cell<u32>>,
+    apply: Callback<Vec<NodeInfo>>,
+    on_gone: Option<Callback<()>>,
+) {
     // The latest `apply`, so the interval never calls a stale one.
     let latest = use_mut_ref(|| apply.clone());
     *latest.borrow_mut() = apply;
+    let gone = use_mut_ref(|| on_gone.clone());
+    *gone.borrow_mut() = on_gone;
     use_effect_with(creds, move |creds| {
         let poll = creds.clone().map(|(id, token)| {
             let in_flight = Rc::new(Cell::new(false));
@@ -35,7 +49,7 @@ pub fn use_node_poll(
                     return;
                 }
                 let (id, token, in_flight) = (id.clone(), token.clone(), in_flight.clone());
-                let (changes, latest) = (changes.clone(), latest.clone());
+                let (changes, latest, gone) = (changes.clone(), latest.clone(), gone.clone());
                 let seen = changes.get();
                 spawn_local(async move {
                     match api::get_session(&id, &token).await {
@@ -44,6 +58,12 @@ pub fn use_node_poll(
                             apply.emit(info.nodes);
                         }
                         Ok(_) => {}
+                        Err(err) if err.session_is_gone() && gone.borrow().is_some() => {
+                            let on_gone = gone.borrow().clone();
+                            if let Some(cb) = on_gone {
+                                cb.emit(());
+                            }
+                        }
                         Err(err) => log::debug!("node poll: {err}"),
                     }
                     in_flight.set(false);

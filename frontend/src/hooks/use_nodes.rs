@@ -11,7 +11,7 @@ use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::error::Error;
-use crate::hooks::use_node_poll::{bump, node_named, replaced, use_node_poll};
+use crate::hooks::use_node_poll::{bump, node_named, replaced, use_node_poll_until_gone};
 use crate::services::node_api;
 use crate::services::storage::{self, StoredSession};
 
@@ -138,9 +138,10 @@ impl NodesHandle {
     }
 }
 
-/// Node tabs of `session`; changes are written back to the stored session.
+/// Node tabs of `session`; changes are written back to the stored session. `on_gone` is called
+/// when the poll finds the session gone.
 #[hook]
-pub fn use_nodes(session: &StoredSession) -> NodesHandle {
+pub fn use_nodes(session: &StoredSession, on_gone: Callback<()>) -> NodesHandle {
     let state = use_reducer_eq(|| Nodes::of(session));
     // Bumped by every local change, so a poll that was under way then does not undo it.
     let changes = use_memo((), |()| Rc::new(Cell::new(0u32)));
@@ -166,7 +167,7 @@ pub fn use_nodes(session: &StoredSession) -> NodesHandle {
                 dispatch.dispatch(NodesAction::Replace(list));
             }
         });
-        use_node_poll(Some(creds), (*changes).clone(), apply);
+        use_node_poll_until_gone(Some(creds), (*changes).clone(), apply, Some(on_gone));
     }
     let update = {
         let (dispatch, changes) = (dispatch.clone(), (*changes).clone());

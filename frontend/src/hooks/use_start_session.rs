@@ -1,4 +1,5 @@
-//! Starting a session: `POST /api/sessions`, remember the token for this tab, open its page.
+//! Starting a session: `POST /api/sessions` (plain or from a template), remember the token on
+//! this device, open its page.
 //! When the server asks for a join code (`GET /api/config`, or a 403 `JOIN_CODE_REQUIRED`), the
 //! start page shows a field for it.
 
@@ -10,13 +11,15 @@ use protocol::error::codes;
 
 use crate::error::Error;
 use crate::routes::Route;
-use crate::services::{api, storage};
+use crate::services::{api, play_api, storage};
 
 /// State of the start button.
 #[derive(Clone, PartialEq)]
 pub struct StartHandle {
     /// Creates a session and navigates to it.
     pub start: Callback<()>,
+    /// Creates a session from a template (`GET /api/templates`) and navigates to it.
+    pub start_template: Callback<String>,
     /// A request is in flight.
     pub busy: bool,
     /// Why the last attempt failed.
@@ -42,9 +45,9 @@ pub fn use_start_session() -> StartHandle {
             });
         });
     }
-    let start = {
+    let start_template = {
         let (busy, error, needs_code) = (busy.clone(), error.clone(), needs_code.clone());
-        Callback::from(move |()| {
+        Callback::from(move |template: String| {
             if *busy {
                 return;
             }
@@ -53,7 +56,11 @@ pub fn use_start_session() -> StartHandle {
             let (busy, error, navigator) = (busy.clone(), error.clone(), navigator.clone());
             let needs_code = needs_code.clone();
             spawn_local(async move {
-                let result = api::create_session().await;
+                let result = if template.is_empty() {
+                    api::create_session().await
+                } else {
+                    play_api::create_from_template(&template).await
+                };
                 busy.set(false);
                 match result {
                     Ok(resp) => {
@@ -75,8 +82,10 @@ pub fn use_start_session() -> StartHandle {
             });
         })
     };
+    let start = start_template.reform(|()| String::new());
     StartHandle {
         start,
+        start_template,
         busy: *busy,
         error: (*error).clone(),
         needs_code: *needs_code,

@@ -170,6 +170,38 @@ pub struct Strings {
     pub light_theme: &'static str,
     /// Switch the terminal to the dark theme.
     pub dark_theme: &'static str,
+    /// Heading of the template buttons on the start page.
+    pub templates: &'static str,
+    /// Start page: link back to a running session of this device.
+    pub resume: &'static str,
+    /// Button that adds time to the session.
+    pub extend: &'static str,
+    /// Notice when five minutes are left.
+    pub warn_5min: &'static str,
+    /// Notice when one minute is left.
+    pub warn_1min: &'static str,
+    /// Button and heading of the file browser.
+    pub files: &'static str,
+    /// Editor button that saves the file.
+    pub save: &'static str,
+    /// Shown after a save.
+    pub saved: &'static str,
+    /// Button that creates a file in the shown directory.
+    pub new_file: &'static str,
+    /// Asked for the new file's name.
+    pub new_file_name: &'static str,
+    /// Button that downloads a file or the directory (tar).
+    pub download: &'static str,
+    /// Button that goes to the parent directory.
+    pub parent_dir: &'static str,
+    /// Button that closes the editor or the file browser.
+    pub close: &'static str,
+    /// A file too large for the editor.
+    pub too_big_to_edit: &'static str,
+    /// Label of the node's memory use.
+    pub memory: &'static str,
+    /// Label of the node's disk use.
+    pub disk: &'static str,
 }
 
 #[cfg(test)]
@@ -258,6 +290,22 @@ impl Strings {
             self.font_bigger,
             self.light_theme,
             self.dark_theme,
+            self.templates,
+            self.resume,
+            self.extend,
+            self.warn_5min,
+            self.warn_1min,
+            self.files,
+            self.save,
+            self.saved,
+            self.new_file,
+            self.new_file_name,
+            self.download,
+            self.parent_dir,
+            self.close,
+            self.too_big_to_edit,
+            self.memory,
+            self.disk,
         ];
         v.extend(self.features);
         v

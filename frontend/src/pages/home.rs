@@ -1,5 +1,8 @@
-//! The start page: what muelle is and the button that starts a session.
+//! The start page: what muelle is, the button that starts a session, the templates
+//! (`GET /api/templates`), and a link back to a session of this device that still runs.
 
+use protocol::Template;
+use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use yew_router::prelude::Link;
@@ -8,13 +11,39 @@ use crate::components::error_banner::ErrorBanner;
 use crate::components::lang_switch::LangSwitch;
 use crate::hooks::{use_lang, use_start_session};
 use crate::routes::Route;
-use crate::services::storage;
+use crate::services::{api, play_api, storage};
 
 /// `/`
 #[component]
 pub fn HomePage() -> Html {
-    let s = use_lang().strings();
+    let lang = use_lang().lang;
+    let s = lang.strings();
     let start = use_start_session();
+    let templates = use_state(Vec::<Template>::new);
+    let resume = use_state(|| None::<storage::StoredSession>);
+    {
+        let (templates, resume) = (templates.clone(), resume.clone());
+        use_effect_with((), move |()| {
+            spawn_local(async move {
+                match play_api::templates().await {
+                    Ok(list) => templates.set(list),
+                    Err(err) => log::debug!("templates: {err}"),
+                }
+                // The latest playground session of this device that the server still knows.
+                let running = storage::running_sessions(js_sys::Date::now());
+                for session in running.into_iter().filter(|s| s.lesson.is_none()) {
+                    match api::get_session(&session.id, &session.token).await {
+                        Ok(_) => {
+                            resume.set(Some(session));
+                            break;
+                        }
+                        Err(err) if err.session_is_gone() => storage::forget_session(&session.id),
+                        Err(err) => log::debug!("resume check: {err}"),
+                    }
+                }
+            });
+        });
+    }
     let onclick = {
         let start = start.start.clone();
         Callback::from(move |_: MouseEvent| start.emit(()))
@@ -44,6 +73,25 @@ pub fn HomePage() -> Html {
                 <button type="button" class="start" {onclick} disabled={start.busy} aria-busy={start.busy.to_string()}>
                     { if start.busy { s.starting } else { s.start } }
                 </button>
+                if let Some(r) = (*resume).clone() {
+                    <Link<Route> to={Route::Session { id: r.id.clone() }} classes="resume">{ format!("{} →", s.resume) }</Link<Route>>
+                }
+                if !templates.is_empty() {
+                    <section class="templates" aria-label={s.templates}>
+                        <h2>{ s.templates }</h2>
+                        { for templates.iter().map(|t| {
+                            let go = start.start_template.clone();
+                            let id = t.id.clone();
+                            let onclick = Callback::from(move |_: MouseEvent| go.emit(id.clone()));
+                            let name = if lang == crate::i18n::Lang::Es { &t.name.es } else { &t.name.en };
+                            html! {
+                                <button type="button" class="template" data-template={t.id.clone()} {onclick} disabled={start.busy}>
+                                    { name.clone() }
+                                </button>
+                            }
+                        }) }
+                    </section>
+                }
                 <ErrorBanner error={start.error.clone()} />
                 <Link<Route> to={Route::Catalog} classes="lessons-link">{ format!("{} →", s.lessons) }</Link<Route>>
                 <ul class="features">

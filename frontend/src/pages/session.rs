@@ -6,6 +6,8 @@ use yew::prelude::*;
 
 use crate::components::countdown::Countdown;
 use crate::components::error_banner::ErrorBanner;
+use crate::components::files::FileBrowser;
+use crate::components::node_stats::NodeStatsLine;
 use crate::components::lang_switch::LangSwitch;
 use crate::components::ports::SessionPorts;
 use crate::components::terminal::TerminalRegistry;
@@ -20,7 +22,7 @@ use crate::error::Error;
 use crate::hooks::{use_lang, use_nodes, use_start_session, NodesHandle, MAX_NODES};
 use crate::services::page::{confirm, use_title};
 use crate::routes::Route;
-use crate::services::api;
+use crate::services::{api, play_api};
 use crate::services::storage::{self, StoredSession};
 
 /// Props of [`SessionPage`].
@@ -40,6 +42,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
     let error = use_state(|| None::<Error>);
     let fresh_nodes = use_state(|| None::<Vec<NodeInfo>>);
     use_refresh(&stored, &ended, &fresh_nodes);
+    use_ended_elsewhere(&props.id, &ended);
     let Some(session) = (*stored).clone() else {
         let missing = Error::MissingToken(props.id.to_string());
         return html! { <div class="page session"><Ended error={Some(missing)} /></div> };
@@ -49,6 +52,14 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
         Callback::from(move |()| ended.set(true))
     };
     let on_end = end_callback(&session, &ended, &error, ux.confirm_end);
+    let on_extend = extend_callback(&stored, &error);
+    let on_gone = {
+        let (ended, id) = (ended.clone(), session.id.clone());
+        Callback::from(move |()| {
+            storage::forget_session(&id);
+            ended.set(true);
+        })
+    };
     html! {
         <div class="page session">
             <header class="topbar">
@@ -58,6 +69,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
                 <span class="spacer"></span>
                 if !*ended {
                     <Countdown deadline_ms={session.deadline_ms} {on_expire} />
+                    <button type="button" class="extend" onclick={on_extend}>{ s.extend }</button>
                     <button type="button" class="end" onclick={on_end}>{ s.end_session }</button>
                 }
                 <LangSwitch />
@@ -68,7 +80,7 @@ pub fn SessionPage(props: &SessionPageProps) -> Html {
                 if *ended {
                     <Ended error={None::<Error>} />
                 } else {
-                    <Playground session={session.clone()} fresh_nodes={(*fresh_nodes).clone()} />
+                    <Playground session={session.clone()} fresh_nodes={(*fresh_nodes).clone()} {on_gone} />
                 }
             </main>
         </div>
@@ -104,10 +116,55 @@ fn use_refresh(
     });
 }
 
+/// Ends the page as soon as another tab of this device forgets the session (its End button,
+/// or its poll finding the session gone): the `storage` event of its key.
+#[hook]
+fn use_ended_elsewhere(id: &AttrValue, ended: &UseStateHandle<bool>) {
+    let (key, ended) = (StoredSession::key(id), ended.clone());
+    use_effect_with(key, move |key| {
+        let key = key.clone();
+        let listener = web_sys::window().map(|w| {
+            gloo_events::EventListener::new(&w, "storage", move |ev| {
+                use wasm_bindgen::JsCast;
+                let Some(ev) = ev.dyn_ref::<web_sys::StorageEvent>() else { return };
+                if ev.key().as_deref() == Some(key.as_str()) && ev.new_value().is_none() {
+                    ended.set(true);
+                }
+            })
+        });
+        move || drop(listener)
+    });
+}
+
+/// `POST …/extend`, then the countdown follows the new end.
+fn extend_callback(
+    stored: &UseStateHandle<Option<StoredSession>>,
+    error: &UseStateHandle<Option<Error>>,
+) -> Callback<MouseEvent> {
+    let (stored, error) = (stored.clone(), error.clone());
+    Callback::from(move |_| {
+        let Some(mut session) = (*stored).clone() else { return };
+        let (stored, error) = (stored.clone(), error.clone());
+        spawn_local(async move {
+            match play_api::extend(&session.id, &session.token).await {
+                Ok(info) => {
+                    session.refresh(&info, js_sys::Date::now());
+                    storage::save_session(&session);
+                    stored.set(Some(session));
+                    error.set(None);
+                }
+                Err(err) => error.set(Some(err)),
+            }
+        });
+    })
+}
+
 /// Props of [`Playground`].
 #[derive(Properties, PartialEq)]
 struct PlaygroundProps {
     session: StoredSession,
+    /// Called when the node poll finds the session gone.
+    on_gone: Callback<()>,
     /// The node list from the server, once it answered.
     fresh_nodes: Option<Vec<NodeInfo>>,
 }
@@ -118,7 +175,8 @@ struct PlaygroundProps {
 fn Playground(props: &PlaygroundProps) -> Html {
     let lang = use_lang();
     let (s, ux) = (lang.strings(), lang.lang.ux());
-    let nodes = use_nodes(&props.session);
+    let nodes = use_nodes(&props.session, props.on_gone.clone());
+    let files_open = use_state(|| false);
     use_title(if nodes.active.is_empty() { ux.playground.to_string() } else { nodes.active.to_string() });
     {
         let set = nodes.set_nodes.clone();
@@ -180,8 +238,17 @@ fn Playground(props: &PlaygroundProps) -> Html {
                 { add_button(&nodes, s.add_node, ux.max_nodes) }
                 <span class="spacer"></span>
                 <SessionPorts session_id={id.clone()} token={token.clone()} />
+                if !nodes.active.is_empty() {
+                    <NodeStatsLine session_id={id.clone()} token={token.clone()} node={nodes.active.clone()} />
+                }
+                <button type="button" class="files-toggle" aria-pressed={files_open.to_string()} disabled={nodes.active.is_empty()}
+                        onclick={{ let f = files_open.clone(); Callback::from(move |_: MouseEvent| f.set(!*f)) }}>{ s.files }</button>
                 <UploadButton {on_files} disabled={nodes.active.is_empty()} />
             </TerminalTabs>
+            if *files_open && !nodes.active.is_empty() {
+                <FileBrowser session_id={id.clone()} token={token.clone()} node={nodes.active.clone()}
+                             on_close={{ let f = files_open.clone(); Callback::from(move |()| f.set(false)) }} />
+            }
             <UploadNote status={(*upload).clone()} />
             if *dragging {
                 <div class="drop-overlay">{ format!("{} {}", s.drop_here, nodes.active) }</div>

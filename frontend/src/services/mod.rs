@@ -6,6 +6,7 @@ pub mod lesson_api;
 pub mod lesson_logic;
 pub mod node_api;
 pub mod page;
+pub mod play_api;
 pub mod storage;
 pub mod term_prefs;
 pub mod terminal_proto;

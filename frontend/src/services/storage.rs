@@ -1,5 +1,7 @@
-//! What the browser remembers: the session's credentials (sessionStorage, so a reload of the tab
-//! reconnects, also per lesson) and the chosen language and lesson progress (localStorage).
+//! What the browser remembers: the session's credentials (localStorage, keyed by session id, so
+//! the session's link works in another tab and after the browser restarts, on this device), which
+//! session a tab's lesson page uses (sessionStorage), and the chosen language and lesson
+//! progress (localStorage).
 
 use protocol::{CreateSessionResponse, SessionInfo};
 use serde::{Deserialize, Serialize};
@@ -33,6 +35,9 @@ pub struct StoredSession {
     pub nodes: Vec<String>,
     /// When the session ends, in milliseconds since the Unix epoch by this browser's clock.
     pub deadline_ms: f64,
+    /// The lesson it was started for (the start page offers only playground sessions to resume).
+    #[serde(default)]
+    pub lesson: Option<String>,
 }
 
 impl StoredSession {
@@ -43,6 +48,7 @@ impl StoredSession {
             token: resp.token.clone(),
             nodes: resp.session.nodes.iter().map(|n| n.name.clone()).collect(),
             deadline_ms: deadline(now_ms, resp.session.expires_in_secs),
+            lesson: resp.session.lesson.clone(),
         }
     }
 
@@ -85,25 +91,54 @@ fn storage(_local: bool) -> Option<web_sys::Storage> {
     None
 }
 
-/// Remembers a session for this tab.
+/// Remembers a session on this device (every tab finds it by its id).
 pub fn save_session(s: &StoredSession) {
-    if let (Some(st), Ok(json)) = (storage(false), serde_json::to_string(s)) {
+    if let (Some(st), Ok(json)) = (storage(true), serde_json::to_string(s)) {
         // Storage can be full or disabled; the session then just won't survive a reload.
         let _ = st.set_item(&StoredSession::key(&s.id), &json);
     }
 }
 
-/// The session this tab created with `id`, if any.
+/// The session with `id` this device started, if any (older builds kept it per tab).
 pub fn load_session(id: &str) -> Option<StoredSession> {
-    let json = storage(false)?.get_item(&StoredSession::key(id)).ok()??;
+    let key = StoredSession::key(id);
+    let json = storage(true)
+        .and_then(|st| st.get_item(&key).ok()?)
+        .or_else(|| storage(false)?.get_item(&key).ok()?)?;
     serde_json::from_str(&json).ok()
 }
 
-/// Forgets a session (ended or deleted).
+/// Forgets a session (ended or deleted), in every tab of this device.
 pub fn forget_session(id: &str) {
-    if let Some(st) = storage(false) {
-        let _ = st.remove_item(&StoredSession::key(id));
+    for local in [true, false] {
+        if let Some(st) = storage(local) {
+            let _ = st.remove_item(&StoredSession::key(id));
+        }
     }
+}
+
+/// Sessions this device started that have not reached their end by `now_ms`, latest end first;
+/// ended ones are forgotten on the way.
+pub fn running_sessions(now_ms: f64) -> Vec<StoredSession> {
+    let Some(st) = storage(true) else { return Vec::new() };
+    let len = st.length().unwrap_or(0);
+    let keys: Vec<String> = (0..len).filter_map(|i| st.key(i).ok().flatten()).collect();
+    let mut out: Vec<StoredSession> = Vec::new();
+    for key in keys.iter().filter(|k| k.starts_with(SESSION_PREFIX)) {
+        match st.get_item(key).ok().flatten().and_then(|j| serde_json::from_str::<StoredSession>(&j).ok()) {
+            Some(s) if s.deadline_ms > now_ms => out.push(s),
+            _ => {
+                let _ = st.remove_item(key);
+            }
+        }
+    }
+    sort_running(&mut out);
+    out
+}
+
+/// Latest end first.
+fn sort_running(list: &mut [StoredSession]) {
+    list.sort_by(|a, b| b.deadline_ms.total_cmp(&a.deadline_ms));
 }
 
 /// The finished steps of lesson `lesson` (localStorage, so they outlive the session).
@@ -294,5 +329,14 @@ mod tests {
         assert_eq!(load_lang(), None);
         assert_eq!(load_progress("x"), Progress::default());
         assert_eq!(load_lesson_session("x"), None);
+        assert!(running_sessions(0.0).is_empty());
+    }
+
+    #[test]
+    fn running_sessions_come_latest_end_first() {
+        let s = |id: &str, deadline_ms| StoredSession { id: id.into(), token: "t".into(), nodes: vec![], deadline_ms, lesson: None };
+        let mut list = vec![s("a", 10.0), s("b", 30.0), s("c", 20.0)];
+        sort_running(&mut list);
+        assert_eq!(list.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["b", "c", "a"]);
     }
 }

@@ -1,0 +1,138 @@
+// Browser checks of issue 11 (templates, timer controls, sessions found again and seen ending,
+// the file editor, node stats): templates listed and started, Extend moves the countdown, the
+// session link works in another tab and the start page offers to resume it, End in another tab
+// ends this one, and a file made in the editor is what `cat` shows in the terminal.
+
+import { join } from "node:path";
+import {
+  BASE_URL, SHOTS, TIMEOUT, pageErrors, check, expect, runInTerminal, endStoredSessions,
+} from "./lib.mjs";
+
+const ACTIVE = ".term-slot.active";
+// The page polls its session every 3 s; another tab's End is seen at once (storage event).
+const ENDED_MS = 10000;
+
+/** Seconds shown by the countdown (mm:ss). */
+async function countdownSecs(page) {
+  const [m, s] = (await page.textContent(".countdown-value")).trim().split(":").map(Number);
+  return m * 60 + s;
+}
+
+export async function playChecks(browser) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: "en-US" });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  let other = null;
+  try {
+    await check("the start page lists the templates (en and es) and Three nodes starts three", async () => {
+      await page.goto(BASE_URL + "/");
+      await page.waitForSelector("button.template[data-template=swarm-3m2w]");
+      const names = await page.$$eval("button.template", (bs) => bs.map((b) => b.textContent.trim()));
+      expect(JSON.stringify(names) === JSON.stringify(["One node", "Three nodes", "Swarm: 3 managers + 2 workers"]),
+        `templates: ${names}`);
+      await page.click("[data-lang=es]");
+      await page.waitForFunction(() => document.querySelector("button.template")?.textContent.trim() === "Un nodo");
+      await page.screenshot({ path: join(SHOTS, "play-templates-es.png") });
+      await page.click("[data-lang=en]");
+      await page.click("button.template[data-template=three-nodes]");
+      await page.waitForURL(/\/s\/[^/]+$/);
+      await page.waitForFunction(() => document.querySelectorAll(".node-tab").length === 3);
+      await runInTerminal(page, "hostname", "node1", ACTIVE);
+    });
+
+    await check("Extend moves the countdown by 30 minutes", async () => {
+      const before = await countdownSecs(page);
+      await page.click("button.extend");
+      await page.waitForFunction((b) => {
+        const [m, s] = document.querySelector(".countdown-value").textContent.trim().split(":").map(Number);
+        return m * 60 + s > b + 1700;
+      }, before);
+      const after = await countdownSecs(page);
+      console.log(`       countdown ${before} s -> ${after} s`);
+      expect(after - before >= 1790 && after - before <= 1805, `moved by ${after - before} s`);
+    });
+
+    await check("the node pane shows memory, CPU and disk against the limits", async () => {
+      const stats = page.locator(".node-stats");
+      await stats.waitFor();
+      const text = (await stats.textContent()).trim();
+      expect(/Memory \d+ MiB\/\d+ MiB/.test(text) && /CPU [\d.]+\/[\d.]+/.test(text) && /Disk/.test(text), `stats: ${text}`);
+    });
+
+    await check("the editor makes a file whose text `cat` shows in the terminal", async () => {
+      await page.click("button.files-toggle");
+      await page.waitForSelector(".files .entries");
+      const name = `play-${Date.now()}.txt`;
+      page.once("dialog", (d) => d.accept(name));
+      await page.click("button.files-new");
+      const area = page.locator("textarea.editor-text");
+      await area.waitFor();
+      await area.click();
+      await page.keyboard.type("line one\nedited-in-muelle\n");
+      await page.keyboard.press("Control+S");
+      await page.waitForSelector(".files-note");
+      await page.waitForSelector(`.entries button.entry-open[data-name="${name}"]`);
+      expect((await page.textContent(".gutter")).trim().startsWith("1\n2\n3"), "no line numbers");
+      await page.screenshot({ path: join(SHOTS, "play-editor.png") });
+      await page.click(".terminal");
+      await runInTerminal(page, `grep edited /root/${name} | sed 's/^/cat: /'; rm -f /root/${name}`, "cat: edited-in-muelle", ACTIVE);
+      await page.click("button.files-close");
+    });
+
+    const url = page.url();
+    await check("the session link works in another tab, and the start page offers to resume it", async () => {
+      other = await ctx.newPage();
+      other.on("pageerror", (e) => pageErrors.push(e.message));
+      await other.goto(url);
+      await runInTerminal(other, "echo second-tab-$((2*3))", "second-tab-6", ACTIVE);
+      await other.goto(BASE_URL + "/");
+      const resume = other.locator("a.resume");
+      await resume.waitFor();
+      await resume.click();
+      await other.waitForURL(url);
+      await other.waitForSelector(".node-tab");
+      await other.screenshot({ path: join(SHOTS, "play-resumed.png") });
+    });
+
+    await check("End in another tab: this tab says the session ended, and offers a new one", async () => {
+      await other.click("button.end");
+      await other.waitForSelector(".ended h2");
+      const ended = Date.now();
+      await page.waitForSelector(".ended h2", { timeout: ENDED_MS });
+      console.log(`       other tab saw the end after ${((Date.now() - ended) / 1000).toFixed(1)} s`);
+      expect((await page.textContent(".ended h2")).trim() === "The session has ended.", "ended text");
+      expect((await page.$(".ended button.start")) !== null, "no new-session button");
+      expect((await page.$(".terminal")) === null, "a terminal is still shown");
+      await page.screenshot({ path: join(SHOTS, "play-ended.png") });
+      await page.goto(BASE_URL + "/");
+      await page.waitForSelector("button.template");
+      await page.waitForTimeout(500);
+      expect((await page.$("a.resume")) === null, "an ended session is offered for resuming");
+    });
+
+    await check("a session deleted through the API ends its page within seconds, polls stop", async () => {
+      await page.click("button.template[data-template=one-node]");
+      await page.waitForURL(/\/s\/[^/]+$/);
+      await runInTerminal(page, "echo ready", "ready", ACTIVE);
+      const requests = [];
+      page.on("request", (r) => r.url().includes("/api/sessions/") && requests.push(Date.now()));
+      await page.evaluate(() => {
+        const k = Object.keys(localStorage).find((k) => k.startsWith("muelle.session."));
+        const s = JSON.parse(localStorage.getItem(k));
+        // Deleted behind the page's back: no storage event, only the server knows.
+        return fetch(`/api/sessions/${s.id}`, { method: "DELETE", headers: { Authorization: `Bearer ${s.token}` } });
+      });
+      const deleted = Date.now();
+      await page.waitForSelector(".ended h2", { timeout: ENDED_MS });
+      console.log(`       API delete seen after ${((Date.now() - deleted) / 1000).toFixed(1)} s`);
+      const seen = Date.now();
+      await page.waitForTimeout(7000);
+      const after = requests.filter((t) => t > seen + 500).length;
+      expect(after === 0, `${after} session requests after the page said it ended`);
+    });
+  } finally {
+    await endStoredSessions(page).catch(() => {});
+    await ctx.close();
+  }
+}
