@@ -164,8 +164,9 @@ fn print_instructor_link(state: &AppState, addr: std::net::SocketAddr) -> anyhow
         ip => ip.to_string(),
     };
     let link = crate::classes::instructor::instructor_link(&format!("{scheme}://{host}:{}", addr.port()), &token);
-    println!("Instructor dashboard (keep this link secret):\n    {link}");
-    tracing::info!("instructor link printed on stdout");
+    // On stderr with the logs (stdout stays empty, as the CLI test asks), as Jupyter prints its
+    // token; not through tracing, so that JSON logs do not carry the secret.
+    eprintln!("Instructor dashboard (keep this link secret):\n    {link}");
     Ok(())
 }
 

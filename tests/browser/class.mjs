@@ -1,7 +1,7 @@
 // The classroom in three browser contexts: an instructor and two students.
 //
-// Needs the lesson of fixtures/class-lessons (run with MUELLE_LESSONS_DIR pointing there):
-//   MUELLE_LESSONS_DIR=$PWD/tests/browser/fixtures/class-lessons ONLY=class bash tests/browser/run.sh
+// Needs the lesson tests/browser/lessons/en/92-class-demo.md, which run.sh serves beside the
+// shipped ones:  ONLY=class bash tests/browser/run.sh
 // The instructor token comes from `muelle instructor token` on the server's data dir
 // (MUELLE_BIN, MUELLE_DATA_DIR as run.sh sets them), so the command is checked too.
 

@@ -274,6 +274,7 @@ async function main() {
   await authoringChecks(browser);
   await uxChecks(browser);
   await terminalChecks(browser);
+  await classChecks(browser);
   await playChecks(browser);
   await finish(browser);
 }
