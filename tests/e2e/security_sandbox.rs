@@ -147,8 +147,11 @@ async fn security_the_terminal_never_follows_a_node_symlink_to_a_host_file() {
     .await;
     assert_eq!(out.exit_code, 0, "{out:?}");
 
+    // Shells outlive their sockets: the first one still runs, so ask for a new one (term 2),
+    // whose PTY has to be opened now, through the node's planted symlink.
+    let new_shell = format!("{url}&term=2");
     let t = Instant::now();
-    let term = Terminal::connect(&url).await;
+    let term = Terminal::connect(&new_shell).await;
     let opened = rx.recv_timeout(Duration::from_secs(3));
     // Unblock the reader thread if nobody opened the FIFO, then clean up.
     if opened.is_err() {
@@ -161,7 +164,7 @@ async fn security_the_terminal_never_follows_a_node_symlink_to_a_host_file() {
 
     // The node and its terminals work again once its own devpts is back.
     ok(&stack, &s, "umount /dev/pts").await;
-    let mut term = Terminal::connect(&url).await.expect("terminal once /dev/pts is back");
+    let mut term = Terminal::connect(&new_shell).await.expect("terminal once /dev/pts is back");
     term.type_str("tty\n").await.unwrap();
     term.expect("/dev/pts/", Duration::from_secs(10)).await.unwrap();
 }
