@@ -212,20 +212,29 @@ async function playground(browser) {
     if (REAL) {
       await check("pt4: the node's welcome text follows the UI language", async () => {
         await waitForScreen(page, (t) => /Try: docker run hello-world/.test(t), "the English welcome", ACTIVE);
+        // Shells outlive the page, so the welcome language shows in a new shell: "+" in Spanish.
+        const shell2 = `${ACTIVE} .shell-pane[data-term='2']`;
         await page.click("[data-lang=es]");
-        await page.reload();
-        await waitForScreen(page, (t) => /Prueba: docker run hello-world/.test(t), "the Spanish welcome", ACTIVE);
-        expect(!/Try: docker run/.test(await screenText(page, ACTIVE)), "the English welcome too");
-        await page.click("[data-lang=en]");
+        try {
+          await page.click(`${ACTIVE} .shell-add`);
+          await waitForScreen(page, (t) => /Prueba: docker run hello-world/.test(t), "the Spanish welcome", shell2);
+          expect(!/Try: docker run/.test(await screenText(page, shell2)), "the English welcome too");
+          // Back to the first shell, whose pane the later checks type into.
+          await page.click(`${ACTIVE} .shell-tab[data-term='1']`);
+        } finally {
+          await page.click("[data-lang=en]");
+        }
       });
       await check("pt9: free and top in a node show the node's 2 GiB, not the host's memory (lxcfs)", async () => {
-        await runInTerminal(page, "free -m | awk '/^Mem:/ {print \"mem-total-\" $2}'", "mem-total-\\d+", ACTIVE);
+        // The node's first shell (pt4 opened a second one).
+        const SHELL1 = `${ACTIVE} .shell-pane[data-term='1']`;
+        await runInTerminal(page, "free -m | awk '/^Mem:/ {print \"mem-total-\" $2}'", "mem-total-\\d+", SHELL1);
         const total = Number((await screenText(page, ACTIVE)).match(/^mem-total-(\d+)$/m)[1]);
         expect(total >= 1900 && total <= 2048, `free -m says ${total} MiB`);
-        await runInTerminal(page, "grep -c ^processor /proc/cpuinfo | sed 's/^/cpus-/'", "cpus-\\d+", ACTIVE);
+        await runInTerminal(page, "grep -c ^processor /proc/cpuinfo | sed 's/^/cpus-/'", "cpus-\\d+", SHELL1);
         const cpus = Number((await screenText(page, ACTIVE)).match(/^cpus-(\d+)$/m)[1]);
         expect(cpus === 1, `cpuinfo lists ${cpus} CPUs`);
-        await runInTerminal(page, "clear; top -bn1 | head -4 | grep -o 'MiB Mem : *[0-9.]* total'", "MiB Mem : *2048.0 total", ACTIVE);
+        await runInTerminal(page, "clear; top -bn1 | head -4 | grep -o 'MiB Mem : *[0-9.]* total'", "MiB Mem : *2048.0 total", SHELL1);
         await page.screenshot({ path: join(SHOTS, "ux-free.png") });
       });
     } else {

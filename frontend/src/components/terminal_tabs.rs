@@ -419,8 +419,11 @@ fn NodeShells(props: &NodeShellsProps) -> Html {
     });
     html! {
         <div class="node-shells">
-            <div class="shell-bar" role="tablist" aria-label={format!("{} {}", props.node, s.shell)}>
-                { for tabs }
+            <div class="shell-bar">
+                // Only the shells are tabs; "+" sits beside the tab list, not in it.
+                <div class="shell-tabs" role="tablist" aria-label={format!("{} {}", props.node, s.shell)}>
+                    { for tabs }
+                </div>
                 if let Some(onclick) = add {
                     <button type="button" class="shell-add" title={s.new_shell} aria-label={s.new_shell}
                             {onclick}>{ "+" }</button>
