@@ -75,6 +75,12 @@ impl SandboxProvider for Welcome {
     fn start_background(&self) -> anyhow::Result<()> {
         self.inner.start_background()
     }
+    fn usage(&self, node: &NodeHandle) -> Option<super::NodeUsage> {
+        self.inner.usage(node)
+    }
+    fn pool_ready(&self) -> usize {
+        self.inner.pool_ready()
+    }
     fn terminal(
         &self,
         node: &NodeHandle,

@@ -107,6 +107,22 @@ async fn delete(stack: &Server, http: &reqwest::Client, s: &CreateSessionRespons
     let _ = http.delete(stack.url(&protocol::routes::session(&s.session.id))).bearer_auth(&s.token).send().await;
 }
 
+/// `docker version` in `node` of session `s`, which must answer (the first one starts the engine).
+async fn docker_version(stack: &Server, http: &reqwest::Client, s: &CreateSessionResponse, node: &str) -> anyhow::Result<()> {
+    let r: protocol::ExecResponse = http
+        .post(stack.url(&protocol::routes::exec(&s.session.id, node)))
+        .bearer_auth(&s.token)
+        .json(&serde_json::json!({"cmd": "docker version --format '{{.Server.Version}}'"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    if r.exit_code != 0 {
+        bail!("docker version on {node} failed: {}", r.stderr);
+    }
+    Ok(())
+}
+
 fn term_url(stack: &Server, s: &CreateSessionResponse) -> String {
     stack.ws_url(&protocol::routes::terminal(&s.session.id, "node1", &s.token))
 }
@@ -134,17 +150,7 @@ async fn start_times(stack: &Server, http: &reqwest::Client, n: usize) -> anyhow
 
         let t = Instant::now();
         let s = create(stack, http).await?;
-        let r: protocol::ExecResponse = http
-            .post(stack.url(&protocol::routes::exec(&s.session.id, "node1")))
-            .bearer_auth(&s.token)
-            .json(&serde_json::json!({"cmd": "docker version --format '{{.Server.Version}}'"}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        if r.exit_code != 0 {
-            bail!("docker version failed: {}", r.stderr);
-        }
+        docker_version(stack, http, &s, "node1").await?;
         docker.push(t.elapsed().as_secs_f64());
         delete(stack, http, &s).await;
     }
@@ -504,17 +510,7 @@ async fn main() -> anyhow::Result<()> {
             bail!("5-node session: {}", r.status());
         }
         let s: CreateSessionResponse = r.json().await?;
-        let r: protocol::ExecResponse = http
-            .post(stack.url(&protocol::routes::exec(&s.session.id, "node5")))
-            .bearer_auth(&s.token)
-            .json(&serde_json::json!({"cmd": "docker version --format '{{.Server.Version}}'"}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        if r.exit_code != 0 {
-            bail!("docker version on node5 failed: {}", r.stderr);
-        }
+        docker_version(&stack, &http, &s, "node5").await?;
         five.push(t.elapsed().as_secs_f64());
         delete(&stack, &http, &s).await;
     }
