@@ -9,6 +9,7 @@ use crate::components::lesson_ctx::{use_lesson_ctx, LessonCtx};
 use crate::hooks::use_lang;
 use crate::i18n::Strings;
 use crate::services::lesson_api;
+use crate::services::page::confirm;
 
 /// Renders server-rendered lesson content: trusted HTML and code blocks, in order.
 pub fn render_parts(parts: &[LessonPart]) -> Html {
@@ -253,14 +254,3 @@ fn next(ctx: &LessonCtx, ui: StepUi) {
     }
 }
 
-fn confirm(question: &str) -> bool {
-    #[cfg(target_arch = "wasm32")]
-    return web_sys::window()
-        .and_then(|w| w.confirm_with_message(question).ok())
-        .unwrap_or(false);
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let _ = question;
-        false
-    }
-}
