@@ -47,9 +47,9 @@ pub struct FilesQuery {
     download: Option<String>,
 }
 
-/// Checks a browsed path: absolute, no NUL, at most 4 KiB.
+/// Checks a browsed path: [`super::files::absolute_path`] (a directory may end in `/`).
 pub fn valid_browse_path(path: &str) -> Result<&str, AppError> {
-    if path.starts_with('/') && !path.contains('\0') && path.len() <= 4096 {
+    if super::files::absolute_path(path) {
         Ok(path)
     } else {
         Err(AppError::BadRequest(format!("path must be absolute, got {path:?}")))

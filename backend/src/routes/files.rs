@@ -29,10 +29,14 @@ pub struct UploadQuery {
     path: String,
 }
 
-/// Checks an upload target: absolute, no NUL, not a directory name, at most 4 KiB.
+/// An absolute path without NUL, at most 4 KiB: what any path given for a node must be.
+pub fn absolute_path(path: &str) -> bool {
+    path.starts_with('/') && !path.contains('\0') && path.len() <= 4096
+}
+
+/// Checks an upload target: [`absolute_path`], and not a directory name.
 pub fn valid_path(path: &str) -> Result<&str, AppError> {
-    let ok = path.starts_with('/') && !path.ends_with('/') && !path.contains('\0') && path.len() <= 4096;
-    if ok {
+    if absolute_path(path) && !path.ends_with('/') {
         Ok(path)
     } else {
         Err(AppError::BadRequest(format!("path must be an absolute file path, got {path:?}")))
