@@ -23,11 +23,15 @@ else
 fi
 # lxcfs shows each node its own limits in /proc/meminfo, cpuinfo, stat, uptime… (`free` says
 # 2 GiB, not the host's RAM). Debian's unit starts it under systemd; elsewhere start it here.
-if ! grep -q ' /var/lib/lxcfs fuse.lxcfs ' /proc/mounts; then
+# A mount whose lxcfs died (a killed session, a CI runner that ended every process) answers
+# "Transport endpoint is not connected": unmount it and start a fresh one.
+lxcfs_live() { cat /var/lib/lxcfs/proc/uptime >/dev/null 2>&1; }
+if ! lxcfs_live; then
+  grep -q ' /var/lib/lxcfs fuse.lxcfs ' /proc/mounts && umount -l /var/lib/lxcfs 2>/dev/null
   mkdir -p /var/lib/lxcfs
   setsid lxcfs --enable-cfs --enable-loadavg /var/lib/lxcfs >>/var/log/lxcfs.log 2>&1 </dev/null &
-  for _ in $(seq 1 20); do grep -q ' /var/lib/lxcfs fuse.lxcfs ' /proc/mounts && break; sleep 0.2; done
-  grep -q ' /var/lib/lxcfs fuse.lxcfs ' /proc/mounts && echo "lxcfs started" || echo "warning: lxcfs did not start: nodes show the host's /proc/meminfo"
+  for _ in $(seq 1 20); do lxcfs_live && break; sleep 0.2; done
+  lxcfs_live && echo "lxcfs started" || echo "warning: lxcfs did not start: nodes show the host's /proc/meminfo"
 fi
 # A host dockerd would set FORWARD to DROP and fight over iptables: none may run here.
 if pgrep -x dockerd >/dev/null; then echo "warning: a host dockerd is running; muelle needs none"; fi

@@ -18,7 +18,10 @@ export async function check(name, fn) {
     console.log(`ok   - ${name}`);
   } catch (err) {
     results.push(false);
-    console.log(`FAIL - ${name}: ${String(err && err.message ? err.message : err).split("\n")[0]}`);
+    const [first, ...rest] = String(err && err.message ? err.message : err).split("\n");
+    console.log(`FAIL - ${name}: ${first}`);
+    // A screen dump ("screen was:") follows on the next lines: its last rows say what happened.
+    if (/screen was:$/.test(first)) for (const l of rest.filter((l) => l.trim()).slice(-12)) console.log(`       | ${l}`);
     for (const e of pageErrors.splice(0)) console.log(`       page: ${e}`);
   }
 }

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod class_api;
+pub mod key_order;
 pub mod lesson_api;
 pub mod lesson_logic;
 pub mod node_api;

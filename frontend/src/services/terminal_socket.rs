@@ -15,6 +15,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{BinaryType, CloseEvent, HtmlElement, KeyboardEvent, MessageEvent, WebSocket};
 use yew::Callback;
 
+use super::key_order::KeyOrder;
 use super::term_prefs::{TermPrefs, CHANGED_EVENT};
 use super::terminal_proto::{encode_control, parse_event, shell_url, AckCounter};
 use super::terminal_state::{retry_delay_ms, Input, Phase};
@@ -64,6 +65,10 @@ struct Shared {
     was_ready: Cell<bool>,
     /// Sockets that closed since the last one that got `ready`.
     failures: Cell<u32>,
+    /// Keys typed while a paste is read from the clipboard wait behind it.
+    order: RefCell<KeyOrder>,
+    /// While xterm encodes a paste (bracketed, newlines), its data is collected here.
+    capture: RefCell<Option<String>>,
 }
 
 /// An open (or opening) socket with the handlers it keeps alive.
@@ -104,11 +109,13 @@ impl TerminalSession {
             last_size: Cell::new(None),
             was_ready: Cell::new(false),
             failures: Cell::new(0),
+            order: RefCell::new(KeyOrder::default()),
+            capture: RefCell::new(None),
         });
         let weak = Rc::downgrade(&shared);
         let on_data = Closure::<dyn FnMut(String)>::new(move |data: String| {
             if let Some(s) = weak.upgrade() {
-                s.send_bytes(data.as_bytes());
+                s.typed(data);
             }
         });
         // The returned Disposable is not needed: `term.dispose()` removes the listener.
@@ -286,22 +293,44 @@ impl Shared {
         false
     }
 
+    /// xterm's data (keys, and a paste's encoded text): sent unless a paste still waits.
+    fn typed(&self, data: String) {
+        if let Some(c) = self.capture.borrow_mut().as_mut() {
+            c.push_str(&data);
+            return;
+        }
+        let ready = self.order.borrow_mut().typed(data);
+        if let Some(keys) = ready {
+            self.send_bytes(keys.as_bytes());
+        }
+    }
+
     fn paste_from_clipboard(self: &Rc<Self>) {
         let Some(window) = web_sys::window() else { return };
         let promise = window.navigator().clipboard().read_text();
+        let id = self.order.borrow_mut().paste_started();
         let weak = Rc::downgrade(self);
         wasm_bindgen_futures::spawn_local(async move {
             let result = wasm_bindgen_futures::JsFuture::from(promise).await;
             let Some(s) = weak.upgrade() else { return };
-            match result.ok().and_then(|v| v.as_string()) {
+            let encoded = match result.ok().and_then(|v| v.as_string()) {
                 Some(text) => {
+                    // xterm brackets the text and fixes newlines, then hands it to onData
+                    // (synchronously): collect it so that it takes the paste's place in line.
+                    *s.capture.borrow_mut() = Some(String::new());
                     s.term.paste(&text);
                     s.term.focus();
+                    s.capture.borrow_mut().take().unwrap_or_default()
                 }
                 None => {
                     s.read_refused.set(true);
                     s.notice.emit(Notice::ClipboardBlocked);
+                    String::new()
                 }
+            };
+            let ready = s.order.borrow_mut().paste_done(id, encoded);
+            if !ready.is_empty() {
+                s.send_bytes(ready.as_bytes());
             }
         });
     }
