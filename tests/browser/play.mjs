@@ -96,6 +96,7 @@ export async function playChecks(browser) {
     });
 
     await check("End in another tab: this tab says the session ended, and offers a new one", async () => {
+      other.once("dialog", (d) => d.accept());  // "End the session?"
       await other.click("button.end");
       await other.waitForSelector(".ended h2");
       const ended = Date.now();
@@ -112,6 +113,7 @@ export async function playChecks(browser) {
     });
 
     await check("a session deleted through the API ends its page within seconds, polls stop", async () => {
+      await page.goto(BASE_URL + "/");
       await page.click("button.template[data-template=one-node]");
       await page.waitForURL(/\/s\/[^/]+$/);
       await runInTerminal(page, "echo ready", "ready", ACTIVE);
