@@ -54,6 +54,10 @@ export async function runInTerminal(page, command, expected, scope = "") {
   await page.waitForSelector(`${scope} .dot.ready`, { timeout: TIMEOUT });
   await waitForScreen(page, (t) => /[$#>%] ?$/m.test(t), "the shell prompt", scope);
   await page.click(`${scope} .terminal`);
+  // The keys go where the focus is: make sure it is this terminal (not another shell's).
+  await page.waitForFunction((sel) => document.querySelector(sel)?.contains(document.activeElement),
+    `${scope} .terminal`, { timeout: 5000 })
+    .catch(() => { throw new Error(`clicking ${scope} .terminal did not focus it`); });
   await page.keyboard.type(command);
   await page.keyboard.press("Enter");
   const outputLine = new RegExp(`^${expected}$`, "m");

@@ -40,7 +40,9 @@ export async function uxChecks(browser) {
 
 // ---- pt 3 (and 6, 8 on the lesson page) ----
 async function lessonPage(browser) {
-  const { ctx, page } = await newPage(browser, { viewport: { width: 1400, height: 860 } });
+  const { ctx, page } = await newPage(browser, {
+    viewport: { width: 1400, height: 860 }, permissions: ["clipboard-read", "clipboard-write"],
+  });
   try {
     let total = 0;
     await check("pt8: before Start, Run looks disabled and says to start the lesson first", async () => {
@@ -55,6 +57,17 @@ async function lessonPage(browser) {
       expect(opacity < 0.6, `a disabled Run has opacity ${opacity}`);
       total = Number((await page.locator(".step").count()));
       expect(total > 3, `${total} steps`);
+    });
+
+    await check("pt8: Copy on a plain block says Copied and puts the block on the clipboard", async () => {
+      const block = page.locator(".block-plain").first();
+      const code = (await block.locator("pre code").textContent()).trim();
+      const button = block.locator(".block-btn");
+      expect((await button.textContent()).trim() === "Copy", `the button says ${await button.textContent()}`);
+      await button.click();
+      await page.waitForFunction((b) => b.textContent.trim() === "Copied ✓", await button.elementHandle());
+      const clip = (await page.evaluate(() => navigator.clipboard.readText())).trim();
+      expect(clip === code, `the clipboard holds ${JSON.stringify(clip.slice(0, 60))}`);
     });
 
     await check("pt6: the lesson page has its title, a main landmark and one h1", async () => {
@@ -207,6 +220,44 @@ async function playground(browser) {
       }
       expect(reached, "Tab never reached the upload input");
       await page.screenshot({ path: join(SHOTS, "ux-upload-focus.png") });
+      // The Esc that left never reached the shell: the next command's first key is not eaten
+      // as Meta+key (bash read "echo" as M-e "cho" when it did).
+      await runInTerminal(page, "echo after-leaving-$((2+3))", "after-leaving-5", ACTIVE);
+    });
+
+    await check("pt8: an upload shows its progress (percent and a bar) until the node has the file", async () => {
+      const name = `big-${Date.now()}.bin`;
+      const size = 24 << 20;
+      // Slow the upload (8 MiB/s) so that the progress is seen on loopback.
+      const cdp = await ctx.newCDPSession(page);
+      await cdp.send("Network.emulateNetworkConditions", {
+        offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 8 << 20,
+      });
+      const seen = [];
+      try {
+        await page.setInputFiles("input.upload-input", { name, mimeType: "application/octet-stream", buffer: Buffer.alloc(size, 7) });
+        const deadline = Date.now() + 30000;
+        while (Date.now() < deadline) {
+          const note = await page.$(".upload-note.sending");
+          if (note) {
+            // Text and bar read at one moment (the note is re-rendered as bytes go).
+            const [text, bar] = await note.evaluate((n) => [n.textContent.trim(), Number(n.querySelector("progress")?.value)])
+              .catch(() => ["", null]);
+            const m = text.match(/^Uploading .*: (\d+)%$/);
+            if (m) seen.push([Number(m[1]), bar]);
+          } else if (await page.$(".upload-note.ok")) break;
+          await page.waitForTimeout(100);
+        }
+      } finally {
+        await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+      }
+      const note = (await page.textContent(".upload-note")).trim();
+      expect(note === `Uploaded to node1:/root/${name}`, `the note says ${note}`);
+      const between = seen.filter(([pct]) => pct > 0 && pct < 100);
+      expect(between.length >= 2, `progress seen: ${JSON.stringify(seen)}`);
+      expect(between.every(([pct, bar]) => bar === pct), `the bar differs from the percent: ${JSON.stringify(between)}`);
+      console.log(`       progress shown ${between.length} times (${between.map(([p]) => p).join("% ")}%)`);
+      await runInTerminal(page, `stat -c size-%s /root/${name}`, `size-${size}`, ACTIVE);
     });
 
     if (REAL) {

@@ -23,6 +23,9 @@ use super::xterm::{apply_prefs, new_terminal, Terminal, XtermFit};
 
 const PING_EVERY_MS: u32 = 30_000;
 const IDLE_ACK_MS: u32 = 50;
+/// A lone Esc waits this long for the key after it: Esc then Tab leaves the terminal, and that
+/// Esc must not reach the shell (bash would read the student's next key as Meta+key).
+const ESC_HOLD_MS: u32 = 300;
 
 /// What the terminal tells its component besides the connection's phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,11 +44,14 @@ pub struct TerminalSession {
     _on_selection: Closure<dyn FnMut()>,
     _on_window_resize: EventListener,
     _on_prefs: EventListener,
+    _on_focus_out: EventListener,
     _ping: Interval,
 }
 
 struct Shared {
     term: Terminal,
+    /// The element xterm was opened in (a hidden shell must not take the focus).
+    container: HtmlElement,
     fit: XtermFit,
     /// The socket URL without the term and size.
     base_url: String,
@@ -69,6 +75,9 @@ struct Shared {
     order: RefCell<KeyOrder>,
     /// While xterm encodes a paste (bracketed, newlines), its data is collected here.
     capture: RefCell<Option<String>>,
+    /// A lone Esc not sent yet (see [`ESC_HOLD_MS`]), and the timer that sends it.
+    esc_held: Cell<bool>,
+    esc_timer: RefCell<Option<Timeout>>,
 }
 
 /// An open (or opening) socket with the handlers it keeps alive.
@@ -96,6 +105,7 @@ impl TerminalSession {
         fit.fit();
         let shared = Rc::new(Shared {
             term,
+            container: container.clone(),
             fit,
             base_url,
             term_no,
@@ -111,6 +121,8 @@ impl TerminalSession {
             failures: Cell::new(0),
             order: RefCell::new(KeyOrder::default()),
             capture: RefCell::new(None),
+            esc_held: Cell::new(false),
+            esc_timer: RefCell::new(None),
         });
         let weak = Rc::downgrade(&shared);
         let on_data = Closure::<dyn FnMut(String)>::new(move |data: String| {
@@ -148,6 +160,14 @@ impl TerminalSession {
             }
         });
         let weak = Rc::downgrade(&shared);
+        // The focus left the terminal right after a lone Esc (Esc then Tab): that Esc meant
+        // "leave", not a key for the shell.
+        let on_focus_out = EventListener::new(container, "focusout", move |_| {
+            if let Some(s) = weak.upgrade() {
+                s.esc_held.set(false);
+            }
+        });
+        let weak = Rc::downgrade(&shared);
         let on_prefs = EventListener::new(&window, CHANGED_EVENT, move |_| {
             if let Some(s) = weak.upgrade() {
                 let prefs = TermPrefs::load();
@@ -169,6 +189,7 @@ impl TerminalSession {
             _on_selection: on_selection,
             _on_window_resize: on_window_resize,
             _on_prefs: on_prefs,
+            _on_focus_out: on_focus_out,
             _ping: ping,
         }
     }
@@ -294,11 +315,32 @@ impl Shared {
     }
 
     /// xterm's data (keys, and a paste's encoded text): sent unless a paste still waits.
-    fn typed(&self, data: String) {
+    fn typed(self: &Rc<Self>, data: String) {
         if let Some(c) = self.capture.borrow_mut().as_mut() {
             c.push_str(&data);
             return;
         }
+        if data == "\x1b" {
+            if self.esc_held.replace(true) {
+                self.release("\x1b".to_string()); // Esc, Esc: the first one goes now
+            }
+            let weak = Rc::downgrade(self);
+            let timer = Timeout::new(ESC_HOLD_MS, move || {
+                if let Some(s) = weak.upgrade() {
+                    if s.esc_held.replace(false) {
+                        s.release("\x1b".to_string());
+                    }
+                }
+            });
+            *self.esc_timer.borrow_mut() = Some(timer);
+            return;
+        }
+        let data = if self.esc_held.replace(false) { format!("\x1b{data}") } else { data };
+        self.release(data);
+    }
+
+    /// Keys on their way to the shell, behind any paste still being read.
+    fn release(&self, data: String) {
         let ready = self.order.borrow_mut().typed(data);
         if let Some(keys) = ready {
             self.send_bytes(keys.as_bytes());
@@ -372,7 +414,9 @@ impl Shared {
         if event == ServerEvent::Ready {
             self.failures.set(0);
             self.fit_and_report();
-            if !self.was_ready.replace(true) {
+            // The first ready takes the focus, unless this shell is not the one shown (a "+"
+            // shell that connects after the student went back to shell 1 must not take the keys).
+            if !self.was_ready.replace(true) && is_shown(&self.container) {
                 self.term.focus();
             }
         }
@@ -448,6 +492,16 @@ impl Shared {
 }
 
 /// Whether `navigator.clipboard` exists (only in secure contexts: HTTPS or localhost).
+/// Whether `el` is rendered and visible (`checkVisibility` with `visibility: hidden` counted;
+/// true where the browser lacks it).
+fn is_shown(el: &HtmlElement) -> bool {
+    let Ok(check) = js_sys::Reflect::get(el, &"checkVisibility".into()) else { return true };
+    let Some(check) = check.dyn_ref::<js_sys::Function>() else { return true };
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"visibilityProperty".into(), &true.into());
+    check.call1(el, &options).map(|v| v.as_bool() != Some(false)).unwrap_or(true)
+}
+
 fn has_clipboard() -> bool {
     web_sys::window().is_some_and(|w| {
         js_sys::Reflect::get(&w.navigator(), &"clipboard".into())
