@@ -47,45 +47,50 @@ pub async fn route_by_host(State(ctx): State<Links>, req: Request, next: Next) -
         HostKind::App => next.run(req).await,
         HostKind::BadLink => page(
             StatusCode::NOT_FOUND,
-            "No such port link",
-            "This address names no port of a muelle session.",
+            spanish(req.headers()),
+            ["No such port link", "No existe ese enlace de puerto"],
+            ["This address names no port of a muelle session.", "Esta dirección no nombra ningún puerto de una sesión de muelle."],
         ),
         HostKind::Link(t) => open_link(&ctx, t, req).await,
     }
 }
 
 async fn open_link(ctx: &Links, t: LinkTarget, req: Request) -> Response {
+    let es = spanish(req.headers());
     if let Some(cred) = query_param(req.uri(), LINK_PARAM) {
         if !ctx.links.verify(&t, &cred) {
-            return forbidden();
+            return forbidden(es);
         }
         return handoff(req.uri(), &cred);
     }
     if !cookie_values(req.headers(), COOKIE).any(|c| ctx.links.verify(&t, &c)) {
-        return forbidden();
+        return forbidden(es);
     }
     let handle = match ctx.state.sessions.running_node(&t.session, &t.node) {
         Ok(h) => h,
         Err(AppError::NodeNotReady) => {
             return page(
                 StatusCode::CONFLICT,
-                "Node not running",
-                &format!("{} is not running.", t.node),
+                es,
+                ["Node not running", "El nodo no está en marcha"],
+                [&format!("{} is not running.", t.node), &format!("{} no está en marcha.", t.node)],
             )
         }
         Err(_) => {
             return page(
                 StatusCode::NOT_FOUND,
-                "Session ended",
-                "This session or node no longer exists.",
+                es,
+                ["Session ended", "La sesión ha terminado"],
+                ["This session or node no longer exists.", "Esta sesión o este nodo ya no existen."],
             )
         }
     };
     let Ok(ip) = handle.ip.parse::<IpAddr>() else {
         return page(
             StatusCode::BAD_GATEWAY,
-            "No address",
-            "The node has no address.",
+            es,
+            ["No address", "Sin dirección"],
+            ["The node has no address.", "El nodo no tiene dirección."],
         );
     };
     forward(req, SocketAddr::new(ip, t.port), &t).await
@@ -126,6 +131,7 @@ fn handoff(uri: &Uri, cred: &str) -> Response {
 
 /// Relays one request to `addr` (port link `t`), streaming; a `101` is spliced.
 pub async fn forward(mut req: Request, addr: SocketAddr, t: &LinkTarget) -> Response {
+    let es = spanish(req.headers());
     let client_upgrade = relay::wants_upgrade(req.headers()).then(|| hyper::upgrade::on(&mut req));
     let (parts, body) = req.into_parts();
     let mut headers = relay::end_to_end(&parts.headers, client_upgrade.is_some());
@@ -145,18 +151,23 @@ pub async fn forward(mut req: Request, addr: SocketAddr, t: &LinkTarget) -> Resp
     let Ok(upstream) = relay::request(parts.method, pq, headers, host, body) else {
         return page(
             StatusCode::BAD_REQUEST,
-            "Bad request",
-            "This request cannot be passed on.",
+            es,
+            ["Bad request", "Petición no válida"],
+            ["This request cannot be passed on.", "Esta petición no se puede pasar al nodo."],
         );
     };
     let mut resp = match relay::send(addr, upstream).await {
         Ok(r) => r,
         Err(err) => {
-            let msg = format!(
+            let en = format!(
                 "Nothing answers on {} port {} ({err}). Is a container publishing it (docker run -p {}:…)?",
                 t.node, t.port, t.port
             );
-            return page(StatusCode::BAD_GATEWAY, "Nothing answers", &msg);
+            let es_text = format!(
+                "Nada responde en {} puerto {} ({err}). ¿Lo publica algún contenedor (docker run -p {}:…)?",
+                t.node, t.port, t.port
+            );
+            return page(StatusCode::BAD_GATEWAY, es, ["Nothing answers", "Nada responde"], [&en, &es_text]);
         }
     };
     let switching = resp.status() == StatusCode::SWITCHING_PROTOCOLS;
@@ -235,25 +246,44 @@ fn query_param(uri: &Uri, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
-fn forbidden() -> Response {
+fn forbidden(es: bool) -> Response {
     page(
         StatusCode::FORBIDDEN,
-        "This port link needs its own key",
-        "Open the port from your muelle session page (the port's ↗ link): that link carries a key for this one port. A session token does not open it.",
+        es,
+        ["This port link needs its own key", "Este enlace de puerto necesita su propia clave"],
+        [
+            "Open the port from your muelle session page (the port's ↗ link): that link carries a key for this one port. A session token does not open it.",
+            "Abre el puerto desde la página de tu sesión de muelle (el enlace ↗ del puerto): ese enlace lleva una clave para este puerto. Un token de sesión no lo abre.",
+        ],
     )
 }
 
-/// A small HTML page (the text is escaped).
-fn page(status: StatusCode, title: &str, text: &str) -> Response {
+/// Whether the visitor reads Spanish: the UI's `muelle_lang=es` cookie (sent where the port
+/// links share the app's domain), else an `Accept-Language` that puts Spanish first.
+fn spanish(headers: &HeaderMap) -> bool {
+    if let Some(lang) = cookie_values(headers, crate::provider::welcome::LANG_COOKIE).next() {
+        return lang == "es";
+    }
+    headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("es"))
+}
+
+/// A small HTML page in English or Spanish (`[en, es]`; the text is escaped).
+fn page(status: StatusCode, es: bool, title: [&str; 2], text: [&str; 2]) -> Response {
     let esc = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
     };
+    let i = usize::from(es);
     let html = format!(
-        "<!doctype html><meta charset=utf-8><title>{t}</title><h1>{t}</h1><p>{x}</p>\n",
-        t = esc(title),
-        x = esc(text)
+        "<!doctype html><html lang={l}><meta charset=utf-8><title>{t}</title><h1>{t}</h1><p>{x}</p>\n",
+        l = if es { "es" } else { "en" },
+        t = esc(title[i]),
+        x = esc(text[i])
     );
     let mut r = (status, html).into_response();
     r.headers_mut().insert(
@@ -276,6 +306,31 @@ pub async fn gone() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn error_pages_speak_the_visitors_language() {
+        let with = |pairs: &[(&'static str, &str)]| {
+            let mut h = HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap());
+            }
+            spanish(&h)
+        };
+        assert!(with(&[("accept-language", "es-ES,es;q=0.9,en;q=0.8")]));
+        assert!(!with(&[("accept-language", "en-US,es;q=0.5")]));
+        assert!(!with(&[]));
+        // The UI's choice wins over the browser's.
+        assert!(!with(&[("accept-language", "es"), ("cookie", "muelle_lang=en")]));
+        assert!(with(&[("accept-language", "en"), ("cookie", "a=1; muelle_lang=es")]));
+        let body = |r: Response| async move {
+            String::from_utf8(axum::body::to_bytes(r.into_body(), 4096).await.unwrap().to_vec()).unwrap()
+        };
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let es = rt.block_on(body(forbidden(true)));
+        assert!(es.contains("<html lang=es>") && es.contains("necesita su propia clave"), "{es}");
+        let en = rt.block_on(body(page(StatusCode::NOT_FOUND, false, ["A <b>", "B"], ["x & y", "z"])));
+        assert!(en.contains("<title>A &lt;b&gt;</title>") && en.contains("<p>x &amp; y</p>"), "{en}");
+    }
 
     #[test]
     fn dropped_and_rewritten_response_headers() {
