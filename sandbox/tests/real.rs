@@ -236,6 +236,14 @@ fn the_engine_starts_on_the_first_connection_and_again_after_it_dies() {
     eprintln!("idle node {} KiB; first docker version {:?}", idle >> 10, t.elapsed());
     let comms = node_comms(&sb);
     assert!(comms.iter().any(|c| c == "dockerd") && comms.iter().any(|c| c == "containerd"), "{comms:?}");
+    // containerd is the init's (started before dockerd, which is pointed at it), not dockerd's.
+    let o = run(&sb, "ps -o ppid= -p $(pidof containerd); tr '\\0' ' ' </proc/$(pidof dockerd)/cmdline");
+    let ps = text(&o);
+    assert!(ps.lines().next().map(str::trim) == Some("1") && ps.contains("--containerd=/run/docker/containerd/containerd.sock"), "{ps}");
+
+    // containerd killed under a running dockerd is started again by the init.
+    let o = run(&sb, "kill -9 $(pidof containerd); sleep 1; docker info --format '{{.Driver}}' && pidof containerd");
+    assert!(o.status.success() && text(&o).starts_with("overlay2"), "{}", text(&o));
 
     // Killed, it is started again by the next client.
     let o = run(&sb, "kill -9 $(pidof dockerd); sleep 1.5; docker info --format '{{.Driver}}'");
