@@ -115,8 +115,8 @@ pub enum AppError {
     /// The operator drains the server: no new sessions.
     #[error("this server is not starting new sessions now (maintenance); live sessions go on. Try again later")]
     Draining,
-    /// `/api/admin` without the admin credential.
-    #[error("missing or wrong admin token (Authorization: Bearer …; MUELLE_ADMIN_TOKEN or DATA_DIR/admin-token)")]
+    /// `/api/admin` without an admin credential (the admin token or an instructor token).
+    #[error("missing or wrong admin credential (Authorization: Bearer <token>: the admin token of MUELLE_ADMIN_TOKEN or DATA_DIR/admin-token, or an instructor token)")]
     AdminUnauthorized,
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

@@ -153,8 +153,8 @@ impl Drop for Backend {
     }
 }
 
-/// Makes this run's instructor token and prints its link on stdout (as Jupyter prints its
-/// token); `muelle instructor token` makes more.
+/// Makes this run's instructor token and prints its links (the instructor dashboard, the admin
+/// view) on stderr (as Jupyter prints its token); `muelle instructor token` makes more.
 fn print_instructor_link(state: &AppState, addr: std::net::SocketAddr) -> anyhow::Result<()> {
     let token = crate::classes::instructor::new_instructor_token(state.classes.store())?;
     let scheme = if state.config.tls.is_some() { "https" } else { "http" };
@@ -163,10 +163,12 @@ fn print_instructor_link(state: &AppState, addr: std::net::SocketAddr) -> anyhow
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         ip => ip.to_string(),
     };
-    let link = crate::classes::instructor::instructor_link(&format!("{scheme}://{host}:{}", addr.port()), &token);
+    let base = format!("{scheme}://{host}:{}", addr.port());
+    let link = crate::classes::instructor::instructor_link(&base, &token);
     // On stderr with the logs (stdout stays empty, as the CLI test asks), as Jupyter prints its
     // token; not through tracing, so that JSON logs do not carry the secret.
     eprintln!("Instructor dashboard (keep this link secret):\n    {link}");
+    eprintln!("Admin view (live sessions, end one, drain; same secret): {}", crate::classes::instructor::admin_link(&base, &token));
     Ok(())
 }
 

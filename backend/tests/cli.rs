@@ -123,6 +123,14 @@ fn serve_logs_to_stderr_without_colour_when_not_a_terminal() {
     let mut stdout = String::new();
     child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
     assert!(logs.contains("listening") && logs.contains("addr=127.0.0.1:"), "{logs}");
+    // The instructor link, then the admin view's link with the same secret, on one line.
+    let token_of = |page: &str| {
+        let line = logs.lines().find(|l| l.contains(&format!("/{page}#token="))).unwrap_or_else(|| panic!("no /{page} link in {logs}"));
+        line.rsplit("#token=").next().unwrap().trim().to_string()
+    };
+    let token = token_of("instructor");
+    assert!(token.len() == 64 && token_of("admin") == token, "{logs}");
+    assert!(logs.contains("Admin view") && logs.contains(&format!("/admin#token={token}")), "{logs}");
     assert!(!logs.contains('\u{1b}'), "colour codes in piped logs: {logs:?}");
     assert_eq!(stdout, "", "logs on stdout");
 }

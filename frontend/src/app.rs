@@ -5,6 +5,7 @@ use yew_router::prelude::*;
 
 use crate::hooks::{initial_lang, use_lang, LangHandle};
 use crate::i18n::Lang;
+use crate::pages::AdminPage;
 use crate::pages::{CatalogPage, ClassDashboard, HomePage, InstructorPage, JoinCodePage, JoinPage, LessonPage, SessionPage};
 use crate::routes::Route;
 use crate::services::storage;
@@ -18,6 +19,7 @@ fn switch(route: Route) -> Html {
         Route::Session { id } => html! { <SessionPage key={id.clone()} id={id.clone()} /> },
         Route::Instructor => html! { <InstructorPage /> },
         Route::ClassDashboard { id } => html! { <ClassDashboard key={id.clone()} id={id.clone()} /> },
+        Route::Admin => html! { <AdminPage /> },
         Route::JoinCode => html! { <JoinCodePage /> },
         Route::Join { code } => html! { <JoinPage key={code.clone()} code={code.clone()} /> },
         Route::NotFound => html! { <NotFound /> },

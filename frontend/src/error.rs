@@ -77,6 +77,7 @@ impl Error {
             Error::Network(_) => s.network.to_string(),
             Error::MissingToken(_) => s.unauthorized.to_string(),
             Error::Api { code, .. } if code == codes::OUT_OF_CAPACITY => s.out_of_capacity.into(),
+            Error::Api { code, .. } if code == codes::DRAINING => s.draining.into(),
             Error::Api { code, .. } if code == codes::SESSION_NOT_FOUND => {
                 s.session_not_found.into()
             }
@@ -111,6 +112,13 @@ mod tests {
             .user_message(Lang::Es.strings())
             .starts_with("No hay capacidad"));
         assert!(!e.session_is_gone());
+    }
+
+    #[test]
+    fn a_draining_server_is_explained_in_the_users_language() {
+        let e = Error::from_response(503, r#"{"code":"DRAINING","message":"maintenance"}"#);
+        assert!(e.user_message(Lang::En.strings()).starts_with("This server is under maintenance"));
+        assert!(e.user_message(Lang::Es.strings()).starts_with("Este servidor está en mantenimiento"));
     }
 
     #[test]

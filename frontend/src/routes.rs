@@ -33,6 +33,9 @@ pub enum Route {
         /// Class id.
         id: String,
     },
+    /// The operator's view: live sessions, end one, drain (`#token=…`: admin or instructor token).
+    #[at("/admin")]
+    Admin,
     /// Type a class's join code.
     #[at("/join")]
     JoinCode,
@@ -62,6 +65,7 @@ mod tests {
             })
         );
         assert_eq!(Route::recognize("/lessons"), Some(Route::Catalog));
+        assert_eq!(Route::recognize("/admin"), Some(Route::Admin));
         assert_eq!(
             Route::recognize("/lessons/first-containers"),
             Some(Route::Lesson {

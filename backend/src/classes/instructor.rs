@@ -26,9 +26,14 @@ pub fn instructor_link(base: &str, token: &str) -> String {
     format!("{}/instructor#token={token}", base.trim_end_matches('/'))
 }
 
+/// The admin page (`/admin`: live sessions, end one, drain) with an instructor `token` in its
+/// fragment; the admin API takes instructor tokens too.
+pub fn admin_link(base: &str, token: &str) -> String {
+    format!("{}/admin#token={token}", base.trim_end_matches('/'))
+}
+
 /// Whether `bearer` is an instructor token of this server. The digest is looked up by value (an
-/// index on a sha256: timing reveals nothing about the token). `h-ops`' admin view may call this
-/// to accept instructor tokens too.
+/// index on a sha256: timing reveals nothing about the token). The admin view accepts these too.
 pub fn instructor_authorized(store: &Store, bearer: &str) -> bool {
     let bearer = bearer.trim();
     if bearer.is_empty() || bearer.len() > 128 {

@@ -3,8 +3,10 @@
 //! `DELETE /api/admin/sessions/{id}` (end one), `GET|POST|DELETE /api/admin/drain` (refuse new
 //! sessions before maintenance; live ones go on until they end).
 //!
-//! Every route needs `Authorization: Bearer <admin token>`, checked by [`admin_authorized`]
-//! alone: `MUELLE_ADMIN_TOKEN`, else the token `muelle serve` keeps in `DATA_DIR/admin-token`.
+//! Every route needs `Authorization: Bearer <credential>`, checked by [`admin_authorized`] alone:
+//! the admin token (`MUELLE_ADMIN_TOKEN`, else the one `muelle serve` keeps in
+//! `DATA_DIR/admin-token`) or an instructor token (the one in the link `muelle serve` prints,
+//! or `muelle instructor token`). The `/admin` page of the front end calls these routes.
 
 use std::net::IpAddr;
 use std::sync::atomic::Ordering;
@@ -23,16 +25,19 @@ use crate::state::AppState;
 /// The file `muelle serve` keeps its admin token in when `MUELLE_ADMIN_TOKEN` is unset.
 pub const TOKEN_FILE: &str = "admin-token";
 
-/// Whether `bearer` (the request's `Authorization: Bearer` value) is the admin credential. The
-/// one place that decides: another credential (an instructor's) is accepted by adding it here.
+/// Whether `bearer` (the request's `Authorization: Bearer` value) is an admin credential: the
+/// admin token, or an instructor token of this server (the instructor runs the room and may end
+/// a session or drain). The one place that decides. Session tokens are neither.
 pub fn admin_authorized(state: &AppState, bearer: Option<&str>) -> bool {
-    match (&state.config.admin_token, bearer) {
-        (Some(want), Some(got)) if !want.is_empty() => {
+    let Some(got) = bearer.map(str::trim).filter(|b| !b.is_empty()) else { return false };
+    let admin = match &state.config.admin_token {
+        Some(want) if !want.is_empty() => {
             use crate::sessions::alloc::{digests_match, token_digest};
             digests_match(&token_digest(want), &token_digest(got))
         }
         _ => false,
-    }
+    };
+    admin || super::instructor::instructor_bearer_ok(state, got)
 }
 
 /// A request [`admin_authorized`] let through.
@@ -74,6 +79,8 @@ pub struct AdminSession {
     pub lesson: Option<String>,
     /// The address that started it (`null` for sessions started before this process).
     pub client: Option<IpAddr>,
+    /// The class it is a seat of, if any.
+    pub class: Option<AdminClass>,
     /// Its nodes.
     pub nodes: Vec<AdminNode>,
 }
@@ -91,6 +98,26 @@ pub struct AdminNode {
     pub cpu_usec: Option<u64>,
 }
 
+/// The class of an [`AdminSession`].
+#[derive(Debug, Serialize)]
+pub struct AdminClass {
+    /// Class id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// The student's name.
+    pub student: String,
+}
+
+/// The class and student of session `id`, if it is a class seat (`None` on a store error too:
+/// the list is a view, not worth failing for).
+fn class_of(store: &crate::store::Store, id: &str) -> Option<AdminClass> {
+    use crate::classes::db;
+    let student = db::student_by_session(store, id).ok()??;
+    let class = db::class(store, &student.class_id).ok()??;
+    Some(AdminClass { id: class.id, name: class.name, student: student.name })
+}
+
 /// Live sessions and whether the server drains.
 #[derive(Debug, Serialize)]
 pub struct AdminSessions {
@@ -105,7 +132,8 @@ async fn list_sessions(_: Admin, State(state): State<AppState>) -> Result<Json<A
     let snapshot = state.sessions.snapshot();
     let clients = state.ops.clients_of(snapshot.iter().map(|(row, _)| row.id.as_str()));
     let provider = state.provider.clone();
-    // Reading cgroup files blocks.
+    let classes = state.classes.clone();
+    // Reading cgroup files and the store blocks.
     let sessions = tokio::task::spawn_blocking(move || {
         snapshot
             .into_iter()
@@ -116,6 +144,7 @@ async fn list_sessions(_: Admin, State(state): State<AppState>) -> Result<Json<A
                 expires_in_secs: u64::try_from(row.expires_at - now).unwrap_or(0),
                 lesson: row.lesson,
                 client,
+                class: class_of(classes.store(), &row.id),
                 nodes: nodes
                     .iter()
                     .map(|n| {

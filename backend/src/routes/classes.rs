@@ -197,6 +197,10 @@ async fn join_class(
     Path(key): Path<String>,
     LimitedBody(body): LimitedBody,
 ) -> Result<(StatusCode, Json<JoinClassResponse>), AppError> {
+    // A join starts a session: a draining server refuses it as it refuses `POST /api/sessions`.
+    if state.ops.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(AppError::Draining);
+    }
     admission::check_origin(&headers, &state.config.limits)?;
     admission::check_json(&headers)?;
     let req: JoinClassRequest = parse_json(&body)?;

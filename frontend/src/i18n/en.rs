@@ -107,4 +107,5 @@ pub(super) static EN: Strings = Strings {
     too_big_to_edit: "Too large to edit here: download it instead.",
     memory: "Memory",
     disk: "Disk",
+    draining: "This server is under maintenance and is not starting new sessions. Sessions already running go on; try again later.",
 };

@@ -106,4 +106,5 @@ pub(super) static ES: Strings = Strings {
     too_big_to_edit: "Demasiado grande para editarlo aquí: descárgalo.",
     memory: "Memoria",
     disk: "Disco",
+    draining: "Este servidor está en mantenimiento y no inicia sesiones nuevas. Las sesiones en marcha siguen; vuelve a intentarlo más tarde.",
 };

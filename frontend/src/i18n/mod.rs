@@ -3,12 +3,14 @@
 //! Every language is one [`Strings`] value (`es.rs`, `en.rs`; the struct in `strings.rs`), so
 //! a missing translation is a compile error.
 
+mod admin;
 mod class;
 mod en;
 mod es;
 mod strings;
 mod ux;
 
+pub use admin::AdminStrings;
 pub use class::ClassStrings;
 pub use strings::Strings;
 pub use ux::Ux;

@@ -202,6 +202,8 @@ pub struct Strings {
     pub memory: &'static str,
     /// Label of the node's disk use.
     pub disk: &'static str,
+    /// Error: the server drains before maintenance (no new sessions; live ones go on).
+    pub draining: &'static str,
 }
 
 #[cfg(test)]
@@ -306,6 +308,7 @@ impl Strings {
             self.too_big_to_edit,
             self.memory,
             self.disk,
+            self.draining,
         ];
         v.extend(self.features);
         v

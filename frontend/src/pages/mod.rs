@@ -1,5 +1,6 @@
 //! One component per route.
 
+pub mod admin;
 pub mod catalog;
 pub mod home;
 pub mod instructor;
@@ -7,6 +8,7 @@ pub mod join;
 pub mod lesson;
 pub mod session;
 
+pub use admin::AdminPage;
 pub use catalog::CatalogPage;
 pub use home::HomePage;
 pub use instructor::{ClassDashboard, InstructorPage};

@@ -1,5 +1,6 @@
 //! Talking to the backend and the browser: REST, the terminal socket, storage, xterm.js.
 
+pub mod admin_api;
 pub mod api;
 pub mod class_api;
 pub mod key_order;
