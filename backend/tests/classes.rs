@@ -178,11 +178,12 @@ async fn students_join_a_lesson_class_and_their_steps_reach_the_progress() {
     let (status, _) = app.call(Method::POST, &format!("/api/classes/{id}/messages"), Some(&teacher), r#"{"text":" "}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, view) = app.call(Method::GET, &format!("/api/sessions/{aid}/class"), Some(atok), "").await;
+    let view = &view["class"];
     let texts = |v: &Value| v["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert_eq!((view["class_name"].as_str(), texts(&view)), (Some("Docker 3B"), vec!["Break at 11".to_string()]));
+    assert_eq!((view["class_name"].as_str(), texts(view)), (Some("Docker 3B"), vec!["Break at 11".to_string()]));
     let (bid, btok) = (bo["id"].as_str().unwrap(), bo["token"].as_str().unwrap());
     let (_, view) = app.call(Method::GET, &format!("/api/sessions/{bid}/class"), Some(btok), "").await;
-    assert_eq!(texts(&view), ["Break at 11", "Bo, look at step 2"]);
+    assert_eq!(texts(&view["class"]), ["Break at 11", "Bo, look at step 2"]);
     // A student's token does not read another student's class view.
     let (status, _) = app.call(Method::GET, &format!("/api/sessions/{bid}/class"), Some(atok), "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
@@ -416,4 +417,15 @@ async fn the_instructor_sees_a_students_terminal_but_cannot_type_in_it() {
     let uri = format!("/api/sessions/{aid}/nodes/node1/exec");
     let (_, out) = app.call(Method::POST, &uri, Some(atok), r#"{"cmd":"test -e typed-by-teacher"}"#).await;
     assert_eq!(out["exit_code"], 1, "the instructor's keys reached the node: {out}");
+}
+
+#[tokio::test]
+async fn a_session_in_no_class_gets_an_explicit_no_class() {
+    let (app, _tmp) = app_with(|_| {});
+    let (sid, token) = app.create(1).await;
+    let (status, view) = app.call(Method::GET, &format!("/api/sessions/{sid}/class"), Some(&token), "").await;
+    assert_eq!((status, view), (StatusCode::OK, json!({ "class": null })));
+    // Still the session's own token only.
+    let (status, _) = app.call(Method::GET, &format!("/api/sessions/{sid}/class"), Some("garbage"), "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
 }

@@ -181,6 +181,13 @@ pub struct StudentClassView {
     pub messages: Vec<ClassMessage>,
 }
 
+/// Answer to `GET /api/sessions/{id}/class`: `{"class": null}` for a session in no class.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct StudentClass {
+    /// The session's class, if it is a class's.
+    pub class: Option<StudentClassView>,
+}
+
 /// `POST /api/classes/{id}/extend` (instructor).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
 pub struct ExtendClass {

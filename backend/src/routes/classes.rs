@@ -18,7 +18,7 @@ use axum::{Json, Router};
 use futures_util::{SinkExt, Stream, StreamExt};
 use protocol::classes::{
     ClassInfo, ClassProgress, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClass, JoinClassRequest,
-    JoinClassResponse, SendMessage, StudentClassView,
+    JoinClassResponse, SendMessage, StudentClass, StudentClassView,
 };
 use protocol::{ClientControl, CreateSessionResponse, NodeInfo};
 use serde::Deserialize;
@@ -504,13 +504,16 @@ async fn relay_read_only(
     Ok(())
 }
 
-/// `GET /api/sessions/{id}/class` (the session's token): its class and the messages for it.
-async fn student_view(State(state): State<AppState>, session: AuthorizedSession) -> Result<Json<StudentClassView>, AppError> {
+/// `GET /api/sessions/{id}/class` (the session's token): its class and the messages for it;
+/// `{"class": null}` for a session that is in no class (every playground and lesson page asks).
+async fn student_view(State(state): State<AppState>, session: AuthorizedSession) -> Result<Json<StudentClass>, AppError> {
     let store = state.classes.store();
-    let student = db::student_by_session(store, &session.id)?.ok_or(AppError::ClassNotFound)?;
+    let Some(student) = db::student_by_session(store, &session.id)? else {
+        return Ok(Json(StudentClass { class: None }));
+    };
     let class = class_of(&state, &student.class_id)?;
     let messages = db::messages_for(store, &class.id, &student.id)?;
-    Ok(Json(StudentClassView { class_name: class.name, student_name: student.name, messages }))
+    Ok(Json(StudentClass { class: Some(StudentClassView { class_name: class.name, student_name: student.name, messages }) }))
 }
 
 #[cfg(test)]

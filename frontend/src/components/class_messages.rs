@@ -2,7 +2,7 @@
 //! the latest ones; nothing for a session that is in no class.
 
 use gloo_timers::callback::Interval;
-use protocol::classes::ClassMessage;
+use protocol::classes::{ClassMessage, StudentClass};
 use yew::prelude::*;
 
 use crate::hooks::use_lang;
@@ -36,8 +36,10 @@ pub fn ClassMessages(props: &ClassMessagesProps) -> Html {
                 }
                 wasm_bindgen_futures::spawn_local(async move {
                     match class_api::student_view(&id, &token).await {
-                        Ok(view) => messages.set(view.messages),
-                        // Not a class's session (or it ended): stop asking.
+                        Ok(StudentClass { class: Some(view) }) => messages.set(view.messages),
+                        // Not a class's session: stop asking.
+                        Ok(StudentClass { class: None }) => in_class.set(false),
+                        // The session ended (or the server is away): stop asking.
                         Err(_) => in_class.set(false),
                     }
                 });

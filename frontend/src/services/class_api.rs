@@ -5,7 +5,7 @@
 use gloo_net::http::Request;
 use protocol::classes::{
     ClassInfo, ClassSummary, CreateClassRequest, CreateClassResponse, JoinClassRequest,
-    JoinClassResponse, SendMessage, StudentClassView,
+    JoinClassResponse, SendMessage, StudentClass,
 };
 use serde::{Deserialize, Serialize};
 
@@ -108,7 +108,8 @@ pub async fn join(code: &str, name: &str) -> Result<JoinClassResponse, Error> {
     json(req.send().await).await
 }
 
-/// `GET /api/sessions/{id}/class`: the messages for this student.
-pub async fn student_view(id: &str, token: &str) -> Result<StudentClassView, Error> {
+/// `GET /api/sessions/{id}/class`: the session's class and the messages for this student
+/// (`class: None` for a session in no class).
+pub async fn student_view(id: &str, token: &str) -> Result<StudentClass, Error> {
     json(authorized(Request::get(&format!("/api/sessions/{id}/class")), token).send().await).await
 }
