@@ -190,8 +190,8 @@ async fn students_join_a_lesson_class_and_their_steps_reach_the_progress() {
 
     // Extend all: both sessions end later.
     let (_, before) = app.call(Method::GET, &format!("/api/sessions/{aid}"), Some(atok), "").await;
-    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), r#"{"minutes":10}"#).await;
-    assert_eq!((status, ext["extended"].as_u64()), (StatusCode::OK, Some(2)));
+    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), "").await;
+    assert_eq!((status, ext), (StatusCode::OK, json!({ "extended": 2, "at_maximum": 0 })));
     let (_, after) = app.call(Method::GET, &format!("/api/sessions/{aid}"), Some(atok), "").await;
     assert!(after["expires_in_secs"].as_u64().unwrap() >= before["expires_in_secs"].as_u64().unwrap() + 590, "{before} {after}");
 
@@ -428,4 +428,84 @@ async fn a_session_in_no_class_gets_an_explicit_no_class() {
     // Still the session's own token only.
     let (status, _) = app.call(Method::GET, &format!("/api/sessions/{sid}/class"), Some("garbage"), "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn resetting_a_student_resets_every_node_of_their_session() {
+    let (app, _tmp) = app_with(|_| {});
+    let teacher = instructor(&app);
+    // The lesson takes 2 nodes.
+    let (_, class) = create_class(&app, &teacher, json!({ "name": "Reset", "lessons": ["demo"], "seats": 2 })).await;
+    let (id, code) = (class["id"].as_str().unwrap().to_string(), class["join_code"].as_str().unwrap().to_string());
+    let (_, ana) = join(&app, &code, "Ana").await;
+    let (_, bo) = join(&app, &code, "Bo").await;
+    let (aid, atok, sid) = (ana["id"].as_str().unwrap(), ana["token"].as_str().unwrap(), ana["student_id"].as_str().unwrap());
+    let (bid, btok) = (bo["id"].as_str().unwrap(), bo["token"].as_str().unwrap());
+    let has = |sess: &str, tok: &str, node: &str| {
+        let (sess, tok, node) = (sess.to_string(), tok.to_string(), node.to_string());
+        let app = &app;
+        async move {
+            let uri = format!("/api/sessions/{sess}/nodes/{node}/exec");
+            let (_, out) = app.call(Method::POST, &uri, Some(&tok), r#"{"cmd":"test -f marker"}"#).await;
+            out["exit_code"].as_i64() == Some(0)
+        }
+    };
+    for node in ["node1", "node2"] {
+        let uri = format!("/api/sessions/{aid}/nodes/{node}/exec");
+        let (_, out) = app.call(Method::POST, &uri, Some(atok), r#"{"cmd":"touch marker"}"#).await;
+        assert_eq!(out["exit_code"], 0, "{out}");
+        let uri = format!("/api/sessions/{bid}/nodes/{node}/exec");
+        let (_, out) = app.call(Method::POST, &uri, Some(btok), r#"{"cmd":"touch marker"}"#).await;
+        assert_eq!(out["exit_code"], 0, "{out}");
+    }
+    let (status, nodes) = app.call(Method::POST, &format!("/api/classes/{id}/students/{sid}/reset"), Some(&teacher), "").await;
+    assert_eq!(status, StatusCode::OK, "{nodes}");
+    let names: Vec<&str> = nodes.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["node1", "node2"]);
+    assert!(nodes.as_array().unwrap().iter().all(|n| n["status"] == "running"), "{nodes}");
+    for node in ["node1", "node2"] {
+        assert!(!has(aid, atok, node).await, "Ana's {node} was not reset");
+        assert!(has(bid, btok, node).await, "Bo's {node} was reset too");
+    }
+    // Only a student of this class, with the instructor's token.
+    let (status, _) = app.call(Method::POST, &format!("/api/classes/{id}/students/nobody/reset"), Some(&teacher), "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.call(Method::POST, &format!("/api/classes/{id}/students/{sid}/reset"), Some(atok), "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn extend_all_extends_as_a_students_extend_and_reports_those_at_the_maximum() {
+    // Sessions of 20 minutes, extended 15 at a time, 30 at most.
+    let (app, _tmp) = app_with(|c| {
+        c.session_ttl = Duration::from_secs(20 * 60);
+        c.extend_step = Duration::from_secs(15 * 60);
+        c.max_session = Duration::from_secs(30 * 60);
+    });
+    let teacher = instructor(&app);
+    let (_, class) = create_class(&app, &teacher, json!({ "name": "Long", "seats": 2, "duration_minutes": 20 })).await;
+    let (id, code) = (class["id"].as_str().unwrap().to_string(), class["join_code"].as_str().unwrap().to_string());
+    let (_, ana) = join(&app, &code, "Ana").await;
+    let (_, bo) = join(&app, &code, "Bo").await;
+    let left = |s: &Value| {
+        let (sess, tok) = (s["id"].as_str().unwrap().to_string(), s["token"].as_str().unwrap().to_string());
+        let app = &app;
+        async move { app.call(Method::GET, &format!("/api/sessions/{sess}"), Some(&tok), "").await.1["expires_in_secs"].as_u64().unwrap() }
+    };
+    assert!(left(&ana).await <= 20 * 60);
+    // The first extension is cut to the maximum (30 minutes from the start, not 20 + 15).
+    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), "").await;
+    assert_eq!((status, ext), (StatusCode::OK, json!({ "extended": 2, "at_maximum": 0 })));
+    for s in [&ana, &bo] {
+        let secs = left(s).await;
+        assert!((29 * 60..=30 * 60).contains(&secs), "{secs} s left, not the 30 min maximum");
+    }
+    // At the maximum: the class action says so instead of claiming success.
+    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), "").await;
+    assert_eq!((status, ext), (StatusCode::OK, json!({ "extended": 0, "at_maximum": 2 })));
+    assert!(left(&ana).await <= 30 * 60);
+    // A student's own Extend agrees.
+    let uri = format!("/api/sessions/{}/extend", ana["id"].as_str().unwrap());
+    let (status, _) = app.call(Method::POST, &uri, ana["token"].as_str(), "").await;
+    assert!(status.is_client_error(), "{status}");
 }

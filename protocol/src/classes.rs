@@ -188,9 +188,12 @@ pub struct StudentClass {
     pub class: Option<StudentClassView>,
 }
 
-/// `POST /api/classes/{id}/extend` (instructor).
+/// Answer to `POST /api/classes/{id}/extend` (instructor): each student's session was extended
+/// as the student's own Extend does (the server's step, up to its maximum).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
-pub struct ExtendClass {
-    /// Minutes added to every student's session.
-    pub minutes: u32,
+pub struct ExtendClassResult {
+    /// Sessions that now end later.
+    pub extended: u32,
+    /// Sessions that could not be extended: they already end at the server's maximum.
+    pub at_maximum: u32,
 }

@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{SinkExt, Stream, StreamExt};
 use protocol::classes::{
-    ClassInfo, ClassProgress, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClass, JoinClassRequest,
+    ClassInfo, ClassProgress, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClassResult, JoinClassRequest,
     JoinClassResponse, SendMessage, StudentClass, StudentClassView,
 };
 use protocol::{ClientControl, CreateSessionResponse, NodeInfo};
@@ -53,6 +53,7 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/{key}/messages", post(send_message))
         .route("/classes/{key}/extend", post(extend_all))
         .route("/classes/{key}/end", post(end_all))
+        .route("/classes/{key}/students/{student}/reset", post(reset_student_nodes))
         .route("/classes/{key}/students/{student}/nodes/{node}/reset", post(reset_student_node))
         .route("/classes/{key}/students/{student}/nodes/{node}/terminal", get(watch_terminal))
         .route("/sessions/{id}/class", get(student_view))
@@ -370,27 +371,25 @@ fn live_sessions(state: &AppState, class: &str) -> Result<Vec<String>, AppError>
         .collect())
 }
 
-/// `POST /api/classes/{id}/extend` `{"minutes"}`: every student's session lasts that much longer
-/// → `{"extended": n}`.
-async fn extend_all(
-    _: Instructor,
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    LimitedBody(body): LimitedBody,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let req: ExtendClass = parse_json(&body)?;
-    if !(1..=240).contains(&req.minutes) {
-        return Err(AppError::BadRequest("minutes must be between 1 and 240".into()));
-    }
+/// `POST /api/classes/{id}/extend` (any body is ignored): every student's session is extended
+/// as the student's own Extend does (`MUELLE_EXTEND_MINUTES` more, never past
+/// `MUELLE_MAX_SESSION_MINUTES` from its start) → `{"extended": n, "at_maximum": m}`, `m` the
+/// sessions that already end at the maximum.
+async fn extend_all(_: Instructor, State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<ExtendClassResult>, AppError> {
     let class = class_of(&state, &key)?;
-    let mut n = 0;
+    let mut out = ExtendClassResult::default();
     for id in live_sessions(&state, &class.id)? {
-        if state.sessions.extend_by(&id, Duration::from_secs(u64::from(req.minutes) * 60)).is_ok() {
-            n += 1;
+        match state.sessions.extend(&id) {
+            Ok(_) => out.extended += 1,
+            Err(AppError::SessionAtMaximum(_)) => out.at_maximum += 1,
+            // Ended since it was listed.
+            Err(AppError::SessionNotFound) => {}
+            Err(err) => return Err(err),
         }
     }
+    tracing::info!(class = %class.id, extended = out.extended, at_maximum = out.at_maximum, "class extended");
     state.classes.touch(&class.id);
-    Ok(Json(serde_json::json!({ "extended": n })))
+    Ok(Json(out))
 }
 
 /// `POST /api/classes/{id}/end`: ends every student's session and the class (its held capacity
@@ -425,6 +424,24 @@ async fn reset_student_node(
     tracing::info!(class = %key, student = %student, node = %node, "student's node reset by the instructor");
     state.classes.touch(&key);
     Ok(Json(info))
+}
+
+/// `POST /api/classes/{id}/students/{student}/reset`: a fresh node for each of the student's
+/// nodes → their new states, in order.
+async fn reset_student_nodes(
+    _: Instructor,
+    State(state): State<AppState>,
+    Path((key, student)): Path<(String, String)>,
+) -> Result<Json<Vec<NodeInfo>>, AppError> {
+    let session = student_session(&state, &key, &student)?;
+    let names: Vec<String> = state.sessions.info(&session)?.nodes.into_iter().map(|n| n.name).collect();
+    let mut out = Vec::with_capacity(names.len());
+    for node in &names {
+        out.push(state.sessions.reset_node(&session, node).await?);
+    }
+    tracing::info!(class = %key, student = %student, nodes = names.len(), "student's nodes reset by the instructor");
+    state.classes.touch(&key);
+    Ok(Json(out))
 }
 
 /// `GET /api/classes/{id}/students/{student}/nodes/{node}/terminal?token=` (WebSocket): the

@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
-use protocol::classes::{ClassProgress, ClassSummary, CreateClassRequest, SendMessage, StudentProgress};
+use protocol::classes::{ClassProgress, ClassSummary, CreateClassRequest, ExtendClassResult, SendMessage, StudentProgress};
 use protocol::LessonSummary;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -311,6 +311,7 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
         });
     }
     let error = use_state(|| None::<Error>);
+    let extend_report = use_state(|| None::<ExtendClassResult>);
     let watched = use_state(|| None::<Watched>);
     let all_msg = use_state(String::new);
     let Some(t) = (*token).clone() else {
@@ -333,8 +334,16 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
     };
     let server_now = p.now as f64 + (now_s() - received_s);
     let on_extend = {
-        let (run, id) = (run.clone(), id.clone());
-        Callback::from(move |_: MouseEvent| run(format!("{id}/extend"), serde_json::json!({ "minutes": 15 })))
+        let (t, id, error, report) = (t.clone(), id.clone(), error.clone(), extend_report.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (t, id, error, report) = (t.clone(), id.clone(), error.clone(), report.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match class_api::extend_all(&t, &id).await {
+                    Ok(r) => report.set(Some(r)),
+                    Err(err) => error.set(Some(err)),
+                }
+            });
+        })
     };
     let on_end = {
         let (run, id, confirm) = (run.clone(), id.clone(), c.confirm_end);
@@ -444,6 +453,12 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
                         <button type="submit">{ c.send }</button>
                     </form>
                 </section>
+                if let Some(r) = &*extend_report {
+                    <p class={classes!("extend-report", (r.at_maximum > 0).then_some("warn"))} role="status">
+                        { format!("{} {}", r.extended, c.extended) }
+                        if r.at_maximum > 0 { { format!(" · {} {}", r.at_maximum, c.at_maximum) } }
+                    </p>
+                }
                 <ErrorBanner error={(*error).clone()} />
                 if p.students.is_empty() {
                     <p class="muted">{ c.no_students }</p>
@@ -492,7 +507,7 @@ fn student_row(
         })
     };
     let on_reset = {
-        let (run, path) = (run.clone(), format!("{class}/students/{}/nodes/{}/reset", s.id, node.clone().unwrap_or_default()));
+        let (run, path) = (run.clone(), format!("{class}/students/{}/reset", s.id));
         Callback::from(move |_: MouseEvent| run(path.clone(), serde_json::json!({})))
     };
     let on_msg = {

@@ -4,7 +4,7 @@
 
 use gloo_net::http::Request;
 use protocol::classes::{
-    ClassInfo, ClassSummary, CreateClassRequest, CreateClassResponse, JoinClassRequest,
+    ClassInfo, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClassResult, JoinClassRequest,
     JoinClassResponse, SendMessage, StudentClass,
 };
 use serde::{Deserialize, Serialize};
@@ -89,6 +89,11 @@ pub async fn action(token: &str, path: &str, body: &serde_json::Value) -> Result
         .json(body)
         .map_err(|e| Error::Decode(e.to_string()))?;
     checked(req.send().await).await.map(drop)
+}
+
+/// `POST /api/classes/{id}/extend`: every student's session, as a student's Extend.
+pub async fn extend_all(token: &str, id: &str) -> Result<ExtendClassResult, Error> {
+    json(authorized(Request::post(&format!("/api/classes/{id}/extend")), token).send().await).await
 }
 
 /// `POST /api/classes/{id}/messages`.
