@@ -179,6 +179,21 @@ pub struct StudentClassView {
     pub student_name: String,
     /// Messages for this student, oldest first.
     pub messages: Vec<ClassMessage>,
+    /// The class's lessons in order (empty: playground).
+    #[serde(default)]
+    pub lessons: Vec<ClassLesson>,
+    /// The lesson the session is on now.
+    #[serde(default)]
+    pub lesson: Option<String>,
+}
+
+/// `POST /api/sessions/{id}/class/lesson` (the student's session token): moves the session to
+/// another lesson of its class, keeping its nodes (answered with the session, as `GET
+/// /api/sessions/{id}` shows it).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct MoveToLesson {
+    /// A lesson id of the class.
+    pub lesson: String,
 }
 
 /// Answer to `GET /api/sessions/{id}/class`: `{"class": null}` for a session in no class.

@@ -18,9 +18,9 @@ use axum::{Json, Router};
 use futures_util::{SinkExt, Stream, StreamExt};
 use protocol::classes::{
     ClassInfo, ClassProgress, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClassResult, JoinClassRequest,
-    JoinClassResponse, SendMessage, StudentClass, StudentClassView,
+    JoinClassResponse, MoveToLesson, SendMessage, StudentClass, StudentClassView,
 };
-use protocol::{ClientControl, CreateSessionResponse, NodeInfo};
+use protocol::{ClientControl, CreateSessionResponse, NodeInfo, SessionInfo};
 use serde::Deserialize;
 
 use super::instructor::Instructor;
@@ -57,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/{key}/students/{student}/nodes/{node}/reset", post(reset_student_node))
         .route("/classes/{key}/students/{student}/nodes/{node}/terminal", get(watch_terminal))
         .route("/sessions/{id}/class", get(student_view))
+        .route("/sessions/{id}/class/lesson", post(move_to_lesson))
 }
 
 /// `?lang=`
@@ -523,14 +524,59 @@ async fn relay_read_only(
 
 /// `GET /api/sessions/{id}/class` (the session's token): its class and the messages for it;
 /// `{"class": null}` for a session that is in no class (every playground and lesson page asks).
-async fn student_view(State(state): State<AppState>, session: AuthorizedSession) -> Result<Json<StudentClass>, AppError> {
+async fn student_view(
+    State(state): State<AppState>,
+    session: AuthorizedSession,
+    Query(lang): Query<Lang>,
+) -> Result<Json<StudentClass>, AppError> {
     let store = state.classes.store();
     let Some(student) = db::student_by_session(store, &session.id)? else {
         return Ok(Json(StudentClass { class: None }));
     };
     let class = class_of(&state, &student.class_id)?;
     let messages = db::messages_for(store, &class.id, &student.id)?;
-    Ok(Json(StudentClass { class: Some(StudentClassView { class_name: class.name, student_name: student.name, messages }) }))
+    let lesson = state.sessions.info(&session.id)?.lesson.or(student.lesson);
+    let lessons = state.classes.lessons_of(&class, lang.get());
+    let view = StudentClassView { class_name: class.name, student_name: student.name, messages, lessons, lesson };
+    Ok(Json(StudentClass { class: Some(view) }))
+}
+
+/// `POST /api/sessions/{id}/class/lesson` `{"lesson"}` (the session's token): the student's
+/// session moves to that lesson of its class (the dashboard's "Next lesson"). Its nodes stay;
+/// a lesson that needs more nodes gets them added (out of the class's held capacity, which was
+/// sized for its largest lesson); the lesson's setup runs as at a lesson session's start. The
+/// steps the student passed in that lesson before count as passed.
+async fn move_to_lesson(
+    State(state): State<AppState>,
+    session: AuthorizedSession,
+    LimitedBody(body): LimitedBody,
+) -> Result<Json<SessionInfo>, AppError> {
+    let req: MoveToLesson = parse_json(&body)?;
+    let store = state.classes.store();
+    let student = db::student_by_session(store, &session.id)?.ok_or(AppError::ClassNotFound)?;
+    let class = class_of(&state, &student.class_id)?;
+    if !class.lessons.contains(&req.lesson) {
+        return Err(AppError::BadRequest(format!("lesson {:?} is not a lesson of this class", req.lesson)));
+    }
+    let info = state.sessions.info(&session.id)?;
+    let moved = info.lesson.as_deref() != Some(req.lesson.as_str());
+    if moved {
+        let needed = super::lessons::lesson_session(&state.lessons, &req.lesson)?.nodes;
+        for _ in info.nodes.len()..usize::from(needed) {
+            admission::check_disk(&state.config, state.sessions.live_nodes(), 1)?;
+            state.sessions.add_node(&session.id).await?;
+        }
+        state.sessions.set_lesson(&session.id, &req.lesson)?;
+        state.classes.move_student(&student, &session.id, &req.lesson)?;
+        tracing::info!(class = %class.id, student = %student.id, lesson = %req.lesson, "student moved to a lesson");
+    }
+    let mut info = state.sessions.info(&session.id)?;
+    info.setup = if moved {
+        super::sessions::lesson_setup(&state, &session.id, &req.lesson).await
+    } else {
+        state.lessons.setup_of(&session.id)
+    };
+    Ok(Json(info))
 }
 
 #[cfg(test)]

@@ -29,6 +29,11 @@ pub(super) fn held(holds: &HashMap<String, Hold>, sessions: &HashMap<String, Ses
         .sum()
 }
 
+/// The class whose hold counts session `id`, if any.
+pub(super) fn class_of(holds: &HashMap<String, Hold>, id: &str) -> Option<String> {
+    holds.iter().find(|(_, h)| h.sessions.contains(id)).map(|(class, _)| class.clone())
+}
+
 fn live_of(hold: &Hold, sessions: &HashMap<String, Session>) -> u32 {
     let n = hold
         .sessions
@@ -83,6 +88,18 @@ impl SessionRegistry {
         let holds = self.holds();
         let hold = holds.get(class)?;
         Some(hold.nodes.saturating_sub(live_of(hold, &state)))
+    }
+
+    /// Puts session `id` on lesson `lesson` (its nodes stay as they are).
+    pub fn set_lesson(&self, id: &str, lesson: &str) -> Result<(), AppError> {
+        {
+            let mut state = self.lock();
+            let now = super::now_unix();
+            let session = state.get_mut(id).filter(|s| s.is_visible(now)).ok_or(AppError::SessionNotFound)?;
+            session.row.lesson = Some(lesson.to_string());
+        }
+        self.store.set_lesson(id, lesson)?;
+        Ok(())
     }
 
     pub(super) fn holds(&self) -> std::sync::MutexGuard<'_, HashMap<String, Hold>> {

@@ -47,6 +47,10 @@ pub struct ClassStrings {
     pub seats_left: &'static str,
     pub extended: &'static str,
     pub at_maximum: &'static str,
+    pub class_lessons: &'static str,
+    pub lesson_word: &'static str,
+    pub of: &'static str,
+    pub next_lesson: &'static str,
 }
 
 static ES: ClassStrings = ClassStrings {
@@ -91,6 +95,10 @@ static ES: ClassStrings = ClassStrings {
     seats_left: "plazas libres",
     extended: "sesiones extendidas",
     at_maximum: "ya en el máximo, sin extender",
+    class_lessons: "Lecciones de la clase",
+    lesson_word: "Lección",
+    of: "de",
+    next_lesson: "Siguiente lección",
 };
 
 static EN: ClassStrings = ClassStrings {
@@ -135,6 +143,10 @@ static EN: ClassStrings = ClassStrings {
     seats_left: "seats left",
     extended: "sessions extended",
     at_maximum: "already at the maximum, not extended",
+    class_lessons: "The class's lessons",
+    lesson_word: "Lesson",
+    of: "of",
+    next_lesson: "Next lesson",
 };
 
 impl Lang {

@@ -399,7 +399,11 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
         .flat_map(|l| l.steps.iter().zip(1u32..).map(move |(title, n)| (l.id.clone(), n, title.clone())))
         .collect();
     let header = columns.iter().map(|(lesson, n, title)| {
-        html! { <th class="step-col" title={format!("{lesson} · {title}")}>{ n.to_string() }</th> }
+        html! { <th class={classes!("step-col", (*n == 1).then_some("lesson-start"))} data-lesson={lesson.clone()} title={format!("{lesson} · {title}")}>{ n.to_string() }</th> }
+    });
+    // One header cell per lesson above its steps' columns.
+    let lesson_header = p.lessons.iter().filter(|l| !l.steps.is_empty()).map(|l| {
+        html! { <th class="lesson-col" scope="colgroup" colspan={l.steps.len().to_string()} data-lesson={l.id.clone()}>{ l.title.clone() }</th> }
     });
     let rows = p.students.iter().map(|s| {
         student_row(c, s, &columns, server_now, *stuck_min, &id, &t, &run, &watched)
@@ -464,7 +468,12 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
                     <p class="muted">{ c.no_students }</p>
                 } else {
                     <table class="progress-table">
-                        <thead><tr><th>{ c.student }</th>{ for header }<th>{ c.on_step }</th><th></th></tr></thead>
+                        <thead>
+                            if p.lessons.len() > 1 {
+                                <tr class="lesson-row"><th></th>{ for lesson_header }<th></th><th></th></tr>
+                            }
+                            <tr><th>{ c.student }</th>{ for header }<th>{ c.on_step }</th><th></th></tr>
+                        </thead>
                         <tbody>{ for rows }</tbody>
                     </table>
                 }
@@ -489,9 +498,9 @@ fn student_row(
     let done = |lesson: &str, n: u32| s.done.iter().any(|d| d.lesson == lesson && d.step == n);
     let cells = columns.iter().map(|(lesson, n, _)| {
         if done(lesson, *n) {
-            html! { <td class="tick" data-step={n.to_string()}>{ "✓" }</td> }
+            html! { <td class={classes!("tick", (*n == 1).then_some("lesson-start"))} data-lesson={lesson.clone()} data-step={n.to_string()}>{ "✓" }</td> }
         } else {
-            html! { <td class="open" data-step={n.to_string()}></td> }
+            html! { <td class={classes!("open", (*n == 1).then_some("lesson-start"))} data-lesson={lesson.clone()} data-step={n.to_string()}></td> }
         }
     });
     let all_done = !columns.is_empty() && columns.iter().all(|(l, n, _)| done(l, *n));

@@ -5,8 +5,9 @@
 use gloo_net::http::Request;
 use protocol::classes::{
     ClassInfo, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClassResult, JoinClassRequest,
-    JoinClassResponse, SendMessage, StudentClass,
+    JoinClassResponse, MoveToLesson, SendMessage, StudentClass,
 };
+use protocol::SessionInfo;
 use serde::{Deserialize, Serialize};
 
 use super::api::{authorized, checked, json};
@@ -115,6 +116,15 @@ pub async fn join(code: &str, name: &str) -> Result<JoinClassResponse, Error> {
 
 /// `GET /api/sessions/{id}/class`: the session's class and the messages for this student
 /// (`class: None` for a session in no class).
-pub async fn student_view(id: &str, token: &str) -> Result<StudentClass, Error> {
-    json(authorized(Request::get(&format!("/api/sessions/{id}/class")), token).send().await).await
+pub async fn student_view(id: &str, token: &str, lang: &str) -> Result<StudentClass, Error> {
+    json(authorized(Request::get(&format!("/api/sessions/{id}/class?lang={lang}")), token).send().await).await
+}
+
+/// `POST /api/sessions/{id}/class/lesson`: the session moves to another lesson of its class.
+pub async fn move_to_lesson(id: &str, token: &str, lesson: &str) -> Result<SessionInfo, Error> {
+    let body = MoveToLesson { lesson: lesson.to_string() };
+    let req = authorized(Request::post(&format!("/api/sessions/{id}/class/lesson")), token)
+        .json(&body)
+        .map_err(|e| Error::Decode(e.to_string()))?;
+    json(req.send().await).await
 }
