@@ -183,6 +183,13 @@ impl Store {
             .with_context(|| format!("storing the end of session {id}"))
     }
 
+    /// Sets a session's lesson (a class's student moved to the class's next lesson).
+    pub fn set_lesson(&self, id: &str, lesson: &str) -> anyhow::Result<()> {
+        self.with(|conn| conn.execute("UPDATE sessions SET lesson = ?2 WHERE id = ?1", params![id, lesson]))
+            .map(drop)
+            .with_context(|| format!("storing the lesson of session {id}"))
+    }
+
     /// Deletes one node row.
     pub fn delete_node(&self, session_id: &str, name: &str) -> anyhow::Result<()> {
         self.with(|conn| {

@@ -17,10 +17,14 @@ use serde_json::{json, Value};
 /// files in the node's home.
 const LESSON: &str = "---\nid: demo\ntitle: Demo\nsummary: A test lesson.\nlang: en\nduration: 20m\nnodes: 2\n---\nIntro.\n\n## Make a marker\n```sh run\ntouch marker\n```\n```check hint=\"Create the marker.\"\ntest -f marker\n```\n\n## Make another\n```sh run\ntouch other\n```\n```check\ntest -f other\n```\n";
 
+/// A second lesson of one checked step, on 3 nodes.
+const LESSON2: &str = "---\nid: demo2\ntitle: Demo two\nsummary: The next one.\nlang: en\nduration: 20m\nnodes: 3\n---\nIntro.\n\n## Make a third\n```sh run\ntouch third\n```\n```check\ntest -f third\n```\n";
+
 fn write_lessons(dir: &Path) -> std::path::PathBuf {
     let lessons = dir.join("lessons");
     std::fs::create_dir_all(lessons.join("en")).unwrap();
     std::fs::write(lessons.join("en/01-demo.md"), LESSON).unwrap();
+    std::fs::write(lessons.join("en/02-demo2.md"), LESSON2).unwrap();
     lessons
 }
 
@@ -178,19 +182,20 @@ async fn students_join_a_lesson_class_and_their_steps_reach_the_progress() {
     let (status, _) = app.call(Method::POST, &format!("/api/classes/{id}/messages"), Some(&teacher), r#"{"text":" "}"#).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, view) = app.call(Method::GET, &format!("/api/sessions/{aid}/class"), Some(atok), "").await;
+    let view = &view["class"];
     let texts = |v: &Value| v["messages"].as_array().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_string()).collect::<Vec<_>>();
-    assert_eq!((view["class_name"].as_str(), texts(&view)), (Some("Docker 3B"), vec!["Break at 11".to_string()]));
+    assert_eq!((view["class_name"].as_str(), texts(view)), (Some("Docker 3B"), vec!["Break at 11".to_string()]));
     let (bid, btok) = (bo["id"].as_str().unwrap(), bo["token"].as_str().unwrap());
     let (_, view) = app.call(Method::GET, &format!("/api/sessions/{bid}/class"), Some(btok), "").await;
-    assert_eq!(texts(&view), ["Break at 11", "Bo, look at step 2"]);
+    assert_eq!(texts(&view["class"]), ["Break at 11", "Bo, look at step 2"]);
     // A student's token does not read another student's class view.
     let (status, _) = app.call(Method::GET, &format!("/api/sessions/{bid}/class"), Some(atok), "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // Extend all: both sessions end later.
     let (_, before) = app.call(Method::GET, &format!("/api/sessions/{aid}"), Some(atok), "").await;
-    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), r#"{"minutes":10}"#).await;
-    assert_eq!((status, ext["extended"].as_u64()), (StatusCode::OK, Some(2)));
+    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), "").await;
+    assert_eq!((status, ext), (StatusCode::OK, json!({ "extended": 2, "at_maximum": 0 })));
     let (_, after) = app.call(Method::GET, &format!("/api/sessions/{aid}"), Some(atok), "").await;
     assert!(after["expires_in_secs"].as_u64().unwrap() >= before["expires_in_secs"].as_u64().unwrap() + 590, "{before} {after}");
 
@@ -416,4 +421,167 @@ async fn the_instructor_sees_a_students_terminal_but_cannot_type_in_it() {
     let uri = format!("/api/sessions/{aid}/nodes/node1/exec");
     let (_, out) = app.call(Method::POST, &uri, Some(atok), r#"{"cmd":"test -e typed-by-teacher"}"#).await;
     assert_eq!(out["exit_code"], 1, "the instructor's keys reached the node: {out}");
+}
+
+#[tokio::test]
+async fn a_session_in_no_class_gets_an_explicit_no_class() {
+    let (app, _tmp) = app_with(|_| {});
+    let (sid, token) = app.create(1).await;
+    let (status, view) = app.call(Method::GET, &format!("/api/sessions/{sid}/class"), Some(&token), "").await;
+    assert_eq!((status, view), (StatusCode::OK, json!({ "class": null })));
+    // Still the session's own token only.
+    let (status, _) = app.call(Method::GET, &format!("/api/sessions/{sid}/class"), Some("garbage"), "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn resetting_a_student_resets_every_node_of_their_session() {
+    let (app, _tmp) = app_with(|_| {});
+    let teacher = instructor(&app);
+    // The lesson takes 2 nodes.
+    let (_, class) = create_class(&app, &teacher, json!({ "name": "Reset", "lessons": ["demo"], "seats": 2 })).await;
+    let (id, code) = (class["id"].as_str().unwrap().to_string(), class["join_code"].as_str().unwrap().to_string());
+    let (_, ana) = join(&app, &code, "Ana").await;
+    let (_, bo) = join(&app, &code, "Bo").await;
+    let (aid, atok, sid) = (ana["id"].as_str().unwrap(), ana["token"].as_str().unwrap(), ana["student_id"].as_str().unwrap());
+    let (bid, btok) = (bo["id"].as_str().unwrap(), bo["token"].as_str().unwrap());
+    let has = |sess: &str, tok: &str, node: &str| {
+        let (sess, tok, node) = (sess.to_string(), tok.to_string(), node.to_string());
+        let app = &app;
+        async move {
+            let uri = format!("/api/sessions/{sess}/nodes/{node}/exec");
+            let (_, out) = app.call(Method::POST, &uri, Some(&tok), r#"{"cmd":"test -f marker"}"#).await;
+            out["exit_code"].as_i64() == Some(0)
+        }
+    };
+    for node in ["node1", "node2"] {
+        let uri = format!("/api/sessions/{aid}/nodes/{node}/exec");
+        let (_, out) = app.call(Method::POST, &uri, Some(atok), r#"{"cmd":"touch marker"}"#).await;
+        assert_eq!(out["exit_code"], 0, "{out}");
+        let uri = format!("/api/sessions/{bid}/nodes/{node}/exec");
+        let (_, out) = app.call(Method::POST, &uri, Some(btok), r#"{"cmd":"touch marker"}"#).await;
+        assert_eq!(out["exit_code"], 0, "{out}");
+    }
+    let (status, nodes) = app.call(Method::POST, &format!("/api/classes/{id}/students/{sid}/reset"), Some(&teacher), "").await;
+    assert_eq!(status, StatusCode::OK, "{nodes}");
+    let names: Vec<&str> = nodes.as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["node1", "node2"]);
+    assert!(nodes.as_array().unwrap().iter().all(|n| n["status"] == "running"), "{nodes}");
+    for node in ["node1", "node2"] {
+        assert!(!has(aid, atok, node).await, "Ana's {node} was not reset");
+        assert!(has(bid, btok, node).await, "Bo's {node} was reset too");
+    }
+    // Only a student of this class, with the instructor's token.
+    let (status, _) = app.call(Method::POST, &format!("/api/classes/{id}/students/nobody/reset"), Some(&teacher), "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.call(Method::POST, &format!("/api/classes/{id}/students/{sid}/reset"), Some(atok), "").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn extend_all_extends_as_a_students_extend_and_reports_those_at_the_maximum() {
+    // Sessions of 20 minutes, extended 15 at a time, 30 at most.
+    let (app, _tmp) = app_with(|c| {
+        c.session_ttl = Duration::from_secs(20 * 60);
+        c.extend_step = Duration::from_secs(15 * 60);
+        c.max_session = Duration::from_secs(30 * 60);
+    });
+    let teacher = instructor(&app);
+    let (_, class) = create_class(&app, &teacher, json!({ "name": "Long", "seats": 2, "duration_minutes": 20 })).await;
+    let (id, code) = (class["id"].as_str().unwrap().to_string(), class["join_code"].as_str().unwrap().to_string());
+    let (_, ana) = join(&app, &code, "Ana").await;
+    let (_, bo) = join(&app, &code, "Bo").await;
+    let left = |s: &Value| {
+        let (sess, tok) = (s["id"].as_str().unwrap().to_string(), s["token"].as_str().unwrap().to_string());
+        let app = &app;
+        async move { app.call(Method::GET, &format!("/api/sessions/{sess}"), Some(&tok), "").await.1["expires_in_secs"].as_u64().unwrap() }
+    };
+    assert!(left(&ana).await <= 20 * 60);
+    // The first extension is cut to the maximum (30 minutes from the start, not 20 + 15).
+    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), "").await;
+    assert_eq!((status, ext), (StatusCode::OK, json!({ "extended": 2, "at_maximum": 0 })));
+    for s in [&ana, &bo] {
+        let secs = left(s).await;
+        assert!((29 * 60..=30 * 60).contains(&secs), "{secs} s left, not the 30 min maximum");
+    }
+    // At the maximum: the class action says so instead of claiming success.
+    let (status, ext) = app.call(Method::POST, &format!("/api/classes/{id}/extend"), Some(&teacher), "").await;
+    assert_eq!((status, ext), (StatusCode::OK, json!({ "extended": 0, "at_maximum": 2 })));
+    assert!(left(&ana).await <= 30 * 60);
+    // A student's own Extend agrees.
+    let uri = format!("/api/sessions/{}/extend", ana["id"].as_str().unwrap());
+    let (status, _) = app.call(Method::POST, &uri, ana["token"].as_str(), "").await;
+    assert!(status.is_client_error(), "{status}");
+}
+
+#[tokio::test]
+async fn a_student_moves_through_the_class_lessons_on_one_session() {
+    // 2 seats × 3 nodes (the larger lesson) held of 7: the third node comes out of the hold.
+    let (app, _tmp) = app_with(|c| c.max_nodes = 7);
+    let teacher = instructor(&app);
+    let (status, class) = create_class(&app, &teacher, json!({ "name": "Two", "lessons": ["demo", "demo2"], "seats": 2 })).await;
+    assert_eq!(status, StatusCode::CREATED, "{class}");
+    let (id, code) = (class["id"].as_str().unwrap().to_string(), class["join_code"].as_str().unwrap().to_string());
+    let (_, ana) = join(&app, &code, "Ana").await;
+    let (_, bo) = join(&app, &code, "Bo").await;
+    let (aid, atok) = (ana["id"].as_str().unwrap(), ana["token"].as_str().unwrap());
+    assert_eq!((ana["lesson"].as_str(), ana["nodes"].as_array().unwrap().len()), (Some("demo"), 2));
+    let view = |tok: &str| {
+        let (aid, tok) = (aid.to_string(), tok.to_string());
+        let app = &app;
+        async move { app.call(Method::GET, &format!("/api/sessions/{aid}/class"), Some(&tok), "").await.1["class"].clone() }
+    };
+    // The student's class view lists the lessons in order and where the student is.
+    let v = view(atok).await;
+    let ids: Vec<&str> = v["lessons"].as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap()).collect();
+    assert_eq!((ids, v["lesson"].as_str()), (vec!["demo", "demo2"], Some("demo")), "{v}");
+    assert_eq!(v["lessons"][1]["title"], "Demo two");
+
+    // Step 1 of lesson 1.
+    exec(&app, aid, atok, "touch marker").await;
+    let (_, st) = app.call(Method::POST, &format!("/api/sessions/{aid}/lesson/steps/1/check"), Some(atok), "").await;
+    assert_eq!(st["done"], true, "{st}");
+    progress_until(&app, &teacher, &id, |p| p["students"][0]["done"].as_array().unwrap().len() == 1).await;
+
+    // Moves: only to a lesson of the class, only with the session's own token.
+    let uri = format!("/api/sessions/{aid}/class/lesson");
+    let (status, _) = app.call(Method::POST, &uri, Some(atok), r#"{"lesson":"nope"}"#).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = app.call(Method::POST, &uri, bo["token"].as_str(), r#"{"lesson":"demo2"}"#).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (sid, stok) = app.create(1).await;
+    let (status, e) = app.call(Method::POST, &format!("/api/sessions/{sid}/class/lesson"), Some(&stok), r#"{"lesson":"demo2"}"#).await;
+    assert_eq!((status, e["code"].as_str()), (StatusCode::NOT_FOUND, Some("CLASS_NOT_FOUND")));
+
+    // Next lesson: the same session, its nodes kept (node1's marker is still there), one more
+    // node for a lesson of 3.
+    let (status, info) = app.call(Method::POST, &uri, Some(atok), r#"{"lesson":"demo2"}"#).await;
+    assert_eq!(status, StatusCode::OK, "{info}");
+    assert_eq!((info["id"].as_str(), info["lesson"].as_str()), (Some(aid), Some("demo2")));
+    let nodes: Vec<&str> = info["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    assert_eq!(nodes, ["node1", "node2", "node3"]);
+    exec(&app, aid, atok, "test -f marker").await;
+    assert_eq!(view(atok).await["lesson"], "demo2");
+    let (_, lp) = app.call(Method::GET, &format!("/api/sessions/{aid}/lesson/progress"), Some(atok), "").await;
+    assert_eq!((lp["lesson"].as_str(), lp["steps"][0]["done"].as_bool()), (Some("demo2"), Some(false)), "{lp}");
+    // Lesson 2's step 1 reaches the dashboard as lesson 2's, beside lesson 1's.
+    exec(&app, aid, atok, "touch third").await;
+    let (_, st) = app.call(Method::POST, &format!("/api/sessions/{aid}/lesson/steps/1/check"), Some(atok), "").await;
+    assert_eq!(st["done"], true, "{st}");
+    let p = progress_until(&app, &teacher, &id, |p| p["students"][0]["done"].as_array().unwrap().len() == 2).await;
+    let done: Vec<(String, u64)> = p["students"][0]["done"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["lesson"].as_str().unwrap().to_string(), d["step"].as_u64().unwrap()))
+        .collect();
+    assert_eq!(done, [("demo".to_string(), 1), ("demo2".to_string(), 1)]);
+    assert_eq!(p["students"][0]["lesson"], "demo2");
+    assert_eq!(p["students"][1]["lesson"], "demo", "Bo stays where he is");
+    assert_eq!(p["lessons"][1]["steps"], json!(["Make a third"]));
+    // Back to lesson 1: its step 1 is still passed for the lesson player.
+    let (status, _) = app.call(Method::POST, &uri, Some(atok), r#"{"lesson":"demo"}"#).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, lp) = app.call(Method::GET, &format!("/api/sessions/{aid}/lesson/progress"), Some(atok), "").await;
+    assert_eq!((lp["lesson"].as_str(), lp["steps"][0]["done"].as_bool()), (Some("demo"), Some(true)), "lesson 1's step 1 was forgotten: {lp}");
 }

@@ -179,11 +179,36 @@ pub struct StudentClassView {
     pub student_name: String,
     /// Messages for this student, oldest first.
     pub messages: Vec<ClassMessage>,
+    /// The class's lessons in order (empty: playground).
+    #[serde(default)]
+    pub lessons: Vec<ClassLesson>,
+    /// The lesson the session is on now.
+    #[serde(default)]
+    pub lesson: Option<String>,
 }
 
-/// `POST /api/classes/{id}/extend` (instructor).
+/// `POST /api/sessions/{id}/class/lesson` (the student's session token): moves the session to
+/// another lesson of its class, keeping its nodes (answered with the session, as `GET
+/// /api/sessions/{id}` shows it).
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
-pub struct ExtendClass {
-    /// Minutes added to every student's session.
-    pub minutes: u32,
+pub struct MoveToLesson {
+    /// A lesson id of the class.
+    pub lesson: String,
+}
+
+/// Answer to `GET /api/sessions/{id}/class`: `{"class": null}` for a session in no class.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct StudentClass {
+    /// The session's class, if it is a class's.
+    pub class: Option<StudentClassView>,
+}
+
+/// Answer to `POST /api/classes/{id}/extend` (instructor): each student's session was extended
+/// as the student's own Extend does (the server's step, up to its maximum).
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExtendClassResult {
+    /// Sessions that now end later.
+    pub extended: u32,
+    /// Sessions that could not be extended: they already end at the server's maximum.
+    pub at_maximum: u32,
 }

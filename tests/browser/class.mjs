@@ -1,7 +1,7 @@
 // The classroom in three browser contexts: an instructor and two students.
 //
-// Needs the lesson tests/browser/lessons/en/92-class-demo.md, which run.sh serves beside the
-// shipped ones:  ONLY=class bash tests/browser/run.sh
+// Needs the lessons tests/browser/lessons/en/92-class-demo.md and 93-class-demo2.md (the class's
+// two lessons, in that order), which run.sh serves beside the shipped ones:  ONLY=class bash tests/browser/run.sh
 // The instructor token comes from `muelle instructor token` on the server's data dir
 // (MUELLE_BIN, MUELLE_DATA_DIR as run.sh sets them), so the command is checked too.
 
@@ -12,6 +12,7 @@ import { BASE_URL, SHOTS, TIMEOUT, pageErrors, check, expect, screenText, waitFo
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "../..");
 const LESSON = "class-demo";
+const LESSON2 = "class-demo2";
 
 function instructorToken() {
   const bin = process.env.MUELLE_BIN || join(root, "target/release/muelle");
@@ -45,6 +46,7 @@ export async function classChecks(browser) {
     expect(!t.url().includes("token="), "the token stays in the address bar");
     await t.fill("input[name=class_name]", "Docker 3B");
     await t.check(`input[name=lesson][value=${LESSON}]`);
+    await t.check(`input[name=lesson][value=${LESSON2}]`);
     await t.fill("input[name=seats]", "2");
     await t.screenshot({ path: join(SHOTS, "class-new.png") });
     await t.click("form.new-class button[type=submit]");
@@ -134,6 +136,47 @@ export async function classChecks(browser) {
     expect(before && before === after, `session ${before} became ${after}`);
     await runInTerminal(tab, "ls class-marker && echo same-$((5+5))", "same-10");
     await tab.close();
+  });
+
+  await check("class: two lessons: Next lesson moves the student on the same session, the dashboard ticks lesson 2", async () => {
+    const a = ana.page;
+    await a.waitForSelector(".class-lessons li.current");
+    expect((await a.textContent(".class-lessons li.current")).includes("Class demo"), "lesson 1 is not the current one");
+    expect((await a.textContent(".class-position")).trim() === "Lesson 1 of 2", await a.textContent(".class-position"));
+    expect((await a.$$(".class-lessons li")).length === 2, "the class's lessons are not listed");
+    await t.waitForSelector(`th.lesson-col[data-lesson=${LESSON2}]`);
+    const before = await a.evaluate((k) => sessionStorage.getItem(k), `muelle.lesson-session.${LESSON}`);
+    await a.screenshot({ path: join(SHOTS, "class-student-lessons.png") });
+    await a.click(".class-lessons button.class-next");
+    await a.waitForURL(new RegExp(`/lessons/${LESSON2}$`));
+    await a.waitForSelector(".class-lessons li.current >> text=Class demo two");
+    expect((await a.textContent(".class-position")).trim() === "Lesson 2 of 2", "the position did not move");
+    expect((await a.$(".class-lessons button.class-next")) === null, "a Next after the last lesson");
+    const after = await a.evaluate((k) => sessionStorage.getItem(k), `muelle.lesson-session.${LESSON2}`);
+    expect(before && before === after, `session ${before} became ${after}`);
+    // The same nodes (lesson 1's marker is there) plus the lesson's second node.
+    await a.waitForSelector(".node-tabs [data-node=node2]");
+    await runInTerminal(a, "ls class-marker && touch class-third; echo moved-$((6+6))", "moved-12");
+    const button = a.locator("#step-1 button.check");
+    if (await button.isVisible()) await button.click();
+    await t.waitForSelector(`tr[data-student=Ana] td.tick[data-lesson=${LESSON2}][data-step='1']`, { timeout: 30000 });
+    expect((await t.$(`tr[data-student=Ana] td.tick[data-lesson=${LESSON}][data-step='1']`)) !== null, "lesson 1's tick is gone");
+    expect((await t.$(`tr[data-student=Bo] td.tick[data-lesson=${LESSON2}]`)) === null, "Bo has a lesson 2 tick");
+    await t.screenshot({ path: join(SHOTS, "class-dashboard-lessons.png") });
+    await a.screenshot({ path: join(SHOTS, "class-student-lesson2.png") });
+    // The join link brings the student back to lesson 2 now.
+    const tab = await ana.context.newPage();
+    tab.setDefaultTimeout(TIMEOUT);
+    await tab.goto(`${BASE_URL}/join/${code}`);
+    await tab.waitForURL(new RegExp(`/lessons/${LESSON2}$`));
+    await tab.close();
+  });
+
+  await check("class: Extend all reports how many sessions it extended", async () => {
+    await t.click("button.extend-all");
+    await t.waitForSelector(".extend-report");
+    const report = (await t.textContent(".extend-report")).trim();
+    expect(report === "2 sessions extended", `extend report: ${report}`);
   });
 
   for (const p of [teacher, ana, bo]) await p.context.close();

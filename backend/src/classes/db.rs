@@ -194,6 +194,14 @@ pub fn set_student_session(store: &Store, id: &str, session_id: &str) -> anyhow:
     Ok(())
 }
 
+/// Puts student `id` on lesson `lesson` since `at`.
+pub fn set_student_lesson(store: &Store, id: &str, lesson: &str, at: i64) -> anyhow::Result<()> {
+    store.with_conn(|conn| {
+        conn.execute("UPDATE class_students SET lesson = ?2, step_since = ?3 WHERE id = ?1", params![id, lesson, at])
+    })?;
+    Ok(())
+}
+
 /// Forgets student `id` (a join whose session could not start gives its seat back).
 pub fn delete_student(store: &Store, id: &str) -> anyhow::Result<()> {
     store.with_conn(|conn| conn.execute("DELETE FROM class_students WHERE id = ?1", params![id]))?;

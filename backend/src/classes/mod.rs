@@ -102,10 +102,9 @@ impl Classes {
         Ok(row)
     }
 
-    /// The dashboard's view of class `id`: lesson titles in `lang` (or another language).
-    pub fn progress(&self, id: &str, lang: &str) -> Result<ClassProgress, AppError> {
-        let class = db::class(&self.store, id)?.ok_or(AppError::ClassNotFound)?;
-        let lessons = class
+    /// Class `class`'s lessons in order, titles in `lang` (or another language).
+    pub fn lessons_of(&self, class: &ClassRow, lang: &str) -> Vec<ClassLesson> {
+        class
             .lessons
             .iter()
             .map(|l| {
@@ -116,7 +115,13 @@ impl Classes {
                     steps: parsed.map(|p| p.steps.iter().map(|s| s.title.clone()).collect()).unwrap_or_default(),
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    /// The dashboard's view of class `id`: lesson titles in `lang` (or another language).
+    pub fn progress(&self, id: &str, lang: &str) -> Result<ClassProgress, AppError> {
+        let class = db::class(&self.store, id)?.ok_or(AppError::ClassNotFound)?;
+        let lessons = self.lessons_of(&class, lang);
         let mut students = Vec::new();
         for s in db::students(&self.store, id)? {
             let info = s.session_id.as_deref().and_then(|sid| self.sessions.info(sid).ok());
@@ -142,6 +147,16 @@ impl Classes {
             students,
             now: now_unix(),
         })
+    }
+
+    /// Student `student` (session `session`) is on `lesson` from now on: the lesson player gets
+    /// the steps of it the student passed before (none for a lesson never started).
+    pub fn move_student(&self, student: &StudentRow, session: &str, lesson: &str) -> anyhow::Result<()> {
+        db::set_student_lesson(&self.store, &student.id, lesson, now_unix())?;
+        let done = db::progress(&self.store, &student.id)?;
+        self.lessons.new_lesson(session, done.iter().filter(|d| d.lesson == lesson).map(|d| d.step));
+        self.touch(&student.class_id);
+        Ok(())
     }
 
     /// Records that the student with session `session` passed `step`; returns their class id

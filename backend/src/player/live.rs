@@ -54,6 +54,13 @@ impl LiveLessons {
         }
     }
 
+    /// Session `id` moved to another lesson: its passed steps become `steps` (nothing is
+    /// announced) and the previous lesson's setup status is forgotten.
+    pub fn new_lesson(&self, id: &str, steps: impl IntoIterator<Item = u32>) {
+        self.lock().insert(id.to_string(), steps.into_iter().collect());
+        self.setup_lock().remove(id);
+    }
+
     /// Every step passing from now on, as (session, step).
     pub fn subscribe_passed(&self) -> tokio::sync::broadcast::Receiver<(String, u32)> {
         self.passed.subscribe()

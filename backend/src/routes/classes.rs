@@ -17,10 +17,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use futures_util::{SinkExt, Stream, StreamExt};
 use protocol::classes::{
-    ClassInfo, ClassProgress, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClass, JoinClassRequest,
-    JoinClassResponse, SendMessage, StudentClassView,
+    ClassInfo, ClassProgress, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClassResult, JoinClassRequest,
+    JoinClassResponse, MoveToLesson, SendMessage, StudentClass, StudentClassView,
 };
-use protocol::{ClientControl, CreateSessionResponse, NodeInfo};
+use protocol::{ClientControl, CreateSessionResponse, NodeInfo, SessionInfo};
 use serde::Deserialize;
 
 use super::instructor::Instructor;
@@ -53,9 +53,11 @@ pub fn routes() -> Router<AppState> {
         .route("/classes/{key}/messages", post(send_message))
         .route("/classes/{key}/extend", post(extend_all))
         .route("/classes/{key}/end", post(end_all))
+        .route("/classes/{key}/students/{student}/reset", post(reset_student_nodes))
         .route("/classes/{key}/students/{student}/nodes/{node}/reset", post(reset_student_node))
         .route("/classes/{key}/students/{student}/nodes/{node}/terminal", get(watch_terminal))
         .route("/sessions/{id}/class", get(student_view))
+        .route("/sessions/{id}/class/lesson", post(move_to_lesson))
 }
 
 /// `?lang=`
@@ -374,27 +376,25 @@ fn live_sessions(state: &AppState, class: &str) -> Result<Vec<String>, AppError>
         .collect())
 }
 
-/// `POST /api/classes/{id}/extend` `{"minutes"}`: every student's session lasts that much longer
-/// → `{"extended": n}`.
-async fn extend_all(
-    _: Instructor,
-    State(state): State<AppState>,
-    Path(key): Path<String>,
-    LimitedBody(body): LimitedBody,
-) -> Result<Json<serde_json::Value>, AppError> {
-    let req: ExtendClass = parse_json(&body)?;
-    if !(1..=240).contains(&req.minutes) {
-        return Err(AppError::BadRequest("minutes must be between 1 and 240".into()));
-    }
+/// `POST /api/classes/{id}/extend` (any body is ignored): every student's session is extended
+/// as the student's own Extend does (`MUELLE_EXTEND_MINUTES` more, never past
+/// `MUELLE_MAX_SESSION_MINUTES` from its start) → `{"extended": n, "at_maximum": m}`, `m` the
+/// sessions that already end at the maximum.
+async fn extend_all(_: Instructor, State(state): State<AppState>, Path(key): Path<String>) -> Result<Json<ExtendClassResult>, AppError> {
     let class = class_of(&state, &key)?;
-    let mut n = 0;
+    let mut out = ExtendClassResult::default();
     for id in live_sessions(&state, &class.id)? {
-        if state.sessions.extend_by(&id, Duration::from_secs(u64::from(req.minutes) * 60)).is_ok() {
-            n += 1;
+        match state.sessions.extend(&id) {
+            Ok(_) => out.extended += 1,
+            Err(AppError::SessionAtMaximum(_)) => out.at_maximum += 1,
+            // Ended since it was listed.
+            Err(AppError::SessionNotFound) => {}
+            Err(err) => return Err(err),
         }
     }
+    tracing::info!(class = %class.id, extended = out.extended, at_maximum = out.at_maximum, "class extended");
     state.classes.touch(&class.id);
-    Ok(Json(serde_json::json!({ "extended": n })))
+    Ok(Json(out))
 }
 
 /// `POST /api/classes/{id}/end`: ends every student's session and the class (its held capacity
@@ -429,6 +429,24 @@ async fn reset_student_node(
     tracing::info!(class = %key, student = %student, node = %node, "student's node reset by the instructor");
     state.classes.touch(&key);
     Ok(Json(info))
+}
+
+/// `POST /api/classes/{id}/students/{student}/reset`: a fresh node for each of the student's
+/// nodes → their new states, in order.
+async fn reset_student_nodes(
+    _: Instructor,
+    State(state): State<AppState>,
+    Path((key, student)): Path<(String, String)>,
+) -> Result<Json<Vec<NodeInfo>>, AppError> {
+    let session = student_session(&state, &key, &student)?;
+    let names: Vec<String> = state.sessions.info(&session)?.nodes.into_iter().map(|n| n.name).collect();
+    let mut out = Vec::with_capacity(names.len());
+    for node in &names {
+        out.push(state.sessions.reset_node(&session, node).await?);
+    }
+    tracing::info!(class = %key, student = %student, nodes = names.len(), "student's nodes reset by the instructor");
+    state.classes.touch(&key);
+    Ok(Json(out))
 }
 
 /// `GET /api/classes/{id}/students/{student}/nodes/{node}/terminal?token=` (WebSocket): the
@@ -508,13 +526,61 @@ async fn relay_read_only(
     Ok(())
 }
 
-/// `GET /api/sessions/{id}/class` (the session's token): its class and the messages for it.
-async fn student_view(State(state): State<AppState>, session: AuthorizedSession) -> Result<Json<StudentClassView>, AppError> {
+/// `GET /api/sessions/{id}/class` (the session's token): its class and the messages for it;
+/// `{"class": null}` for a session that is in no class (every playground and lesson page asks).
+async fn student_view(
+    State(state): State<AppState>,
+    session: AuthorizedSession,
+    Query(lang): Query<Lang>,
+) -> Result<Json<StudentClass>, AppError> {
+    let store = state.classes.store();
+    let Some(student) = db::student_by_session(store, &session.id)? else {
+        return Ok(Json(StudentClass { class: None }));
+    };
+    let class = class_of(&state, &student.class_id)?;
+    let messages = db::messages_for(store, &class.id, &student.id)?;
+    let lesson = state.sessions.info(&session.id)?.lesson.or(student.lesson);
+    let lessons = state.classes.lessons_of(&class, lang.get());
+    let view = StudentClassView { class_name: class.name, student_name: student.name, messages, lessons, lesson };
+    Ok(Json(StudentClass { class: Some(view) }))
+}
+
+/// `POST /api/sessions/{id}/class/lesson` `{"lesson"}` (the session's token): the student's
+/// session moves to that lesson of its class (the dashboard's "Next lesson"). Its nodes stay;
+/// a lesson that needs more nodes gets them added (out of the class's held capacity, which was
+/// sized for its largest lesson); the lesson's setup runs as at a lesson session's start. The
+/// steps the student passed in that lesson before count as passed.
+async fn move_to_lesson(
+    State(state): State<AppState>,
+    session: AuthorizedSession,
+    LimitedBody(body): LimitedBody,
+) -> Result<Json<SessionInfo>, AppError> {
+    let req: MoveToLesson = parse_json(&body)?;
     let store = state.classes.store();
     let student = db::student_by_session(store, &session.id)?.ok_or(AppError::ClassNotFound)?;
     let class = class_of(&state, &student.class_id)?;
-    let messages = db::messages_for(store, &class.id, &student.id)?;
-    Ok(Json(StudentClassView { class_name: class.name, student_name: student.name, messages }))
+    if !class.lessons.contains(&req.lesson) {
+        return Err(AppError::BadRequest(format!("lesson {:?} is not a lesson of this class", req.lesson)));
+    }
+    let info = state.sessions.info(&session.id)?;
+    let moved = info.lesson.as_deref() != Some(req.lesson.as_str());
+    if moved {
+        let needed = super::lessons::lesson_session(&state.lessons, &req.lesson)?.nodes;
+        for _ in info.nodes.len()..usize::from(needed) {
+            admission::check_disk(&state.config, state.sessions.live_nodes(), 1)?;
+            state.sessions.add_node(&session.id).await?;
+        }
+        state.sessions.set_lesson(&session.id, &req.lesson)?;
+        state.classes.move_student(&student, &session.id, &req.lesson)?;
+        tracing::info!(class = %class.id, student = %student.id, lesson = %req.lesson, "student moved to a lesson");
+    }
+    let mut info = state.sessions.info(&session.id)?;
+    info.setup = if moved {
+        super::sessions::lesson_setup(&state, &session.id, &req.lesson).await
+    } else {
+        state.lessons.setup_of(&session.id)
+    };
+    Ok(Json(info))
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! What classes need of the registry: capacity held for a class's seats, sessions counted
-//! against their class's hold, and extending a session's lifetime.
+//! against their class's hold (a class's sessions are extended as any other: `extend.rs`).
 //!
 //! A class of `seats` students with `nodes` nodes each holds `seats × nodes` nodes of
 //! `MAX_NODES` from its admission on. Nodes its students already run count against the hold, so
@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{holds_resources, now_unix, rfc3339, Session, SessionRegistry};
+use super::{holds_resources, Session, SessionRegistry};
 use crate::error::AppError;
 
 /// Capacity held for one class.
@@ -27,6 +27,11 @@ pub(super) fn held(holds: &HashMap<String, Hold>, sessions: &HashMap<String, Ses
         .filter(|(class, _)| Some(class.as_str()) != except)
         .map(|(_, h)| h.nodes.saturating_sub(live_of(h, sessions)))
         .sum()
+}
+
+/// The class whose hold counts session `id`, if any.
+pub(super) fn class_of(holds: &HashMap<String, Hold>, id: &str) -> Option<String> {
+    holds.iter().find(|(_, h)| h.sessions.contains(id)).map(|(class, _)| class.clone())
 }
 
 fn live_of(hold: &Hold, sessions: &HashMap<String, Session>) -> u32 {
@@ -85,19 +90,16 @@ impl SessionRegistry {
         Some(hold.nodes.saturating_sub(live_of(hold, &state)))
     }
 
-    /// Moves session `id`'s end `by` seconds later (from now if it has less left) → its new end
-    /// as RFC 3339.
-    pub fn extend_by(&self, id: &str, by: std::time::Duration) -> Result<String, AppError> {
-        let now = now_unix();
-        let row = {
+    /// Puts session `id` on lesson `lesson` (its nodes stay as they are).
+    pub fn set_lesson(&self, id: &str, lesson: &str) -> Result<(), AppError> {
+        {
             let mut state = self.lock();
+            let now = super::now_unix();
             let session = state.get_mut(id).filter(|s| s.is_visible(now)).ok_or(AppError::SessionNotFound)?;
-            let by = i64::try_from(by.as_secs()).unwrap_or(i64::MAX);
-            session.row.expires_at = session.row.expires_at.max(now).saturating_add(by);
-            session.row.clone()
-        };
-        self.store.set_expires_at(id, row.expires_at)?;
-        Ok(rfc3339(row.expires_at))
+            session.row.lesson = Some(lesson.to_string());
+        }
+        self.store.set_lesson(id, lesson)?;
+        Ok(())
     }
 
     pub(super) fn holds(&self) -> std::sync::MutexGuard<'_, HashMap<String, Hold>> {

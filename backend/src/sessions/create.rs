@@ -263,7 +263,12 @@ impl SessionRegistry {
     fn reserve_node(&self, id: &str) -> Result<(NodeRow, SessionNet), AppError> {
         let max = self.config.max_nodes_per_session;
         let mut state = self.lock();
-        let live = live_nodes(&state).saturating_add(classroom::held(&self.holds(), &state, None));
+        // A class's student adds nodes out of the class's own hold (a lesson of more nodes).
+        let live = {
+            let holds = self.holds();
+            let class = classroom::class_of(&holds, id);
+            live_nodes(&state).saturating_add(classroom::held(&holds, &state, class.as_deref()))
+        };
         let bases = used_uid_bases(&state);
         let session = state.get_mut(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
         let indices = session.nodes.iter().map(|n| n.index).collect();

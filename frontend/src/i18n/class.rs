@@ -45,6 +45,12 @@ pub struct ClassStrings {
     pub type_code: &'static str,
     pub from_instructor: &'static str,
     pub seats_left: &'static str,
+    pub extended: &'static str,
+    pub at_maximum: &'static str,
+    pub class_lessons: &'static str,
+    pub lesson_word: &'static str,
+    pub of: &'static str,
+    pub next_lesson: &'static str,
 }
 
 static ES: ClassStrings = ClassStrings {
@@ -68,7 +74,7 @@ static ES: ClassStrings = ClassStrings {
     stuck_after: "Atascado tras",
     minutes: "min",
     no_students: "Aún no se ha unido nadie.",
-    extend_all: "+15 min a todos",
+    extend_all: "Extender a todos",
     end_all: "Terminar la clase",
     confirm_end: "¿Terminar la clase y todas las sesiones de los alumnos?",
     export_csv: "Exportar CSV",
@@ -76,7 +82,7 @@ static ES: ClassStrings = ClassStrings {
     send: "Enviar",
     message: "Mensaje",
     watch: "Ver terminal",
-    reset_node: "Reiniciar nodo",
+    reset_node: "Reiniciar sus nodos",
     read_only: "Solo lectura",
     close: "Cerrar",
     left: "sin sesión",
@@ -87,6 +93,12 @@ static ES: ClassStrings = ClassStrings {
     type_code: "Escribe el código que te dio tu profesor",
     from_instructor: "Mensaje del profesor",
     seats_left: "plazas libres",
+    extended: "sesiones extendidas",
+    at_maximum: "ya en el máximo, sin extender",
+    class_lessons: "Lecciones de la clase",
+    lesson_word: "Lección",
+    of: "de",
+    next_lesson: "Siguiente lección",
 };
 
 static EN: ClassStrings = ClassStrings {
@@ -110,7 +122,7 @@ static EN: ClassStrings = ClassStrings {
     stuck_after: "Stuck after",
     minutes: "minutes",
     no_students: "Nobody has joined yet.",
-    extend_all: "+15 min for all",
+    extend_all: "Extend all",
     end_all: "End the class",
     confirm_end: "End the class and every student's session?",
     export_csv: "Export CSV",
@@ -118,7 +130,7 @@ static EN: ClassStrings = ClassStrings {
     send: "Send",
     message: "Message",
     watch: "Watch terminal",
-    reset_node: "Reset node",
+    reset_node: "Reset their nodes",
     read_only: "Read-only",
     close: "Close",
     left: "no session",
@@ -129,6 +141,12 @@ static EN: ClassStrings = ClassStrings {
     type_code: "Type the code your teacher gave you",
     from_instructor: "Message from your teacher",
     seats_left: "seats left",
+    extended: "sessions extended",
+    at_maximum: "already at the maximum, not extended",
+    class_lessons: "The class's lessons",
+    lesson_word: "Lesson",
+    of: "of",
+    next_lesson: "Next lesson",
 };
 
 impl Lang {

@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use gloo_timers::callback::Interval;
-use protocol::classes::{ClassProgress, ClassSummary, CreateClassRequest, SendMessage, StudentProgress};
+use protocol::classes::{ClassProgress, ClassSummary, CreateClassRequest, ExtendClassResult, SendMessage, StudentProgress};
 use protocol::LessonSummary;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -311,6 +311,7 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
         });
     }
     let error = use_state(|| None::<Error>);
+    let extend_report = use_state(|| None::<ExtendClassResult>);
     let watched = use_state(|| None::<Watched>);
     let all_msg = use_state(String::new);
     let Some(t) = (*token).clone() else {
@@ -333,8 +334,16 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
     };
     let server_now = p.now as f64 + (now_s() - received_s);
     let on_extend = {
-        let (run, id) = (run.clone(), id.clone());
-        Callback::from(move |_: MouseEvent| run(format!("{id}/extend"), serde_json::json!({ "minutes": 15 })))
+        let (t, id, error, report) = (t.clone(), id.clone(), error.clone(), extend_report.clone());
+        Callback::from(move |_: MouseEvent| {
+            let (t, id, error, report) = (t.clone(), id.clone(), error.clone(), report.clone());
+            wasm_bindgen_futures::spawn_local(async move {
+                match class_api::extend_all(&t, &id).await {
+                    Ok(r) => report.set(Some(r)),
+                    Err(err) => error.set(Some(err)),
+                }
+            });
+        })
     };
     let on_end = {
         let (run, id, confirm) = (run.clone(), id.clone(), c.confirm_end);
@@ -390,7 +399,11 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
         .flat_map(|l| l.steps.iter().zip(1u32..).map(move |(title, n)| (l.id.clone(), n, title.clone())))
         .collect();
     let header = columns.iter().map(|(lesson, n, title)| {
-        html! { <th class="step-col" title={format!("{lesson} · {title}")}>{ n.to_string() }</th> }
+        html! { <th class={classes!("step-col", (*n == 1).then_some("lesson-start"))} data-lesson={lesson.clone()} title={format!("{lesson} · {title}")}>{ n.to_string() }</th> }
+    });
+    // One header cell per lesson above its steps' columns.
+    let lesson_header = p.lessons.iter().filter(|l| !l.steps.is_empty()).map(|l| {
+        html! { <th class="lesson-col" scope="colgroup" colspan={l.steps.len().to_string()} data-lesson={l.id.clone()}>{ l.title.clone() }</th> }
     });
     let rows = p.students.iter().map(|s| {
         student_row(c, s, &columns, server_now, *stuck_min, &id, &t, &run, &watched)
@@ -444,12 +457,23 @@ pub fn ClassDashboard(props: &ClassDashboardProps) -> Html {
                         <button type="submit">{ c.send }</button>
                     </form>
                 </section>
+                if let Some(r) = &*extend_report {
+                    <p class={classes!("extend-report", (r.at_maximum > 0).then_some("warn"))} role="status">
+                        { format!("{} {}", r.extended, c.extended) }
+                        if r.at_maximum > 0 { { format!(" · {} {}", r.at_maximum, c.at_maximum) } }
+                    </p>
+                }
                 <ErrorBanner error={(*error).clone()} />
                 if p.students.is_empty() {
                     <p class="muted">{ c.no_students }</p>
                 } else {
                     <table class="progress-table">
-                        <thead><tr><th>{ c.student }</th>{ for header }<th>{ c.on_step }</th><th></th></tr></thead>
+                        <thead>
+                            if p.lessons.len() > 1 {
+                                <tr class="lesson-row"><th></th>{ for lesson_header }<th></th><th></th></tr>
+                            }
+                            <tr><th>{ c.student }</th>{ for header }<th>{ c.on_step }</th><th></th></tr>
+                        </thead>
                         <tbody>{ for rows }</tbody>
                     </table>
                 }
@@ -474,9 +498,9 @@ fn student_row(
     let done = |lesson: &str, n: u32| s.done.iter().any(|d| d.lesson == lesson && d.step == n);
     let cells = columns.iter().map(|(lesson, n, _)| {
         if done(lesson, *n) {
-            html! { <td class="tick" data-step={n.to_string()}>{ "✓" }</td> }
+            html! { <td class={classes!("tick", (*n == 1).then_some("lesson-start"))} data-lesson={lesson.clone()} data-step={n.to_string()}>{ "✓" }</td> }
         } else {
-            html! { <td class="open" data-step={n.to_string()}></td> }
+            html! { <td class={classes!("open", (*n == 1).then_some("lesson-start"))} data-lesson={lesson.clone()} data-step={n.to_string()}></td> }
         }
     });
     let all_done = !columns.is_empty() && columns.iter().all(|(l, n, _)| done(l, *n));
@@ -492,7 +516,7 @@ fn student_row(
         })
     };
     let on_reset = {
-        let (run, path) = (run.clone(), format!("{class}/students/{}/nodes/{}/reset", s.id, node.clone().unwrap_or_default()));
+        let (run, path) = (run.clone(), format!("{class}/students/{}/reset", s.id));
         Callback::from(move |_: MouseEvent| run(path.clone(), serde_json::json!({})))
     };
     let on_msg = {

@@ -97,6 +97,11 @@ pub fn JoinPage(props: &JoinPageProps) -> Html {
                     match api::get_session(&seat.session.id, &seat.session.token).await {
                         Ok(live) => {
                             seat.session.refresh(&live, js_sys::Date::now());
+                            // The student may have moved on to a later lesson of the class.
+                            if live.lesson.is_some() && live.lesson != seat.lesson {
+                                seat.lesson = live.lesson.clone();
+                                class_api::save_seat(&code, &seat);
+                            }
                             enter(&navigator, &seat);
                             return;
                         }

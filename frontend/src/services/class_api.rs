@@ -4,9 +4,10 @@
 
 use gloo_net::http::Request;
 use protocol::classes::{
-    ClassInfo, ClassSummary, CreateClassRequest, CreateClassResponse, JoinClassRequest,
-    JoinClassResponse, SendMessage, StudentClassView,
+    ClassInfo, ClassSummary, CreateClassRequest, CreateClassResponse, ExtendClassResult, JoinClassRequest,
+    JoinClassResponse, MoveToLesson, SendMessage, StudentClass,
 };
+use protocol::SessionInfo;
 use serde::{Deserialize, Serialize};
 
 use super::api::{authorized, checked, json};
@@ -91,6 +92,11 @@ pub async fn action(token: &str, path: &str, body: &serde_json::Value) -> Result
     checked(req.send().await).await.map(drop)
 }
 
+/// `POST /api/classes/{id}/extend`: every student's session, as a student's Extend.
+pub async fn extend_all(token: &str, id: &str) -> Result<ExtendClassResult, Error> {
+    json(authorized(Request::post(&format!("/api/classes/{id}/extend")), token).send().await).await
+}
+
 /// `POST /api/classes/{id}/messages`.
 pub async fn send_message(token: &str, id: &str, msg: &SendMessage) -> Result<(), Error> {
     action(token, &format!("{id}/messages"), &serde_json::to_value(msg).unwrap_or_default()).await
@@ -108,7 +114,17 @@ pub async fn join(code: &str, name: &str) -> Result<JoinClassResponse, Error> {
     json(req.send().await).await
 }
 
-/// `GET /api/sessions/{id}/class`: the messages for this student.
-pub async fn student_view(id: &str, token: &str) -> Result<StudentClassView, Error> {
-    json(authorized(Request::get(&format!("/api/sessions/{id}/class")), token).send().await).await
+/// `GET /api/sessions/{id}/class`: the session's class and the messages for this student
+/// (`class: None` for a session in no class).
+pub async fn student_view(id: &str, token: &str, lang: &str) -> Result<StudentClass, Error> {
+    json(authorized(Request::get(&format!("/api/sessions/{id}/class?lang={lang}")), token).send().await).await
+}
+
+/// `POST /api/sessions/{id}/class/lesson`: the session moves to another lesson of its class.
+pub async fn move_to_lesson(id: &str, token: &str, lesson: &str) -> Result<SessionInfo, Error> {
+    let body = MoveToLesson { lesson: lesson.to_string() };
+    let req = authorized(Request::post(&format!("/api/sessions/{id}/class/lesson")), token)
+        .json(&body)
+        .map_err(|e| Error::Decode(e.to_string()))?;
+    json(req.send().await).await
 }
