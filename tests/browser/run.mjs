@@ -22,6 +22,7 @@ import { uxChecks } from "./ux.mjs";
 import { terminalChecks } from "./terminals.mjs";
 import { classChecks } from "./class.mjs";
 import { playChecks } from "./play.mjs";
+import { sshChecks } from "./ssh.mjs";
 
 // ONLY=stopped (or lessons, playground, authoring, ux, terminals, class, play) runs just that group, for iterating on it.
 const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, authoring: authoringChecks };
@@ -29,6 +30,7 @@ GROUPS.ux = uxChecks;
 GROUPS.terminals = terminalChecks;
 GROUPS.class = classChecks;
 GROUPS.play = playChecks;
+GROUPS.ssh = sshChecks;
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -276,6 +278,7 @@ async function main() {
   await terminalChecks(browser);
   await classChecks(browser);
   await playChecks(browser);
+  await sshChecks(browser);
   await finish(browser);
 }
 

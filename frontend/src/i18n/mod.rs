@@ -6,10 +6,12 @@
 mod class;
 mod en;
 mod es;
+mod ssh;
 mod strings;
 mod ux;
 
 pub use class::ClassStrings;
+pub use ssh::Ssh;
 pub use strings::Strings;
 pub use ux::Ux;
 
@@ -67,6 +69,14 @@ impl Lang {
         match self {
             Lang::Es => &ux::ES,
             Lang::En => &ux::EN,
+        }
+    }
+
+    /// This language's SSH strings (`ssh.rs`).
+    pub fn ssh(self) -> &'static Ssh {
+        match self {
+            Lang::Es => &ssh::ES,
+            Lang::En => &ssh::EN,
         }
     }
 
