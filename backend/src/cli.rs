@@ -197,6 +197,9 @@ pub struct ServeArgs {
     /// Port links open at http://<port>-<node>-<session>.<DOMAIN>; a wildcard DNS name for LAN use [default: localhost]
     #[arg(long, env = "MUELLE_PORTS_DOMAIN", value_name = "DOMAIN", help_heading = "Nodes")]
     pub ports_domain: Option<String>,
+    /// SSH into nodes: the address and port of the SSH endpoint, e.g. 0.0.0.0:2222 (`ssh -p 2222 node1.<session>.<key>@server`; the playground shows the command) [default: off]
+    #[arg(long, env = "MUELLE_SSH_LISTEN", value_name = "ADDR", help_heading = "Nodes")]
+    pub ssh_listen: Option<String>,
 
     /// Open HTTP connections (terminals included); more wait briefly, then are closed
     #[arg(long, env = "MUELLE_MAX_CONNECTIONS", value_name = "N", default_value = "4096", help_heading = "Admission")]

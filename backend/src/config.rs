@@ -94,6 +94,8 @@ pub struct Config {
     /// The credential of `/api/admin` (`MUELLE_ADMIN_TOKEN`); `None`: `muelle serve` uses
     /// `DATA_DIR/admin-token` (made at first start), tests have no admin.
     pub admin_token: Option<String>,
+    /// Where the SSH endpoint listens (`MUELLE_SSH_LISTEN`); `None`: SSH is off.
+    pub ssh_listen: Option<SocketAddr>,
 }
 
 /// What the HTTP server admits: connections, concurrent work per session, session creation.
@@ -224,6 +226,7 @@ impl Default for Config {
             images_dir: None,
             sandbox_init: None,
             admin_token: None,
+            ssh_listen: None,
         }
     }
 }
@@ -278,6 +281,12 @@ impl Config {
             images_dir: get("MUELLE_IMAGES_DIR").filter(|d| !d.is_empty()).map(PathBuf::from),
             sandbox_init: get("MUELLE_SANDBOX_INIT").filter(|d| !d.is_empty()).map(PathBuf::from),
             admin_token: get("MUELLE_ADMIN_TOKEN").map(|t| t.trim().to_string()).filter(|t| !t.is_empty()),
+            ssh_listen: match get("MUELLE_SSH_LISTEN").filter(|v| !v.trim().is_empty()) {
+                None => None,
+                Some(raw) => Some(raw.trim().parse::<SocketAddr>().map_err(|e| anyhow::anyhow!("{e}")).with_context(|| {
+                    format!("invalid MUELLE_SSH_LISTEN={raw:?} (an address and port, such as 0.0.0.0:2222)")
+                })?),
+            },
         };
         config.validate()?;
         Ok(config)
@@ -313,6 +322,9 @@ impl Config {
         }
         if self.admin_token.as_ref().is_some_and(|t| t.len() < 16) {
             bail!("MUELLE_ADMIN_TOKEN must be at least 16 characters");
+        }
+        if self.ssh_listen.is_some_and(|ssh| ssh.port() != 0 && ssh.port() == self.bind.port()) {
+            bail!("MUELLE_SSH_LISTEN must use another port than MUELLE_BIND");
         }
         if self.flow_window_bytes < 4096 {
             bail!("MUELLE_FLOW_WINDOW_BYTES must be at least 4096");
@@ -438,6 +450,18 @@ mod tests {
             Some("https://registry-1.docker.io")
         );
         assert!(from(&[("MUELLE_UPSTREAM_REGISTRY", "registry-1.docker.io")]).is_err());
+    }
+
+    #[test]
+    fn the_ssh_listen_address_is_read() {
+        assert_eq!(from(&[]).unwrap().ssh_listen, None, "SSH is off by default");
+        assert_eq!(from(&[("MUELLE_SSH_LISTEN", "")]).unwrap().ssh_listen, None);
+        assert_eq!(from(&[("MUELLE_SSH_LISTEN", "0.0.0.0:2222")]).unwrap().ssh_listen, Some("0.0.0.0:2222".parse().unwrap()));
+        for bad in ["2222", "ssh.lan:2222", "0.0.0.0"] {
+            let err = from(&[("MUELLE_SSH_LISTEN", bad)]).unwrap_err();
+            assert!(format!("{err:#}").contains("MUELLE_SSH_LISTEN"), "{bad}: {err:#}");
+        }
+        assert!(from(&[("MUELLE_SSH_LISTEN", "0.0.0.0:8080")]).is_err(), "the HTTP port");
     }
 
     #[test]

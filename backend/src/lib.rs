@@ -27,6 +27,7 @@ pub mod routes;
 pub mod serve;
 pub mod server;
 pub mod sessions;
+pub mod ssh;
 pub mod state;
 pub mod store;
 pub mod terminal;

@@ -80,6 +80,17 @@ impl RateLimiter {
         self.check_at(addr, Instant::now())
     }
 
+    /// Whether `addr` has a token now, without taking it (the SSH endpoint takes one per refused
+    /// login only, and refuses every login of an address that has none left).
+    pub fn has_token(&self, addr: IpAddr) -> bool {
+        if self.per_minute == 0 {
+            return true;
+        }
+        let rate = f64::from(self.per_minute) / 60.0;
+        let buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        buckets.get(&addr).is_none_or(|(tokens, at)| *tokens + at.elapsed().as_secs_f64() * rate >= 1.0)
+    }
+
     fn check_at(&self, addr: IpAddr, now: Instant) -> Result<(), Duration> {
         if self.per_minute == 0 {
             return Ok(());

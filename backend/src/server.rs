@@ -140,7 +140,13 @@ impl Backend {
             None => None,
         };
         tracing::info!(addr = %listener.local_addr()?, tls = tls.is_some(), "listening");
+        // SSH into nodes, when configured: as long as the HTTP server runs.
+        let ssh = match config.ssh_listen {
+            Some(addr) => Some(crate::ssh::start(addr, self.state.clone()).await?),
+            None => None,
+        };
         crate::serve::serve_tls(listener, app(self.state.clone()), &config.limits, tls, shutdown).await?;
+        drop(ssh);
         Ok(())
     }
 }

@@ -32,6 +32,8 @@ pub struct AppState {
     pub ops: Arc<Ops>,
     /// The classroom: classes, students, their progress.
     pub classes: Arc<Classes>,
+    /// The SSH endpoint's address, once it listens (`MUELLE_SSH_LISTEN`).
+    pub ssh: Arc<crate::ssh::Endpoint>,
 }
 
 /// Run-time switches of the operator (`/api/admin`).
@@ -69,7 +71,7 @@ impl AppState {
         let limits = Arc::new(Limits::new(&config));
         let terminals = Arc::new(Terminals::new(provider.clone(), sessions.clone(), config.flow_window_bytes));
         let classes = Classes::open(sessions.clone(), lessons.clone());
-        Self { config, sessions, provider, limits, lessons, terminals, ops: Arc::default(), classes }
+        Self { config, sessions, provider, limits, lessons, terminals, ops: Arc::default(), classes, ssh: Arc::default() }
     }
 }
 

@@ -10,6 +10,7 @@ pub mod lesson;
 pub mod play;
 pub mod routes;
 pub mod session;
+pub mod ssh;
 pub mod terminal;
 pub mod vars;
 

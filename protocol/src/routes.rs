@@ -110,3 +110,8 @@ mod tests {
         );
     }
 }
+
+/// `/api/sessions/{id}/ssh` (GET, Bearer, `?node=`) → [`crate::ssh::SshInfo`].
+pub fn ssh(id: &str) -> String {
+    format!("{SESSIONS}/{id}/ssh")
+}

@@ -23,6 +23,7 @@ import { terminalChecks } from "./terminals.mjs";
 import { classChecks } from "./class.mjs";
 import { playChecks } from "./play.mjs";
 import { adminChecks } from "./admin.mjs";
+import { sshChecks } from "./ssh.mjs";
 
 // ONLY=stopped (or lessons, playground, authoring, ux, terminals, class, play) runs just that group, for iterating on it.
 const GROUPS = { lessons: lessonChecks, playground: playgroundChecks, stopped: stoppedNodeChecks, authoring: authoringChecks };
@@ -31,6 +32,7 @@ GROUPS.terminals = terminalChecks;
 GROUPS.class = classChecks;
 GROUPS.play = playChecks;
 GROUPS.admin = adminChecks;
+GROUPS.ssh = sshChecks;
 
 async function main() {
   mkdirSync(SHOTS, { recursive: true });
@@ -279,6 +281,7 @@ async function main() {
   await classChecks(browser);
   await playChecks(browser);
   await adminChecks(browser);
+  await sshChecks(browser);
   await finish(browser);
 }
 

@@ -21,3 +21,4 @@ mod security_registry;
 mod images_catalog;
 mod node_view;
 mod templates;
+mod ssh;

@@ -16,6 +16,7 @@ pub mod play;
 pub mod ports;
 pub mod proxy;
 pub mod sessions;
+pub mod ssh;
 pub mod statics;
 pub mod terminal;
 
@@ -50,6 +51,7 @@ pub fn api() -> Router<AppState> {
         .route("/sessions/{id}/nodes/{node}/ports", get(ports::list_ports))
         .route("/sessions/{id}/ports", get(ports::list_session_ports))
         .route("/templates", get(play::get_templates))
+        .route("/sessions/{id}/ssh", get(ssh::get_ssh))
         .route("/sessions/{id}/extend", post(play::extend_session))
         .route("/sessions/{id}/nodes/{node}/stats", get(play::node_stats))
         .merge(lessons::routes())

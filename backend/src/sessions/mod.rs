@@ -12,6 +12,7 @@ mod create;
 mod destroy;
 mod extend;
 mod recover;
+mod ssh;
 
 pub use create::NewSession;
 pub use recover::RecoverReport;

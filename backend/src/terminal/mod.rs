@@ -79,9 +79,40 @@ impl Terminals {
         if let Some(t) = map.get(&key).filter(|t| t.node_key == node.key && !t.ended()) {
             return t.clone();
         }
+        self.start_in(&mut map, key, node, size, lang)
+    }
+
+    /// A new terminal of `node` in session `id` under the lowest term number from `first` to
+    /// [`MAX_TERMS_PER_NODE`] that has no running shell (an SSH shell takes one, listed like
+    /// the browser's); `None` when all are taken.
+    pub fn start_free(
+        self: &Arc<Self>,
+        id: &str,
+        node: NodeHandle,
+        first: u8,
+        size: Option<(u16, u16)>,
+        lang: Option<&'static str>,
+    ) -> Option<(u8, Arc<Term>)> {
+        let mut map = self.lock();
+        let term_no = (first..=MAX_TERMS_PER_NODE).find(|n| {
+            let key = (id.to_string(), node.name.clone(), *n);
+            !map.get(&key).is_some_and(|t| t.node_key == node.key && !t.ended())
+        })?;
+        let key = (id.to_string(), node.name.clone(), term_no);
+        Some((term_no, self.start_in(&mut map, key, node, size, lang)))
+    }
+
+    fn start_in(
+        self: &Arc<Self>,
+        map: &mut HashMap<Key, Arc<Term>>,
+        key: Key,
+        node: NodeHandle,
+        size: Option<(u16, u16)>,
+        lang: Option<&'static str>,
+    ) -> Arc<Term> {
         let (cols, rows) = size.unwrap_or((80, 24));
         let provider = crate::provider::welcome::Welcome::wrap(self.provider.clone(), lang);
-        let place = Place { session: id.to_string(), node, provider, sessions: self.sessions.clone() };
+        let place = Place { session: key.0.clone(), node, provider, sessions: self.sessions.clone() };
         let weak = Arc::downgrade(self);
         let k = key.clone();
         let t = term::start(place, cols, rows, self.window, move |me| {

@@ -53,6 +53,7 @@ pub enum Out {
 enum Cmd {
     Input(Bytes),
     Resize(u16, u16),
+    Hangup,
 }
 
 #[derive(PartialEq, Eq)]
@@ -156,6 +157,11 @@ impl Term {
     pub fn resize(&self, cols: u16, rows: u16) {
         let (cols, rows) = clamp_size(cols, rows);
         let _ = self.cmds.send(Cmd::Resize(cols, rows));
+    }
+
+    /// Ends the shell (as a closed SSH connection hangs up its shell); its sockets get `Exited`.
+    pub fn hangup(&self) {
+        let _ = self.cmds.send(Cmd::Hangup);
     }
 
     /// Socket `id` has written `n` bytes out.
@@ -344,6 +350,7 @@ async fn pump(term: &Term, place: &Place, shell: &mut Shell, cmds: &mut mpsc::Un
                     }
                     term.lock().screen.resize(cols, rows);
                 }
+                Some(Cmd::Hangup) => return None,
                 // The sender lives in the terminal itself.
                 None => {}
             },

@@ -165,7 +165,7 @@ fn write_file(
 
 /// `navigator.clipboard.writeText`; `Err` when the browser refuses (no permission, insecure
 /// origin), so that the button says so instead of "Copied".
-async fn copy_text(text: &str) -> Result<(), ()> {
+pub(crate) async fn copy_text(text: &str) -> Result<(), ()> {
     #[cfg(target_arch = "wasm32")]
     {
         let w = web_sys::window().ok_or(())?;

@@ -10,6 +10,7 @@ pub mod lesson_ctx;
 pub mod lesson_step;
 pub mod node_stats;
 pub mod ports;
+pub mod ssh;
 pub mod terminal;
 pub mod terminal_tabs;
 pub mod upload;

@@ -7,11 +7,13 @@ mod admin;
 mod class;
 mod en;
 mod es;
+mod ssh;
 mod strings;
 mod ux;
 
 pub use admin::AdminStrings;
 pub use class::ClassStrings;
+pub use ssh::Ssh;
 pub use strings::Strings;
 pub use ux::Ux;
 
@@ -69,6 +71,14 @@ impl Lang {
         match self {
             Lang::Es => &ux::ES,
             Lang::En => &ux::EN,
+        }
+    }
+
+    /// This language's SSH strings (`ssh.rs`).
+    pub fn ssh(self) -> &'static Ssh {
+        match self {
+            Lang::Es => &ssh::ES,
+            Lang::En => &ssh::EN,
         }
     }
 

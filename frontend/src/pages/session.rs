@@ -11,6 +11,7 @@ use crate::components::node_stats::NodeStatsLine;
 use crate::components::lang_switch::LangSwitch;
 use crate::components::ports::SessionPorts;
 use crate::components::terminal::TerminalRegistry;
+use crate::components::ssh::SshButton;
 use crate::components::terminal_tabs::{NodeTab, TerminalTabs};
 use crate::components::upload::{
     dropped_files, upload_all, UploadButton, UploadNote, UploadStatus,
@@ -244,6 +245,9 @@ fn Playground(props: &PlaygroundProps) -> Html {
                 <button type="button" class="files-toggle" aria-pressed={files_open.to_string()} disabled={nodes.active.is_empty()}
                         onclick={{ let f = files_open.clone(); Callback::from(move |_: MouseEvent| f.set(!*f)) }}>{ s.files }</button>
                 <UploadButton {on_files} disabled={nodes.active.is_empty()} />
+                if !nodes.active.is_empty() {
+                    <SshButton session_id={id.clone()} token={token.clone()} node={nodes.active.clone()} />
+                }
             </TerminalTabs>
             if *files_open && !nodes.active.is_empty() {
                 <FileBrowser session_id={id.clone()} token={token.clone()} node={nodes.active.clone()}

@@ -109,3 +109,9 @@ mod tests {
         );
     }
 }
+
+/// `GET /api/sessions/{id}/ssh?node=` → the node's `ssh` command, when the server has SSH on.
+pub async fn ssh(id: &str, token: &str, node: &str) -> Result<protocol::ssh::SshInfo, Error> {
+    let url = format!("{}?node={}", routes::ssh(id), encode(node));
+    json(authorized(Request::get(&url), token).send().await).await
+}

@@ -1,0 +1,28 @@
+//! What the SSH endpoint ([`crate::ssh`]) asks of the registry: a session's SSH user names, and
+//! whether a user name's key is the session's.
+
+use super::{now_unix, SessionRegistry};
+use crate::error::AppError;
+use crate::ssh::user;
+
+impl SessionRegistry {
+    /// The SSH user name of `node` in session `id` (`node1.<id>.<key>`); 404 if the session is
+    /// not visible.
+    pub fn ssh_user(&self, id: &str, node: &str) -> Result<String, AppError> {
+        let state = self.lock();
+        let session = state.get(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
+        Ok(user::user_name(node, id, &session.token_sha256))
+    }
+
+    /// Whether `key` is the SSH key of visible session `id` (compared in constant time; an
+    /// unknown session compares against a dummy key, so both take the same time).
+    pub fn ssh_key_matches(&self, id: &str, key: &str) -> bool {
+        let expected = {
+            let state = self.lock();
+            state.get(id).filter(|s| s.is_visible(now_unix())).map(|s| user::derive_key(id, &s.token_sha256))
+        };
+        let known = expected.is_some();
+        let expected = expected.unwrap_or_else(|| user::derive_key(id, &[0; 32]));
+        user::key_matches(key, &expected) && known
+    }
+}

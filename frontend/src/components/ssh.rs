@@ -1,0 +1,117 @@
+//! The node bar's **SSH** button: shows the `ssh` command that opens a shell on the shown node
+//! from the student's own terminal (`GET …/ssh?node=`), with Copy, or says that the server has
+//! no SSH endpoint.
+
+use protocol::ssh::SshInfo;
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::components::code_block::copy_text;
+use crate::hooks::use_lang;
+use crate::services::play_api;
+
+/// Props of [`SshButton`].
+#[derive(Properties, PartialEq)]
+pub struct SshButtonProps {
+    /// Session id.
+    pub session_id: AttrValue,
+    /// Bearer token.
+    pub token: AttrValue,
+    /// The node shown.
+    pub node: AttrValue,
+}
+
+#[derive(Clone, PartialEq)]
+enum State {
+    Closed,
+    Loading,
+    Shown(SshInfo),
+    Failed(String),
+}
+
+/// The button and, once pressed, the panel with the command.
+#[component]
+pub fn SshButton(props: &SshButtonProps) -> Html {
+    let lang = use_lang();
+    let (t, ux) = (lang.lang.ssh(), lang.lang.ux());
+    let s = lang.strings();
+    let state = use_state(|| State::Closed);
+    let copied = use_state(|| None::<&'static str>);
+    {
+        // Another node shown: its command is another.
+        let (state, copied) = (state.clone(), copied.clone());
+        use_effect_with(props.node.clone(), move |_| {
+            state.set(State::Closed);
+            copied.set(None);
+        });
+    }
+    let open = *state != State::Closed;
+    let toggle = {
+        let (state, copied) = (state.clone(), copied.clone());
+        let (id, token, node) = (props.session_id.to_string(), props.token.to_string(), props.node.to_string());
+        Callback::from(move |_: MouseEvent| {
+            copied.set(None);
+            if *state != State::Closed {
+                state.set(State::Closed);
+                return;
+            }
+            state.set(State::Loading);
+            let (state, id, token, node) = (state.clone(), id.clone(), token.clone(), node.clone());
+            spawn_local(async move {
+                state.set(match play_api::ssh(&id, &token, &node).await {
+                    Ok(info) => State::Shown(info),
+                    Err(err) => State::Failed(err.to_string()),
+                });
+            });
+        })
+    };
+    let body = match &*state {
+        State::Closed => html! {},
+        State::Loading => html! { <p class="muted">{ t.loading }</p> },
+        State::Failed(err) => html! { <p class="error">{ err.clone() }</p> },
+        State::Shown(info) => match &info.command {
+            Some(command) if info.enabled => {
+                let copy = {
+                    let (command, copied) = (command.clone(), copied.clone());
+                    let (done, blocked) = (ux.copied_short, ux.clipboard_blocked);
+                    Callback::from(move |_: MouseEvent| {
+                        let (command, copied) = (command.clone(), copied.clone());
+                        spawn_local(async move {
+                            copied.set(Some(if copy_text(&command).await.is_ok() { done } else { blocked }));
+                        });
+                    })
+                };
+                html! {
+                    <>
+                        <p>{ t.intro.replace("{node}", info.node.as_deref().unwrap_or(&props.node)) }</p>
+                        <div class="ssh-command">
+                            <code class="ssh-cmd">{ command.clone() }</code>
+                            <button type="button" class="ssh-copy" onclick={copy}>{ s.copy }</button>
+                        </div>
+                        if let Some(note) = *copied {
+                            <p class="ssh-copied" role="status">{ note }</p>
+                        }
+                        <p class="muted ssh-note">{ t.note }</p>
+                    </>
+                }
+            }
+            _ => html! { <p class="ssh-disabled">{ t.disabled }</p> },
+        },
+    };
+    let close = {
+        let state = state.clone();
+        Callback::from(move |_: MouseEvent| state.set(State::Closed))
+    };
+    html! {
+        <span class="ssh">
+            <button type="button" class="ssh-toggle" aria-pressed={open.to_string()} aria-expanded={open.to_string()}
+                    title={t.title} onclick={toggle}>{ t.button }</button>
+            if open {
+                <div class="ssh-panel" role="dialog" aria-label={t.title}>
+                    { body }
+                    <button type="button" class="ssh-close" aria-label={t.close} title={t.close} onclick={close}>{ "×" }</button>
+                </div>
+            }
+        </span>
+    }
+}

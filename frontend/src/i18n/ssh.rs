@@ -1,0 +1,67 @@
+//! Strings of the SSH button (issue 11 point 7), apart so that they are one file to merge.
+//! Same rule as the others: every language fills every field.
+
+/// The SSH texts of one language.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Ssh {
+    /// The node bar's button.
+    pub button: &'static str,
+    /// Its tooltip.
+    pub title: &'static str,
+    /// Above the command.
+    pub intro: &'static str,
+    /// When the server has no SSH endpoint.
+    pub disabled: &'static str,
+    /// Below the command: what the shell is.
+    pub note: &'static str,
+    /// While the command is read.
+    pub loading: &'static str,
+    /// Closes the panel.
+    pub close: &'static str,
+}
+
+/// Spanish.
+pub const ES: Ssh = Ssh {
+    button: "SSH",
+    title: "Entrar a este nodo por SSH desde tu propia terminal",
+    intro: "Abre una shell en {node} desde tu terminal con:",
+    disabled: "SSH no está habilitado en este servidor.",
+    note: "Cada conexión abre una shell nueva que aparece también en las pestañas del nodo. Este comando da acceso a tu sesión: no lo compartas.",
+    loading: "Cargando…",
+    close: "Cerrar",
+};
+
+/// English.
+pub const EN: Ssh = Ssh {
+    button: "SSH",
+    title: "Reach this node over SSH from your own terminal",
+    intro: "Open a shell on {node} from your terminal with:",
+    disabled: "SSH is not enabled on this server.",
+    note: "Each connection opens a new shell, also listed in the node's shell tabs. This command gives access to your session: do not share it.",
+    loading: "Loading…",
+    close: "Close",
+};
+
+impl Ssh {
+    /// Every field, for the translation test.
+    #[cfg(test)]
+    pub fn all(&self) -> [&'static str; 7] {
+        [self.button, self.title, self.intro, self.disabled, self.note, self.loading, self.close]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_ssh_string_is_translated() {
+        for (a, b) in ES.all().iter().zip(EN.all()) {
+            assert!(!a.trim().is_empty() && !b.trim().is_empty());
+            if *a != "SSH" {
+                assert_ne!(*a, b, "untranslated string {a:?}");
+            }
+        }
+        assert!(ES.intro.contains("{node}") && EN.intro.contains("{node}"));
+    }
+}

@@ -1,0 +1,90 @@
+//! Issue 11: SSH into a real node with Debian's OpenSSH client. The command the API gives opens
+//! a shell on the node (its hostname, its dockerd answering), a wrong key is refused, and the
+//! connection ends, saying so, when the session is deleted.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use e2e::Stack;
+use serial_test::serial;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::process::{Child, Command};
+
+use crate::support::{create, delete, guard};
+
+fn ssh(port: u16, user: &str) -> Command {
+    let mut cmd = Command::new("/usr/bin/ssh");
+    cmd.args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
+        .args(["-p", &port.to_string(), "-tt"])
+        .arg(format!("{user}@127.0.0.1"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+async fn read_until(child: &mut Child, out: &mut String, needle: &str, limit: Duration) {
+    let stdout = child.stdout.as_mut().unwrap();
+    let deadline = Instant::now() + limit;
+    let mut buf = [0u8; 4096];
+    while !out.contains(needle) {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, stdout.read(&mut buf)).await {
+            Ok(Ok(0)) => panic!("ssh's output ended before {needle:?}:\n{out}"),
+            Ok(Ok(n)) => out.push_str(&String::from_utf8_lossy(&buf[..n])),
+            Ok(Err(e)) => panic!("reading ssh: {e}"),
+            Err(_) => panic!("{needle:?} not seen within {limit:?}:\n{out}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[serial]
+async fn ssh_reaches_a_real_node_and_ends_with_its_session() {
+    let stack = Stack::start(|c| c.ssh_listen = Some("127.0.0.1:0".parse().unwrap())).await.expect("stack");
+    let s = create(&stack, "{}").await;
+    let _guard = guard(&stack, &s);
+    let info: protocol::ssh::SshInfo = reqwest::Client::new()
+        .get(stack.url(&protocol::routes::ssh(&s.session.id)))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    eprintln!("ssh command: {:?}", info.command);
+    assert!(info.enabled);
+    let (user, port) = (info.user.clone().unwrap(), info.port.unwrap());
+    assert_eq!(info.command.as_deref(), Some(format!("ssh -p {port} {user}@127.0.0.1").as_str()), "the host the client used");
+
+    // A wrong key: refused.
+    let last = user.chars().last().unwrap();
+    let wrong = format!("{}{}", &user[..user.len() - 1], if last == '0' { '1' } else { '0' });
+    let out = ssh(port, &wrong).stdin(Stdio::null()).output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(err.contains("Permission denied"), "{err}");
+
+    // The node's shell: its hostname and its dockerd.
+    let t = Instant::now();
+    let mut child = ssh(port, &user).spawn().unwrap();
+    let stdin = child.stdin.as_mut().unwrap();
+    stdin.write_all(b"echo HN=$(hostname) && docker version --format 'SV={{.Server.Version}}' && echo DONE-$((6*7))\n").await.unwrap();
+    let mut out = String::new();
+    read_until(&mut child, &mut out, "DONE-42", Duration::from_secs(60)).await;
+    eprintln!("ssh shell answered in {:?}", t.elapsed());
+    assert!(out.contains("HN=node1"), "{out}");
+    // The typed line echoes `SV={{…}}`; dockerd's answer is `SV=<version>`.
+    let answered = out.match_indices("SV=").any(|(i, _)| out[i + 3..].starts_with(|c: char| c.is_ascii_digit()));
+    assert!(answered, "docker version did not answer:\n{out}");
+
+    // The session ends: the client is told and disconnected.
+    let t = Instant::now();
+    delete(&stack, &s).await;
+    read_until(&mut child, &mut out, "session ended", Duration::from_secs(20)).await;
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("ssh exits").unwrap();
+    eprintln!("ssh disconnected {:?} after the delete ({status:?})", t.elapsed());
+    assert!(!status.success());
+}
