@@ -20,6 +20,8 @@ if [ -z "${BASE_URL:-}" ]; then
   log=$(mktemp /tmp/muelle-browser-server.XXXXXX.log)
   export MUELLE_SANDBOX=${MUELLE_SANDBOX:-real}
   export MUELLE_BIND=127.0.0.1:$port MUELLE_STATIC_DIR=$root/frontend/dist
+  # SSH on (ssh.mjs checks the command the page shows and copies).
+  export MUELLE_SSH_LISTEN=${MUELLE_SSH_LISTEN:-127.0.0.1:$((port + 1))}
   # The shipped lessons plus the browser test's own (tests/browser/lessons: setup, node=all,
   # solutions), in a copy, so that nothing is written into the checkout.
   tmplessons=""
