@@ -33,7 +33,7 @@ pub struct AppState {
     /// The classroom: classes, students, their progress.
     pub classes: Arc<Classes>,
     /// The SSH endpoint's address, once it listens (`MUELLE_SSH_LISTEN`).
-    pub ssh: Arc<crate::ssh::Endpoint>,
+    pub ssh: Arc<SshEndpoint>,
 }
 
 /// Run-time switches of the operator (`/api/admin`).
@@ -78,5 +78,19 @@ impl AppState {
 impl FromRef<AppState> for Arc<SessionRegistry> {
     fn from_ref(state: &AppState) -> Self {
         state.sessions.clone()
+    }
+}
+
+/// Where this server's SSH endpoint ([`crate::ssh`]) listens, once it does (unset: SSH is off).
+/// Kept here, not in `ssh`, so that the state does not depend on a module that uses it.
+#[derive(Debug, Default)]
+pub struct SshEndpoint {
+    pub(crate) addr: std::sync::OnceLock<std::net::SocketAddr>,
+}
+
+impl SshEndpoint {
+    /// The port clients connect to, when SSH is on.
+    pub fn port(&self) -> Option<u16> {
+        self.addr.get().map(std::net::SocketAddr::port)
     }
 }

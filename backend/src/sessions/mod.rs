@@ -13,6 +13,7 @@ mod destroy;
 mod extend;
 mod recover;
 mod ssh;
+pub mod ssh_user;
 
 pub use create::NewSession;
 pub use recover::RecoverReport;

@@ -3,7 +3,7 @@
 
 use super::{now_unix, SessionRegistry};
 use crate::error::AppError;
-use crate::ssh::user;
+use super::ssh_user as user;
 
 impl SessionRegistry {
     /// The SSH user name of `node` in session `id` (`node1.<id>.<key>`); 404 if the session is

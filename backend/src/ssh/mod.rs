@@ -13,12 +13,11 @@
 //! the session ends; a closed channel hangs its shell up. `exec` and subsystems (`scp`, `sftp`)
 //! are refused with a message.
 
-pub mod user;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -30,6 +29,7 @@ use tokio::sync::mpsc;
 
 use crate::error::AppError;
 use crate::limits::{RateLimiter, Slot};
+use crate::sessions::ssh_user as user;
 use crate::state::AppState;
 use crate::terminal::term::{Out, Term};
 
@@ -41,19 +41,6 @@ const FIRST_TERM: u8 = 2;
 const FAILURES_PER_MINUTE: u32 = 20;
 /// Session channels one connection may open.
 const MAX_CHANNELS: usize = 4;
-
-/// Where this server's SSH endpoint listens, once it does (`None`: SSH is off).
-#[derive(Debug, Default)]
-pub struct Endpoint {
-    addr: OnceLock<SocketAddr>,
-}
-
-impl Endpoint {
-    /// The port clients connect to, when SSH is on.
-    pub fn port(&self) -> Option<u16> {
-        self.addr.get().map(SocketAddr::port)
-    }
-}
 
 /// The `ssh` command line for `user` at `host` (the name the browser used) and `port`.
 pub fn command(user: &str, host: &str, port: u16) -> String {
