@@ -372,10 +372,6 @@ async function playground(browser) {
         expect(type.startsWith("text/html") && /Session ended/.test(body) && !/SESSION_NOT_FOUND/.test(body),
           `dead link answered ${resp.status()} ${type}: ${body.slice(0, 120)}`);
         await tab.screenshot({ path: join(SHOTS, "ux-dead-port.png") });
-        // A Spanish browser gets the page in Spanish.
-        const es = await tab.request.get(tab.url(), { headers: { "Accept-Language": "es-ES,es;q=0.9" } });
-        const esBody = await es.text();
-        expect(/<html lang=es>/.test(esBody) && /La sesión ha terminado/.test(esBody), `in Spanish: ${esBody.slice(0, 160)}`);
         await tab.close();
       }
     });
