@@ -235,8 +235,29 @@ async fn closing_the_socket_keeps_the_shell_and_ending_the_session_kills_it() {
     let (status, _) = app.call(axum::http::Method::DELETE, &format!("/api/sessions/{id}"), Some(&token), "").await;
     assert_eq!(status, 204);
     gone_within(pid, Duration::from_secs(10)).await;
-    // The socket that was attached is told.
-    assert!(matches!(next_event(&mut again).await, ServerEvent::Exited { .. }));
+    // The socket that was attached is told why, and closed with that reason.
+    assert_eq!(
+        next_event(&mut again).await,
+        ServerEvent::Error { code: "SESSION_NOT_FOUND".into(), message: "session ended".into() }
+    );
+    match timeout(Duration::from_secs(5), again.next()).await.unwrap() {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.reason.as_str(), "session ended"),
+        other => panic!("expected a close frame with the reason, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn removing_a_node_tells_its_socket_and_a_shell_exit_is_still_an_exit() {
+    let app = TestApp::new();
+    let (id, token) = app.create(2).await;
+    let addr = app.serve().await;
+    let mut ws = attach(addr, &id, &token, "node2", 1).await;
+    let (status, _) = app.call(axum::http::Method::DELETE, &format!("/api/sessions/{id}/nodes/node2"), Some(&token), "").await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        next_event(&mut ws).await,
+        ServerEvent::Error { code: "NODE_NOT_FOUND".into(), message: "node2 was removed".into() }
+    );
 }
 
 #[tokio::test]

@@ -250,6 +250,8 @@ async fn pump(handle: Handle, channel: ChannelId, term: Arc<Term>, sub: u64, mut
                 term.written(sub, n);
             }
             Some(Out::Exited(code)) => break code,
+            // The reason ("session ended", …) is said below.
+            Some(Out::Gone { .. }) => break 255,
             Some(Out::Failed(message)) => {
                 let _ = handle.extended_data(channel, 1, Bytes::from(format!("muelle: {message}\r\n"))).await;
                 break 1;

@@ -153,6 +153,7 @@ pub async fn serve(mut socket: WebSocket, term: Arc<Term>, size: Option<(u16, u1
                 }
                 Some(Out::Exited(code)) => break Some(ServerEvent::Exited { code }),
                 Some(Out::Failed(message)) => break Some(error_event(codes::INTERNAL, &message)),
+                Some(Out::Gone { code, message }) => break Some(error_event(code, &message)),
                 None => break None,
             },
             msg = socket.recv() => match on_message(msg, &mut socket, &term, id).await {
@@ -181,12 +182,20 @@ async fn send_event(socket: &mut WebSocket, event: &ServerEvent) -> Result<(), a
     socket.send(Message::Text(json.into())).await
 }
 
-/// Sends a last event and a normal close frame (errors ignored: the client may be gone).
+/// Sends a last event and a normal close frame whose reason is the event's message, cut to
+/// the 123 bytes a close frame holds (errors ignored: the client may be gone).
 async fn finish(mut socket: WebSocket, event: Option<ServerEvent>) {
+    let mut reason = match &event {
+        Some(ServerEvent::Error { message, .. }) => message.clone(),
+        _ => String::new(),
+    };
     if let Some(event) = event {
         let _ = send_event(&mut socket, &event).await;
     }
-    let frame = CloseFrame { code: close_code::NORMAL, reason: "".into() };
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    let frame = CloseFrame { code: close_code::NORMAL, reason: reason.into() };
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 

@@ -48,6 +48,14 @@ pub enum Out {
     Exited(i32),
     /// The shell could not be started.
     Failed(String),
+    /// The shell was ended because its session or node went (code as in
+    /// `protocol::error::codes`, and a reason for people such as "session ended").
+    Gone {
+        /// `SESSION_NOT_FOUND`, `NODE_NOT_FOUND` or `NODE_STOPPED`.
+        code: &'static str,
+        /// For people.
+        message: String,
+    },
 }
 
 enum Cmd {
@@ -268,6 +276,19 @@ impl Place {
     fn node_is_current(&self) -> bool {
         matches!(self.sessions.running_node(&self.session, &self.node.name), Ok(h) if h.key == self.node.key)
     }
+
+    /// Why the node is no longer the session's running node, when its session or the node
+    /// itself went; `None` when it was replaced by a reset (a new shell follows there).
+    fn gone_reason(&self) -> Option<(&'static str, String)> {
+        use crate::error::AppError;
+        use protocol::error::codes;
+        match self.sessions.running_node(&self.session, &self.node.name) {
+            Err(AppError::SessionNotFound) => Some((codes::SESSION_NOT_FOUND, "session ended".into())),
+            Err(AppError::NodeNotFound) => Some((codes::NODE_NOT_FOUND, format!("{} was removed", self.node.name))),
+            Err(AppError::NodeStopped(_)) => Some((codes::NODE_STOPPED, format!("{} stopped", self.node.name))),
+            _ => None,
+        }
+    }
 }
 
 /// Starts a terminal in `place` of `cols`×`rows`; `on_end` runs once its shell has ended (to
@@ -297,9 +318,18 @@ async fn run(term: &Term, place: Place, cols: u16, rows: u16, mut cmds: mpsc::Un
     term.started();
     let code = pump(term, &place, &mut shell, &mut cmds).await;
     let killed = shell.terminate().await;
+    let gone = if code.is_none() { place.gone_reason() } else { None };
     let code = code.unwrap_or(killed);
-    term.end(|| Out::Exited(code));
-    tracing::info!(node = %node.key, code, "terminal ended");
+    match gone {
+        Some((reason, message)) => {
+            tracing::info!(node = %node.key, %message, "terminal ended");
+            term.end(|| Out::Gone { code: reason, message: message.clone() });
+        }
+        None => {
+            term.end(|| Out::Exited(code));
+            tracing::info!(node = %node.key, code, "terminal ended");
+        }
+    }
 }
 
 /// Relays until the shell exits (and its output is drained): its exit code; or until the node

@@ -81,6 +81,7 @@ impl Phase {
             Phase::Connecting => s.connecting.into(),
             Phase::Ready => s.connected.into(),
             Phase::Exited(code) => format!("{} {code}", s.shell_exited),
+            Phase::Failed { code, .. } if code == codes::SESSION_NOT_FOUND => s.session_ended.into(),
             Phase::Failed { message, .. } => format!("{}: {message}", s.generic_error),
             Phase::Closed => s.disconnected.into(),
         }
@@ -163,6 +164,18 @@ mod tests {
         assert!(!Phase::Connecting.next(Input::Event(other)).node_stopped());
         assert!(!Phase::Closed.node_stopped());
         assert!(!p.next(Input::Reconnect).node_stopped());
+    }
+
+    #[test]
+    fn a_session_ended_on_the_server_says_so_and_is_not_retried() {
+        let gone = ServerEvent::Error {
+            code: "SESSION_NOT_FOUND".into(),
+            message: "session ended".into(),
+        };
+        let p = Phase::Ready.next(Input::Event(gone)).next(Input::SocketClosed);
+        assert_eq!(p.label(Lang::Es.strings()), "La sesión terminó.");
+        assert_eq!(p.label(Lang::En.strings()), "The session has ended.");
+        assert_eq!(retry_delay_ms(&p, 0), None);
     }
 
     #[test]
