@@ -176,6 +176,9 @@ pub struct ServeArgs {
     /// Disk of each node (writable root + /var/lib/docker), a sparse image, MiB; 0 = no limit
     #[arg(long, env = "MUELLE_NODE_DISK_MB", value_name = "MB", default_value = "10240", help_heading = "Nodes")]
     pub node_disk_mb: Option<String>,
+    /// Seconds a node's Docker engine may sit unused (no client connected, no container running, not in a swarm) before its init stops it; the next docker command starts it again in under a second (0: never)
+    #[arg(long, env = "MUELLE_ENGINE_IDLE_SECS", value_name = "SECONDS", default_value = "600", help_heading = "Nodes")]
+    pub engine_idle_secs: Option<String>,
     /// `real` (namespace sandboxes running dockerd) or `fake` (host shells: development and tests only)
     #[arg(long, env = "MUELLE_SANDBOX", value_name = "KIND", default_value = "real", help_heading = "Nodes")]
     pub sandbox: Option<String>,

@@ -189,11 +189,13 @@ pub struct NodeLimits {
     pub pids: u32,
     /// Disk in MiB (0 = unlimited, on the host filesystem).
     pub disk_mb: u64,
+    /// Seconds an unused engine runs before the node's init stops it (0 = never).
+    pub engine_idle_secs: u32,
 }
 
 impl Default for NodeLimits {
     fn default() -> Self {
-        Self { memory_mb: 2048, cpus_milli: 1000, pids: 2048, disk_mb: 10240 }
+        Self { memory_mb: 2048, cpus_milli: 1000, pids: 2048, disk_mb: 10240, engine_idle_secs: 600 }
     }
 }
 
@@ -264,6 +266,7 @@ impl Config {
                 cpus_milli: parse(&get, "MUELLE_NODE_CPUS_MILLI")?.unwrap_or(d.node_limits.cpus_milli),
                 pids: parse(&get, "MUELLE_NODE_PIDS")?.unwrap_or(d.node_limits.pids),
                 disk_mb: parse(&get, "MUELLE_NODE_DISK_MB")?.unwrap_or(d.node_limits.disk_mb),
+                engine_idle_secs: parse(&get, "MUELLE_ENGINE_IDLE_SECS")?.unwrap_or(d.node_limits.engine_idle_secs),
             },
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
             egress: parse(&get, "MUELLE_EGRESS")?.unwrap_or(d.egress),

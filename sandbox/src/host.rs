@@ -31,6 +31,10 @@ pub struct HostConfig {
     pub sessions_cidr: String,
     /// What nodes may reach beyond their session and the host's registry and DNS.
     pub egress: net::Egress,
+    /// Seconds a node's engine may sit unused (no client connected, no container running, not
+    /// in a swarm) before its init stops dockerd and containerd; the next connection starts them
+    /// again. 0: never.
+    pub engine_idle_secs: u32,
 }
 
 impl HostConfig {
@@ -47,6 +51,7 @@ impl HostConfig {
             dns: host_nameserver().unwrap_or_else(|| "1.1.1.1".into()),
             sessions_cidr: "10.100.0.0/16".into(),
             egress: net::Egress::default(),
+            engine_idle_secs: 0,
         }
     }
 

@@ -134,6 +134,7 @@ impl Sandbox {
             registry: host.registry(),
             devnodes: host.devnodes(),
             storage: self.storage(),
+            engine_idle_secs: host.engine_idle_secs,
         };
         let exec = |op: &'static str, e: std::io::Error| Error::io(op, &self.init_bin, e);
         let mut child = Command::new(&self.init_bin)

@@ -257,3 +257,66 @@ fn the_engine_starts_on_the_first_connection_and_again_after_it_dies() {
     sb.destroy().expect("destroy");
     net::delete_bridge("mbt-254").unwrap();
 }
+
+/// Waits until the node runs only its init (the engine stopped), or panics after `limit`.
+fn engine_stops_within(sb: &Sandbox, limit: Duration) -> Duration {
+    let t = Instant::now();
+    while node_comms(sb) != ["muelle-init"] {
+        assert!(t.elapsed() < limit, "the engine still runs after {limit:?}: {:?}", node_comms(sb));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.elapsed()
+}
+
+#[test]
+#[serial]
+fn an_unused_engine_is_stopped_and_a_client_or_a_container_keeps_it() {
+    let mut host = host();
+    host.engine_idle_secs = 2;
+    net::create_bridge("mbt-249", "10.100.249.1", 24).unwrap();
+    let sb = spawn("t-f1", 1, 249, &host);
+    sb.wait_ready(Duration::from_secs(20)).expect("ready");
+
+    // Used once, then left alone: stopped after the limit, and the node is small again.
+    let o = run(&sb, "docker version --format '{{.Server.Version}}'");
+    assert!(o.status.success(), "{}", text(&o));
+    let after = engine_stops_within(&sb, Duration::from_secs(8));
+    std::thread::sleep(Duration::from_millis(300));
+    let idle = sb.memory_usage().unwrap();
+    eprintln!("engine stopped {after:?} after the last client; node then charged {} KiB", idle >> 10);
+    let log = text(&run(&sb, "cat /var/log/dockerd.log"));
+    assert!(log.contains("engine stopped after being idle"), "{log}");
+
+    // The next client starts it again.
+    let t = Instant::now();
+    let o = run(&sb, "docker info --format '{{.Driver}}'");
+    assert_eq!(text(&o).trim(), "overlay2", "{}", text(&o));
+    eprintln!("restarted engine answered in {:?}", t.elapsed());
+
+    // A client connected longer than the limit (docker events) keeps it.
+    let mut events = sb.command(&["/bin/sh".into(), "-c".into(), "timeout 6 docker events >/dev/null".into()], &[]).spawn().unwrap();
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(node_comms(&sb).iter().any(|c| c == "dockerd"), "stopped under a connected client");
+    let _ = events.wait();
+
+    // A running container keeps it (an image made here from the node's own files: no registry).
+    let o = run(
+        &sb,
+        "tar -ch -C / usr/bin/sleep usr/lib/x86_64-linux-gnu/libc.so.6 lib64/ld-linux-x86-64.so.2 2>/dev/null \
+         | docker import - local/sleep >/dev/null && docker run -d --network none local/sleep /usr/bin/sleep 60",
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    std::thread::sleep(Duration::from_secs(1));
+    let ps = text(&run(&sb, "docker ps -a --format '{{.Status}}'; ps -eo pid,ppid,comm"));
+    std::thread::sleep(Duration::from_secs(4));
+    assert!(node_comms(&sb).iter().any(|c| c == "dockerd"), "stopped under a running container: {ps}");
+    let o = run(&sb, "docker rm -f $(docker ps -q) >/dev/null");
+    assert!(o.status.success(), "{}", text(&o));
+    engine_stops_within(&sb, Duration::from_secs(8));
+    // What the engine kept is still there when it comes back.
+    let o = run(&sb, "docker image ls --format '{{.Repository}}'");
+    assert!(text(&o).contains("local/sleep"), "{}", text(&o));
+
+    sb.destroy().expect("destroy");
+    net::delete_bridge("mbt-249").unwrap();
+}

@@ -37,6 +37,7 @@ impl RealProvider {
         host.registry_port = config.registry_front.port();
         host.registry_ip = config.registry_front.ip().to_string();
         host.egress = config.egress;
+        host.engine_idle_secs = config.node_limits.engine_idle_secs;
         host.prepare().context("preparing the host for sandboxes")?;
         let l = &config.node_limits;
         let limits = CgroupLimits { memory_bytes: l.memory_mb << 20, cpu_millis: l.cpus_milli, pids: l.pids };

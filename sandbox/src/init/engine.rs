@@ -10,6 +10,11 @@
 //! gRPC dial comes before containerd's socket exists and gRPC's reconnect back-off then waits a
 //! full second: the first `docker version` took ~1.6 s instead of ~0.6 s. SIGTERM or SIGINT ends it, and the node with it. If dockerd exits (a student killed it, a crash), the init listens again and the next
 //! connection starts a new one, at most once a second.
+//!
+//! With an idle limit (`engine_idle_secs`), an engine that has had no client connected, no
+//! container running and no swarm membership for that long is stopped (SIGTERM to dockerd, then
+//! to containerd) and the node is back to its init and shells; the next connection starts the
+//! engine again. Images, stopped containers and volumes stay on the node's disk.
 
 use std::convert::Infallible;
 use std::ffi::CString;
@@ -64,7 +69,10 @@ pub(super) fn listen() -> Result<UnixListener, InitError> {
 
 /// Runs as pid 1 until the node is destroyed. Every descriptor but stdio and the listener must
 /// be closed by the caller: pid 1's descriptors are readable through /proc/1/fd inside the node.
-pub(super) fn run(listener: UnixListener) -> Result<Infallible, InitError> {
+pub(super) fn run(listener: UnixListener, idle_secs: u32) -> Result<Infallible, InitError> {
+    let idle_limit = (idle_secs > 0).then(|| Duration::from_secs(u64::from(idle_secs)));
+    // How often a running engine is looked at: a quarter of the limit, between 0.25 and 30 s.
+    let look_every = idle_limit.map(|l| (l / 4).clamp(Duration::from_millis(250), Duration::from_secs(30)));
     // Its name in `ps` inside the node.
     let _ = nix::sys::prctl::set_name(c"muelle-init");
     // The setresuid of the setup left it non-dumpable; an exec'd init (tini) was dumpable again,
@@ -81,6 +89,9 @@ pub(super) fn run(listener: UnixListener) -> Result<Infallible, InitError> {
     let mut dockerd: Option<Pid> = None;
     let mut containerd: Option<Pid> = None;
     let mut not_before = Instant::now();
+    // Since when the running engine has been unused; `stopping` once the init has asked it to end.
+    let mut idle_since: Option<Instant> = None;
+    let mut stopping = false;
     loop {
         let waiting = dockerd.is_none();
         let wait_ms = not_before.saturating_duration_since(Instant::now()).as_millis().min(1000) as u16;
@@ -89,7 +100,11 @@ pub(super) fn run(listener: UnixListener) -> Result<Infallible, InitError> {
         if waiting && wait_ms == 0 {
             fds.push(PollFd::new(listener.as_fd(), PollFlags::POLLIN));
         }
-        let timeout = if waiting && wait_ms > 0 { PollTimeout::from(wait_ms) } else { PollTimeout::NONE };
+        let timeout = match (waiting, look_every) {
+            (true, _) if wait_ms > 0 => PollTimeout::from(wait_ms),
+            (false, Some(every)) if !stopping => PollTimeout::from(every.as_millis() as u16),
+            _ => PollTimeout::NONE,
+        };
         if poll(&mut fds, timeout).is_err() {
             continue; // EINTR
         }
@@ -107,6 +122,15 @@ pub(super) fn run(listener: UnixListener) -> Result<Infallible, InitError> {
             if dockerd.is_some() && containerd.is_none() {
                 containerd = start_containerd();
             }
+            if stopping && dockerd.is_none() {
+                // The init stopped it: the next connection need not wait.
+                stopping = false;
+                not_before = Instant::now();
+                if let Some(pid) = containerd {
+                    let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+                }
+                log_line("engine stopped after being idle (started again on the next connection)");
+            }
         }
         if connection && dockerd.is_none() {
             if containerd.is_none() {
@@ -114,8 +138,48 @@ pub(super) fn run(listener: UnixListener) -> Result<Infallible, InitError> {
             }
             dockerd = start_dockerd(&listener, containerd.is_some());
             not_before = Instant::now() + Duration::from_secs(1);
+            idle_since = None;
+        }
+        if let (Some(limit), Some(pid), false) = (idle_limit, dockerd, stopping) {
+            if engine_in_use() {
+                idle_since = None;
+            } else if idle_since.get_or_insert_with(Instant::now).elapsed() >= limit {
+                log_line(&format!("no client, container or swarm for {}s: stopping the engine", limit.as_secs()));
+                let _ = nix::sys::signal::kill(pid, Signal::SIGTERM);
+                stopping = true;
+                idle_since = None;
+            }
         }
     }
+}
+
+/// Whether the engine is in use: a client is connected to its socket, a container runs (its
+/// containerd shim does), or the node is part of a swarm.
+fn engine_in_use() -> bool {
+    let clients = fs::read_to_string("/proc/net/unix").is_ok_and(|t| socket_clients(&t) > 0);
+    clients || shims_running() || Path::new("/var/lib/docker/swarm/state.json").exists()
+}
+
+/// Connected sockets of the engine's listener in a `/proc/net/unix` table: accepted sockets
+/// carry the listener's bound name (the temporary name [`listen`] bound) and state 03.
+fn socket_clients(table: &str) -> usize {
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            f.len() >= 8 && f[5] == "03" && (f[7] == "/run/.docker.sock.new" || f[7] == SOCKET)
+        })
+        .count()
+}
+
+/// Whether any containerd shim runs in the node (one per running container).
+fn shims_running() -> bool {
+    let Ok(dir) = fs::read_dir("/proc") else { return false };
+    dir.flatten().any(|e| {
+        e.file_name().to_str().is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            && fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.starts_with("containerd-shim"))
+    })
 }
 
 /// Collects every ended child (dockerd, containerd, or any orphan of the node); notes the
@@ -230,4 +294,23 @@ fn spawn(argv: &[&str], listener: Option<&UnixListener>) -> Option<Pid> {
 /// reads it until it closes), keeping stdio and the listener.
 pub(super) fn close_inherited(listener: &UnixListener) {
     crate::sys::close_fds_except(&[listener.as_raw_fd()]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::socket_clients;
+
+    #[test]
+    fn only_connected_sockets_of_the_engine_listener_count() {
+        let table = "Num       RefCount Protocol Flags    Type St Inode Path
+0000000000000000: 00000002 00000000 00010000 0001 01 1001 /run/.docker.sock.new
+0000000000000000: 00000003 00000000 00000000 0001 03 1002 /run/.docker.sock.new
+0000000000000000: 00000003 00000000 00000000 0001 03 1003
+0000000000000000: 00000002 00000000 00010000 0001 01 1004 /run/docker/containerd/containerd.sock
+0000000000000000: 00000003 00000000 00000000 0001 03 1005 /run/docker/containerd/containerd.sock
+0000000000000000: 00000003 00000000 00000000 0001 03 1006 /run/docker.sock
+";
+        assert_eq!(socket_clients(table), 2, "the accepted connection under each name, not the listener, clients or containerd's");
+        assert_eq!(socket_clients("Num RefCount Protocol Flags Type St Inode Path\n"), 0);
+    }
 }

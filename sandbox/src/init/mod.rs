@@ -40,6 +40,9 @@ pub(crate) struct InitSpec {
     /// Holds upper/, work/ and docker/: `dir/disk`, the sandbox's own disk image when mounted
     /// (the host detaches its copy once the sandbox holds one).
     pub storage: PathBuf,
+    /// See [`crate::HostConfig::engine_idle_secs`] (0: never).
+    #[serde(default)]
+    pub engine_idle_secs: u32,
 }
 
 /// What `sandbox-init create` prints on stdout.

@@ -43,7 +43,7 @@ pub(super) fn stage_c(spec: &InitSpec, go: OwnedFd) -> Result<Infallible, InitEr
     log_to_file()?;
     let listener = super::engine::listen()?;
     super::engine::close_inherited(&listener);
-    super::engine::run(listener)
+    super::engine::run(listener, spec.engine_idle_secs)
 }
 
 fn ip(args: &[&str]) -> Result<(), InitError> {

@@ -177,6 +177,7 @@ mod tests {
             registry: "10.100.1.1:5000".into(),
             devnodes: "/d/.dev".into(),
             storage: "/d/ab-1/disk".into(),
+            engine_idle_secs: 0,
         }
     }
 
