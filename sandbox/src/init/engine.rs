@@ -157,7 +157,9 @@ pub(super) fn run(listener: UnixListener, idle_secs: u32) -> Result<Infallible, 
 /// containerd shim does), or the node is part of a swarm.
 fn engine_in_use() -> bool {
     let clients = fs::read_to_string("/proc/net/unix").is_ok_and(|t| socket_clients(&t) > 0);
-    clients || shims_running() || Path::new("/var/lib/docker/swarm/state.json").exists()
+    // dockerd's swarm state file (swarmkit's state.json beside it), removed by `swarm leave`.
+    let swarm = ["/var/lib/docker/swarm/docker-state.json", "/var/lib/docker/swarm/state.json"].iter().any(|p| Path::new(p).exists());
+    clients || shims_running() || swarm
 }
 
 /// Connected sockets of the engine's listener in a `/proc/net/unix` table: accepted sockets
