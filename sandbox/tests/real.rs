@@ -317,6 +317,15 @@ fn an_unused_engine_is_stopped_and_a_client_or_a_container_keeps_it() {
     let o = run(&sb, "docker image ls --format '{{.Repository}}'");
     assert!(text(&o).contains("local/sleep"), "{}", text(&o));
 
+    // A swarm member keeps it (its raft and agent must stay up); after leaving, it stops.
+    let o = run(&sb, "docker swarm init --advertise-addr 10.100.249.11 >/dev/null");
+    assert!(o.status.success(), "{}", text(&o));
+    std::thread::sleep(Duration::from_secs(5));
+    assert!(node_comms(&sb).iter().any(|c| c == "dockerd"), "stopped in a swarm");
+    let o = run(&sb, "docker swarm leave --force >/dev/null");
+    assert!(o.status.success(), "{}", text(&o));
+    engine_stops_within(&sb, Duration::from_secs(8));
+
     sb.destroy().expect("destroy");
     net::delete_bridge("mbt-249").unwrap();
 }
