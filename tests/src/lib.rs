@@ -1,6 +1,8 @@
 //! Helpers of the end-to-end suite: boot the real backend (real sandboxes, real registry) on a
 //! loopback port, talk to it over HTTP and WebSocket, and list what a session leaves on the host.
 
+pub mod anchor;
+
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 

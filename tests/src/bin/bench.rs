@@ -123,6 +123,27 @@ async fn docker_version(stack: &Server, http: &reqwest::Client, s: &CreateSessio
     Ok(())
 }
 
+/// A new one-node session's `docker run --rm hello-world`, from the request to its end (the
+/// engine's start and the pull from the local registry included), in seconds.
+async fn hello_world(stack: &Server, http: &reqwest::Client) -> anyhow::Result<f64> {
+    let t = Instant::now();
+    let s = create(stack, http).await?;
+    let r: protocol::ExecResponse = http
+        .post(stack.url(&protocol::routes::exec(&s.session.id, "node1")))
+        .bearer_auth(&s.token)
+        .json(&serde_json::json!({"cmd": "docker run --rm hello-world"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let secs = t.elapsed().as_secs_f64();
+    delete(stack, http, &s).await;
+    if r.exit_code != 0 || !r.stdout.contains("Hello from Docker") {
+        bail!("hello-world failed: {}{}", r.stdout, r.stderr);
+    }
+    Ok(secs)
+}
+
 fn term_url(stack: &Server, s: &CreateSessionResponse) -> String {
     stack.ws_url(&protocol::routes::terminal(&s.session.id, "node1", &s.token))
 }
@@ -449,6 +470,12 @@ struct Args {
     /// Sessions of the class burst (3 nodes each, requested within 10 s)
     #[arg(long, env = "BENCH_CLASS", default_value_t = 40)]
     class: usize,
+    /// Play-with-Docker-style (dind) nodes the anchor starts beside muelle's (0: none)
+    #[arg(long, env = "BENCH_ANCHOR", default_value_t = 5)]
+    anchor: usize,
+    /// Only the anchor (dind nodes) and its muelle counterparts, for a quick look
+    #[arg(long)]
+    anchor_only: bool,
     /// Internal: run the backend the bench measures, print its URL, stop when stdin closes
     #[arg(long, hide = true)]
     serve: bool,
@@ -493,6 +520,14 @@ async fn main() -> anyhow::Result<()> {
     let http = reqwest::Client::new();
     let mut rep = Report::default();
 
+    if args.anchor_only {
+        let (_, docker) = start_times(&stack, &http, 3).await?;
+        let hello = hello_world(&stack, &http).await?;
+        let a = e2e::anchor::measure(&e2e::data_dir().join("images/node/rootfs"), backend::images::DEFAULT_LISTEN.parse()?, args.anchor.max(1)).await?;
+        println!("muelle: docker version {docker:.2} s, hello-world {hello:.2} s");
+        println!("anchor: {a:?}");
+        return Ok(());
+    }
     eprintln!("measuring cold starts…");
     let (prompt, docker) = start_times(&stack, &http, 5).await?;
     rep.add(Some(("start_cold_s", Some(prompt))), "Start → shell prompt (cold, median of 5)", "< 2 s", format!("{prompt:.2} s"));
@@ -612,8 +647,48 @@ async fn main() -> anyhow::Result<()> {
     }
     drop(warm_server);
 
-    rep.missing("dind_start_s", "Anchor (dind-style node): start → `docker version`", "-", "the anchor is not built yet");
-    rep.missing("dind_idle_mib_per_node", "Anchor (dind-style node): idle memory", "-", "the anchor is not built yet");
+    eprintln!("`docker run hello-world` in a new node…");
+    let hello = hello_world(&stack, &http).await;
+    match &hello {
+        Ok(s) => rep.add(Some(("hello_world_s", Some(*s))), "New node → `docker run --rm hello-world` done (engine start and pull included)", "-", format!("{s:.2} s")),
+        Err(e) => rep.missing("hello_world_s", "New node → `docker run hello-world`", "-", &format!("{e:#}")),
+    }
+    if args.anchor > 0 {
+        eprintln!("anchor: {} Play-with-Docker-style (dind) nodes…", args.anchor);
+        let registry: std::net::SocketAddr = backend::images::DEFAULT_LISTEN.parse()?;
+        match e2e::anchor::measure(&e2e::data_dir().join("images/node/rootfs"), registry, args.anchor).await {
+            Ok(a) => {
+                let ratio = |ours: f64, theirs: f64| if ours > 0.0 { format!("{:.1}× ours", theirs / ours) } else { "-".into() };
+                rep.add(
+                    Some(("dind_start_s", Some(a.start_s))),
+                    &format!("Anchor, dind node: start → `docker version` (median of {})", a.nodes),
+                    "-",
+                    format!("{:.2} s ({}; ours {docker:.2} s)", a.start_s, ratio(docker, a.start_s)),
+                );
+                rep.add(
+                    Some(("dind_idle_mib_per_node", Some(a.idle_mib))),
+                    "Anchor, dind node: idle memory (host MemAvailable drop / n)",
+                    "-",
+                    format!("{:.1} MiB ({:.1} MiB charged to its cgroup; {}; ours {per_node:.1} MiB)", a.idle_mib, a.idle_cgroup_mib, ratio(per_node, a.idle_mib)),
+                );
+                let ours = hello.as_ref().map_or(0.0, |s| *s);
+                rep.add(
+                    Some(("dind_hello_world_s", Some(a.hello_s))),
+                    "Anchor, dind node: `docker run --rm hello-world` (pull included; its engine already runs)",
+                    "-",
+                    format!("{:.2} s ({}; ours {ours:.2} s)", a.hello_s, ratio(ours, a.hello_s)),
+                );
+            }
+            Err(e) => {
+                eprintln!("  anchor: {e:#}");
+                rep.missing("dind_start_s", "Anchor (dind node): start → `docker version`", "-", &format!("{e:#}"));
+                rep.missing("dind_idle_mib_per_node", "Anchor (dind node): idle memory", "-", "see above");
+            }
+        }
+    } else {
+        rep.missing("dind_start_s", "Anchor (dind node): start → `docker version`", "-", "BENCH_ANCHOR=0");
+        rep.missing("dind_idle_mib_per_node", "Anchor (dind node): idle memory", "-", "BENCH_ANCHOR=0");
+    }
 
     match frontend_gzipped() {
         Some(g) => rep.add(Some(("frontend_gz_kb", Some(g as f64 / 1000.0))), "Front end, gzipped", "< 600 KB", format!("{} KB", g / 1000)),
