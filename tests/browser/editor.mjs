@@ -2,8 +2,9 @@
 // load it; the first file opened loads /muelle-editor.js once and shows "Loading editor…" meanwhile;
 // a Dockerfile is highlighted with line numbers; typing plus Ctrl+S, and the Save button, write
 // the text that the files API then reads back; unsaved changes are marked and confirmed before
-// they are dropped; binary and too-large files are refused with a clear note; the editor follows
-// the light theme. Works on fake or real sandboxes (fixtures go to a fresh directory under /tmp).
+// they are dropped (the editor's Close, the browser's Close, the node bar's Files); binary and
+// too-large files are refused with a clear note; the editor follows the light theme. Works on
+// fake or real sandboxes (fixtures go to a fresh directory under /tmp).
 
 import { rmSync } from "node:fs";
 import { join } from "node:path";
@@ -120,12 +121,14 @@ export async function editorChecks(browser) {
       await page.click(".editor .cm-content");
       await page.keyboard.type(" UNSAVED");
       await page.waitForSelector(".editor-dirty");
-      let asked = "";
-      page.once("dialog", (d) => { asked = d.message(); d.dismiss(); });
-      await page.click("button.editor-close");
-      await page.waitForTimeout(300);
-      expect(asked === `${dir}/notes.txt has unsaved changes. Discard them?`, `asked: ${asked}`);
-      expect((await page.$(".editor .cm-content")) !== null, "closed although the question was declined");
+      for (const button of ["button.files-toggle", "button.files-close", "button.editor-close"]) {
+        let asked = "";
+        page.once("dialog", (d) => { asked = d.message(); d.dismiss(); });
+        await page.click(button);
+        await page.waitForTimeout(300);
+        expect(asked === `${dir}/notes.txt has unsaved changes. Discard them?`, `${button} asked: ${asked}`);
+        expect((await page.$(".editor .cm-content")) !== null, `${button} closed although the question was declined`);
+      }
       page.once("dialog", (d) => d.accept());
       await page.click("button.editor-close");
       await page.waitForSelector(".editor-pane", { state: "detached" });

@@ -35,10 +35,28 @@ pub struct FileBrowserProps {
 struct Open {
     /// Counts opens: the editor is remade (keyed) for each, even of the same file.
     id: u32,
+    /// The node it is on (saves go there even if another node's tab is shown meanwhile).
+    node: String,
     path: String,
     /// The text it was opened with.
     text: String,
     dirty: bool,
+}
+
+thread_local! {
+    /// The path of the file with unsaved changes in a mounted browser, for [`may_close`].
+    static UNSAVED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Whether the file browser may be closed from outside (the node bar's Files button): yes if
+/// its editor has no unsaved changes, else the user is asked (`question` has `{file}`).
+pub fn may_close(question: &str) -> bool {
+    match UNSAVED.with(|u| u.borrow().clone()) {
+        Some(path) => web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question.replace("{file}", &path)).ok())
+            .unwrap_or(false),
+        None => true,
+    }
 }
 
 /// Whether the open file (if any) may be dropped: yes if it has no unsaved changes, else the
@@ -65,6 +83,20 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
     let error = use_state(|| None::<Error>);
     let reload = use_state(|| 0u32);
     let creds = (props.session_id.to_string(), props.token.to_string(), props.node.to_string());
+    // While there are unsaved changes: leaving the page asks first, and so does the Files button.
+    {
+        let unsaved = (*open).clone().filter(|f| f.dirty).map(|f| f.path);
+        use_effect_with(unsaved, |unsaved| {
+            UNSAVED.with(|u| *u.borrow_mut() = unsaved.clone());
+            let guard = unsaved.as_ref().and_then(|_| web_sys::window()).map(|w| {
+                gloo_events::EventListener::new(&w, "beforeunload", |e| e.prevent_default())
+            });
+            move || {
+                UNSAVED.with(|u| u.borrow_mut().take());
+                drop(guard);
+            }
+        });
+    }
     {
         let (list, error) = (list.clone(), error.clone());
         use_effect_with(((*cwd).clone(), creds.clone(), *reload), move |(dir, (id, token, node), _)| {
@@ -107,7 +139,7 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
                             note.set(None);
                             error.set(None);
                             let id = next(&opens);
-                            open.set(Some(Open { id, path, text, dirty: false }));
+                            open.set(Some(Open { id, node, path, text, dirty: false }));
                         }
                         None => note.set(Some(es.binary_file)),
                     },
@@ -133,7 +165,7 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
         })
     };
     let new_file = {
-        let (open, cwd, opens) = (open.clone(), cwd.clone(), opens.clone());
+        let (open, cwd, opens, node) = (open.clone(), cwd.clone(), opens.clone(), props.node.to_string());
         Callback::from(move |_: MouseEvent| {
             if !may_drop(&open, es.discard_changes) {
                 return;
@@ -141,7 +173,7 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
             let name = web_sys::window().and_then(|w| w.prompt_with_message(s.new_file_name).ok().flatten());
             if let Some(name) = name.map(|n| n.trim().to_string()).filter(|n| valid_name(n)) {
                 let id = next(&opens);
-                open.set(Some(Open { id, path: join(&cwd, &name), text: String::new(), dirty: true }));
+                open.set(Some(Open { id, node: node.clone(), path: join(&cwd, &name), text: String::new(), dirty: true }));
             }
         })
     };
@@ -150,10 +182,10 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
         let (open, error, note, reload, creds) = (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone());
         Callback::from(move |text: String| {
             let Some(file) = (*open).clone() else { return };
-            let (open, error, note, reload, (id, token, node)) =
+            let (open, error, note, reload, (id, token, _)) =
                 (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone());
             spawn_local(async move {
-                match play_api::save_text(&id, &token, &node, &file.path, &text).await {
+                match play_api::save_text(&id, &token, &file.node, &file.path, &text).await {
                     Ok(()) => {
                         open.set(Some(Open { dirty: false, ..file }));
                         note.set(Some(s.saved));
