@@ -113,11 +113,15 @@ export async function editorChecks(browser) {
         document.querySelector(".editor-path").textContent.includes("notes.txt"));
       await page.waitForSelector(".editor .cm-content");
       await page.click(".editor .cm-content");
-      await page.keyboard.type("hello from codemirror");
+      // Enter keeps the line's indentation; Backspace deletes.
+      await page.keyboard.type("hello from codemirror\n  indented\nkeptX");
+      await page.keyboard.press("Backspace");
       await page.click("button.editor-save");
       await page.waitForSelector(`.entries button.entry-open[data-name="notes.txt"]`);
       await page.waitForFunction(() => !document.querySelector(".editor-dirty"));
-      expect((await readFile(page, `${dir}/notes.txt`)) === "hello from codemirror", "notes.txt after Save");
+      const NOTES = "hello from codemirror\n  indented\n  kept";
+      const notes = await readFile(page, `${dir}/notes.txt`);
+      expect(notes === NOTES, `notes.txt after Save: ${JSON.stringify(notes)}`);
       await page.click(".editor .cm-content");
       await page.keyboard.type(" UNSAVED");
       await page.waitForSelector(".editor-dirty");
@@ -132,7 +136,7 @@ export async function editorChecks(browser) {
       page.once("dialog", (d) => d.accept());
       await page.click("button.editor-close");
       await page.waitForSelector(".editor-pane", { state: "detached" });
-      expect((await readFile(page, `${dir}/notes.txt`)) === "hello from codemirror", "unsaved text was written");
+      expect((await readFile(page, `${dir}/notes.txt`)) === NOTES, "unsaved text was written");
       expect(scriptLoads.length === 1, `the editor's script was loaded ${scriptLoads.length} times`);
     });
 

@@ -76,6 +76,8 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
     let lang = use_lang();
     let (s, es) = (lang.strings(), lang.lang.editor());
     let opens = use_mut_ref(|| 0u32);
+    // Counts edits, so that a save does not clear the • of an edit typed while it was under way.
+    let edits = use_mut_ref(|| 0u64);
     let cwd = use_state(|| START_DIR.to_string());
     let list = use_state(|| None::<FileList>);
     let open = use_state(|| None::<Open>);
@@ -85,7 +87,7 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
     let creds = (props.session_id.to_string(), props.token.to_string(), props.node.to_string());
     // While there are unsaved changes: leaving the page asks first, and so does the Files button.
     {
-        let unsaved = (*open).clone().filter(|f| f.dirty).map(|f| f.path);
+        let unsaved = open.as_ref().filter(|f| f.dirty).map(|f| f.path.clone());
         use_effect_with(unsaved, |unsaved| {
             UNSAVED.with(|u| *u.borrow_mut() = unsaved.clone());
             let guard = unsaved.as_ref().and_then(|_| web_sys::window()).map(|w| {
@@ -179,15 +181,17 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
     };
     // Saves the editor's text (Ctrl+S or Save).
     let save = {
-        let (open, error, note, reload, creds) = (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone());
+        let (open, error, note, reload, creds, edits) =
+            (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone(), edits.clone());
         Callback::from(move |text: String| {
             let Some(file) = (*open).clone() else { return };
-            let (open, error, note, reload, (id, token, _)) =
-                (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone());
+            let (open, error, note, reload, edits, (id, token, _)) =
+                (open.clone(), error.clone(), note.clone(), reload.clone(), edits.clone(), creds.clone());
+            let edits_before = *edits.borrow();
             spawn_local(async move {
                 match play_api::save_text(&id, &token, &file.node, &file.path, &text).await {
                     Ok(()) => {
-                        open.set(Some(Open { dirty: false, ..file }));
+                        open.set(Some(Open { dirty: *edits.borrow() != edits_before, ..file }));
                         note.set(Some(s.saved));
                         error.set(None);
                         reload.set(reload.wrapping_add(1));
@@ -247,9 +251,10 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
         })
     };
     let on_edit = {
-        let (open, note) = (open.clone(), note.clone());
+        let (open, note, edits) = (open.clone(), note.clone(), edits.clone());
         Callback::from(move |()| {
-            if let Some(f) = (*open).clone().filter(|f| !f.dirty) {
+            *edits.borrow_mut() += 1;
+            if let Some(f) = open.as_ref().filter(|f| !f.dirty).cloned() {
                 open.set(Some(Open { dirty: true, ..f }));
                 note.set(None);
             }
