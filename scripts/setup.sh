@@ -68,7 +68,7 @@ step "build: backend and sandbox-init (release)"
 cargo build --release -p backend -p sandbox --bins
 
 step "build: front end (trunk, offline; Trunk.toml at the top level)"
-[ -d frontend/node_modules/@xterm/xterm ] || (cd frontend && npm ci --no-audit --no-fund)
+{ [ -d frontend/node_modules/@xterm/xterm ] && [ -d frontend/node_modules/@codemirror/view ] && [ -e frontend/node_modules/.bin/esbuild ]; } || (cd frontend && npm ci --no-audit --no-fund)
 env "${TOOLCHAIN_ENV[@]}" trunk build --release --offline
 echo "front end: $(cat frontend/dist/* 2>/dev/null | wc -c) bytes, $(for f in frontend/dist/*; do gzip -9c "$f"; done | wc -c) gzipped"
 

@@ -66,14 +66,16 @@ export async function playChecks(browser) {
       const name = `play-${Date.now()}.txt`;
       page.once("dialog", (d) => d.accept(name));
       await page.click("button.files-new");
-      const area = page.locator("textarea.editor-text");
-      await area.waitFor();
-      await area.click();
+      // CodeMirror (loaded with the first file opened): type into its content, Ctrl+S saves.
+      const content = page.locator(".editor .cm-content");
+      await content.waitFor();
+      await content.click();
       await page.keyboard.type("line one\nedited-in-muelle\n");
       await page.keyboard.press("Control+S");
-      await page.waitForSelector(".files-note");
+      await page.waitForFunction(() => document.querySelector(".files-note")?.textContent === "Saved");
       await page.waitForSelector(`.entries button.entry-open[data-name="${name}"]`);
-      expect((await page.textContent(".gutter")).trim().startsWith("1\n2\n3"), "no line numbers");
+      const numbers = await page.$$eval(".editor .cm-lineNumbers .cm-gutterElement", (es) => es.map((e) => e.textContent));
+      expect(["1", "2", "3"].every((n) => numbers.includes(n)), `line numbers: ${numbers}`);
       await page.screenshot({ path: join(SHOTS, "play-editor.png") });
       await page.click(".terminal");
       await runInTerminal(page, `grep edited /root/${name} | sed 's/^/cat: /'; rm -f /root/${name}`, "cat: edited-in-muelle", ACTIVE);

@@ -1,6 +1,8 @@
 //! The file browser and editor of a node: a directory listing (enter directories, go up), a
-//! plain-text editor (a textarea with line numbers; Ctrl+S saves), new files, and downloads of a
-//! file or of the shown directory as a tar. Everything goes through `…/nodes/{node}/files`.
+//! CodeMirror 6 editor (loaded the first time a file is opened; line numbers, highlighting of
+//! Dockerfiles, YAML and shell by file name; Ctrl+S or Save saves; unsaved changes are marked and
+//! confirmed before they are dropped), new files, and downloads of a file or of the shown
+//! directory as a tar. Everything goes through `…/nodes/{node}/files`.
 
 use protocol::{FileKind, FileList};
 use yew::platform::spawn_local;
@@ -9,6 +11,7 @@ use yew::prelude::*;
 use crate::components::error_banner::ErrorBanner;
 use crate::error::Error;
 use crate::hooks::use_lang;
+use crate::services::code_editor::{self, lang_for};
 use crate::services::play_api::{self, join, parent, MAX_EDIT_BYTES};
 
 /// Where the browser opens.
@@ -30,15 +33,51 @@ pub struct FileBrowserProps {
 /// A file open in the editor.
 #[derive(Clone, PartialEq)]
 struct Open {
+    /// Counts opens: the editor is remade (keyed) for each, even of the same file.
+    id: u32,
+    /// The node it is on (saves go there even if another node's tab is shown meanwhile).
+    node: String,
     path: String,
+    /// The text it was opened with.
     text: String,
     dirty: bool,
+}
+
+thread_local! {
+    /// The path of the file with unsaved changes in a mounted browser, for [`may_close`].
+    static UNSAVED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Whether the file browser may be closed from outside (the node bar's Files button): yes if
+/// its editor has no unsaved changes, else the user is asked (`question` has `{file}`).
+pub fn may_close(question: &str) -> bool {
+    match UNSAVED.with(|u| u.borrow().clone()) {
+        Some(path) => web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question.replace("{file}", &path)).ok())
+            .unwrap_or(false),
+        None => true,
+    }
+}
+
+/// Whether the open file (if any) may be dropped: yes if it has no unsaved changes, else the
+/// user is asked.
+fn may_drop(open: &Option<Open>, question: &str) -> bool {
+    match open {
+        Some(f) if f.dirty => web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question.replace("{file}", &f.path)).ok())
+            .unwrap_or(false),
+        _ => true,
+    }
 }
 
 /// The browser: the listing on the left, the editor (when a file is open) on the right.
 #[component]
 pub fn FileBrowser(props: &FileBrowserProps) -> Html {
-    let s = use_lang().strings();
+    let lang = use_lang();
+    let (s, es) = (lang.strings(), lang.lang.editor());
+    let opens = use_mut_ref(|| 0u32);
+    // Counts edits, so that a save does not clear the • of an edit typed while it was under way.
+    let edits = use_mut_ref(|| 0u64);
     let cwd = use_state(|| START_DIR.to_string());
     let list = use_state(|| None::<FileList>);
     let open = use_state(|| None::<Open>);
@@ -46,6 +85,20 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
     let error = use_state(|| None::<Error>);
     let reload = use_state(|| 0u32);
     let creds = (props.session_id.to_string(), props.token.to_string(), props.node.to_string());
+    // While there are unsaved changes: leaving the page asks first, and so does the Files button.
+    {
+        let unsaved = open.as_ref().filter(|f| f.dirty).map(|f| f.path.clone());
+        use_effect_with(unsaved, |unsaved| {
+            UNSAVED.with(|u| *u.borrow_mut() = unsaved.clone());
+            let guard = unsaved.as_ref().and_then(|_| web_sys::window()).map(|w| {
+                gloo_events::EventListener::new(&w, "beforeunload", |e| e.prevent_default())
+            });
+            move || {
+                UNSAVED.with(|u| u.borrow_mut().take());
+                drop(guard);
+            }
+        });
+    }
     {
         let (list, error) = (list.clone(), error.clone());
         use_effect_with(((*cwd).clone(), creds.clone(), *reload), move |(dir, (id, token, node), _)| {
@@ -69,21 +122,28 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
         })
     };
     let open_file = {
-        let (open, error, note, creds) = (open.clone(), error.clone(), note.clone(), creds.clone());
+        let (open, error, note, creds, opens) = (open.clone(), error.clone(), note.clone(), creds.clone(), opens.clone());
         Callback::from(move |(path, size): (String, u64)| {
             if size > MAX_EDIT_BYTES {
                 note.set(Some(s.too_big_to_edit));
                 return;
             }
-            let (open, error, note, (id, token, node)) = (open.clone(), error.clone(), note.clone(), creds.clone());
+            if !may_drop(&open, es.discard_changes) {
+                return;
+            }
+            let (open, error, note, opens, (id, token, node)) =
+                (open.clone(), error.clone(), note.clone(), opens.clone(), creds.clone());
             spawn_local(async move {
                 match play_api::read_bytes(&id, &token, &node, &path, false).await {
-                    Ok(bytes) => match String::from_utf8(bytes) {
-                        Ok(text) => {
+                    Ok(bytes) if bytes.len() as u64 > MAX_EDIT_BYTES => note.set(Some(s.too_big_to_edit)),
+                    Ok(bytes) => match text_of(bytes) {
+                        Some(text) => {
                             note.set(None);
-                            open.set(Some(Open { path, text, dirty: false }));
+                            error.set(None);
+                            let id = next(&opens);
+                            open.set(Some(Open { id, node, path, text, dirty: false }));
                         }
-                        Err(_) => note.set(Some(s.too_big_to_edit)),
+                        None => note.set(Some(es.binary_file)),
                     },
                     Err(err) => error.set(Some(err)),
                 }
@@ -107,24 +167,31 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
         })
     };
     let new_file = {
-        let (open, cwd) = (open.clone(), cwd.clone());
+        let (open, cwd, opens, node) = (open.clone(), cwd.clone(), opens.clone(), props.node.to_string());
         Callback::from(move |_: MouseEvent| {
+            if !may_drop(&open, es.discard_changes) {
+                return;
+            }
             let name = web_sys::window().and_then(|w| w.prompt_with_message(s.new_file_name).ok().flatten());
             if let Some(name) = name.map(|n| n.trim().to_string()).filter(|n| valid_name(n)) {
-                open.set(Some(Open { path: join(&cwd, &name), text: String::new(), dirty: true }));
+                let id = next(&opens);
+                open.set(Some(Open { id, node: node.clone(), path: join(&cwd, &name), text: String::new(), dirty: true }));
             }
         })
     };
+    // Saves the editor's text (Ctrl+S or Save).
     let save = {
-        let (open, error, note, reload, creds) = (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone());
-        Callback::from(move |()| {
+        let (open, error, note, reload, creds, edits) =
+            (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone(), edits.clone());
+        Callback::from(move |text: String| {
             let Some(file) = (*open).clone() else { return };
-            let (open, error, note, reload, (id, token, node)) =
-                (open.clone(), error.clone(), note.clone(), reload.clone(), creds.clone());
+            let (open, error, note, reload, edits, (id, token, _)) =
+                (open.clone(), error.clone(), note.clone(), reload.clone(), edits.clone(), creds.clone());
+            let edits_before = *edits.borrow();
             spawn_local(async move {
-                match play_api::save_text(&id, &token, &node, &file.path, &file.text).await {
+                match play_api::save_text(&id, &token, &file.node, &file.path, &text).await {
                     Ok(()) => {
-                        open.set(Some(Open { dirty: false, ..file }));
+                        open.set(Some(Open { dirty: *edits.borrow() != edits_before, ..file }));
                         note.set(Some(s.saved));
                         error.set(None);
                         reload.set(reload.wrapping_add(1));
@@ -175,7 +242,32 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
         let (download, cwd) = (download.clone(), cwd.clone());
         Callback::from(move |_: MouseEvent| download.emit(((*cwd).clone(), true)))
     };
-    let close = props.on_close.reform(|_: MouseEvent| ());
+    let close = {
+        let (on_close, open) = (props.on_close.clone(), open.clone());
+        Callback::from(move |_: MouseEvent| {
+            if may_drop(&open, es.discard_changes) {
+                on_close.emit(());
+            }
+        })
+    };
+    let on_edit = {
+        let (open, note, edits) = (open.clone(), note.clone(), edits.clone());
+        Callback::from(move |()| {
+            *edits.borrow_mut() += 1;
+            if let Some(f) = open.as_ref().filter(|f| !f.dirty).cloned() {
+                open.set(Some(Open { dirty: true, ..f }));
+                note.set(None);
+            }
+        })
+    };
+    let close_editor = {
+        let open = open.clone();
+        Callback::from(move |()| {
+            if may_drop(&open, es.discard_changes) {
+                open.set(None);
+            }
+        })
+    };
     html! {
         <section class="files" aria-label={s.files}>
             <div class="files-list">
@@ -193,12 +285,25 @@ pub fn FileBrowser(props: &FileBrowserProps) -> Html {
                 <ul class="entries">{ entries }</ul>
             </div>
             if let Some(file) = (*open).clone() {
-                <Editor {file} {save} on_edit={{ let open = open.clone(); let note = note.clone(); Callback::from(move |text: String| {
-                    if let Some(f) = (*open).clone() { open.set(Some(Open { text, dirty: true, ..f })); note.set(None); }
-                }) }} on_close={{ let open = open.clone(); Callback::from(move |()| open.set(None)) }} />
+                <Editor key={file.id} file={file.clone()} {save} {on_edit} on_close={close_editor} />
             }
         </section>
     }
+}
+
+/// The next open's id.
+fn next(opens: &std::rc::Rc<std::cell::RefCell<u32>>) -> u32 {
+    let mut n = opens.borrow_mut();
+    *n = n.wrapping_add(1);
+    *n
+}
+
+/// A file's bytes as editor text: `None` for a binary file (not UTF-8, or with NUL bytes).
+fn text_of(bytes: Vec<u8>) -> Option<String> {
+    if bytes.contains(&0) {
+        return None;
+    }
+    String::from_utf8(bytes).ok()
 }
 
 /// A new file's name: not empty, no slash, not `.` or `..`.
@@ -210,61 +315,120 @@ fn valid_name(name: &str) -> bool {
 #[derive(Properties, PartialEq)]
 struct EditorProps {
     file: Open,
-    save: Callback<()>,
-    on_edit: Callback<String>,
+    /// Saves this text.
+    save: Callback<String>,
+    /// The text was changed.
+    on_edit: Callback<()>,
     on_close: Callback<()>,
 }
 
-/// A textarea with line numbers; Ctrl+S (⌘S) saves.
+/// Where the editor's script is.
+#[derive(Clone, Copy, PartialEq)]
+enum Loading {
+    Pending,
+    Ready,
+    Failed,
+}
+
+/// CodeMirror on the open file (made once per open: the parent keys it by [`Open::id`]); Ctrl+S
+/// (⌘S) or Save saves, the path shows • while there are unsaved changes.
 #[component]
 fn Editor(props: &EditorProps) -> Html {
-    let s = use_lang().strings();
-    let gutter = use_node_ref();
-    let lines = props.file.text.split('\n').count().max(1);
-    let numbers: String = (1..=lines).map(|n| format!("{n}\n")).collect();
-    let oninput = props.on_edit.reform(|e: InputEvent| {
-        let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
-        area.value()
-    });
-    let onscroll = {
-        let gutter = gutter.clone();
-        Callback::from(move |e: Event| {
-            let area: web_sys::HtmlTextAreaElement = e.target_unchecked_into();
-            if let Some(g) = gutter.cast::<web_sys::HtmlElement>() {
-                g.set_scroll_top(area.scroll_top());
+    let lang = use_lang();
+    let (s, es) = (lang.strings(), lang.lang.editor());
+    let host = use_node_ref();
+    let editor = use_mut_ref(|| None::<code_editor::Editor>);
+    let loading = use_state(|| Loading::Pending);
+    // The JavaScript callbacks are made once: they call the latest props through this.
+    let latest = use_mut_ref(|| (props.save.clone(), props.on_edit.clone()));
+    *latest.borrow_mut() = (props.save.clone(), props.on_edit.clone());
+    {
+        let (host, editor, loading, latest) = (host.clone(), editor.clone(), loading.clone(), latest.clone());
+        let (text, mode) = (props.file.text.clone(), lang_for(&props.file.path));
+        use_effect_with((), move |_| {
+            let alive = std::rc::Rc::new(std::cell::Cell::new(true));
+            {
+                let (alive, editor) = (alive.clone(), editor.clone());
+                spawn_local(async move {
+                    if let Err(err) = code_editor::load().await {
+                        log::error!("editor: {err}");
+                        loading.set(Loading::Failed);
+                        return;
+                    }
+                    let Some(parent) = host.cast::<web_sys::HtmlElement>().filter(|_| alive.get()) else { return };
+                    let on_save = {
+                        let (editor, latest) = (editor.clone(), latest.clone());
+                        move || {
+                            let text = editor.borrow().as_ref().map(code_editor::Editor::text);
+                            if let Some(text) = text {
+                                latest.borrow().0.emit(text);
+                            }
+                        }
+                    };
+                    let on_change = move || latest.borrow().1.emit(());
+                    match code_editor::Editor::create(&parent, &text, mode, on_save, on_change) {
+                        Ok(ed) => {
+                            ed.focus();
+                            *editor.borrow_mut() = Some(ed);
+                            loading.set(Loading::Ready);
+                        }
+                        Err(err) => {
+                            log::error!("editor: {err}");
+                            loading.set(Loading::Failed);
+                        }
+                    }
+                });
+            }
+            move || {
+                alive.set(false);
+                editor.borrow_mut().take();
+            }
+        });
+    }
+    let save = {
+        let (editor, save) = (editor.clone(), props.save.clone());
+        Callback::from(move |_: MouseEvent| {
+            let text = editor.borrow().as_ref().map(code_editor::Editor::text);
+            if let Some(text) = text {
+                save.emit(text);
             }
         })
     };
-    let onkeydown = {
-        let save = props.save.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if (e.ctrl_key() || e.meta_key()) && e.key().eq_ignore_ascii_case("s") {
-                e.prevent_default();
-                save.emit(());
-            }
-        })
-    };
-    let save = props.save.reform(|_: MouseEvent| ());
     let close = props.on_close.reform(|_: MouseEvent| ());
+    let status = match *loading {
+        Loading::Pending => html! { <p class="editor-loading" role="status">{ es.loading_editor }</p> },
+        Loading::Failed => html! { <p class="editor-failed" role="alert">{ es.editor_failed }</p> },
+        Loading::Ready => html! {},
+    };
     html! {
         <div class="editor-pane">
             <div class="files-bar">
-                <code class="editor-path">{ format!("{}{}", props.file.path, if props.file.dirty { " •" } else { "" }) }</code>
-                <button type="button" class="editor-save" onclick={save}>{ s.save }</button>
+                <code class="editor-path">
+                    { props.file.path.clone() }
+                    if props.file.dirty {
+                        <span class="editor-dirty" title={es.unsaved} aria-label={es.unsaved}>{ " •" }</span>
+                    }
+                </code>
+                <button type="button" class="editor-save" title={es.save_hint} onclick={save}
+                        disabled={*loading != Loading::Ready}>{ s.save }</button>
                 <button type="button" class="editor-close" onclick={close}>{ s.close }</button>
             </div>
-            <div class="editor">
-                <pre class="gutter" aria-hidden="true" ref={gutter}>{ numbers }</pre>
-                <textarea class="editor-text" spellcheck="false" autocapitalize="off" wrap="off"
-                          aria-label={props.file.path.clone()}
-                          value={props.file.text.clone()} {oninput} {onscroll} {onkeydown} />
-            </div>
+            { status }
+            <div class="editor" data-lang={lang_for(&props.file.path)} ref={host}></div>
         </div>
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn binary_files_are_not_text() {
+        assert_eq!(super::text_of(b"FROM debian\n".to_vec()).as_deref(), Some("FROM debian\n"));
+        assert_eq!(super::text_of("¿año?".as_bytes().to_vec()).as_deref(), Some("¿año?"));
+        assert_eq!(super::text_of(vec![0x7f, b'E', b'L', b'F', 0, 1]), None);
+        assert_eq!(super::text_of(vec![0xff, 0xfe, b'a']), None);
+    }
+
     #[test]
     fn new_file_names() {
         assert!(super::valid_name("app.py"));

@@ -5,6 +5,7 @@
 
 mod admin;
 mod class;
+mod editor;
 mod en;
 mod es;
 mod ssh;
@@ -13,6 +14,7 @@ mod ux;
 
 pub use admin::AdminStrings;
 pub use class::ClassStrings;
+pub use editor::EditorStrings;
 pub use ssh::Ssh;
 pub use strings::Strings;
 pub use ux::Ux;
@@ -79,6 +81,14 @@ impl Lang {
         match self {
             Lang::Es => &ssh::ES,
             Lang::En => &ssh::EN,
+        }
+    }
+
+    /// This language's file editor strings (`editor.rs`).
+    pub fn editor(self) -> &'static EditorStrings {
+        match self {
+            Lang::Es => &editor::ES,
+            Lang::En => &editor::EN,
         }
     }
 

@@ -243,7 +243,9 @@ fn Playground(props: &PlaygroundProps) -> Html {
                     <NodeStatsLine session_id={id.clone()} token={token.clone()} node={nodes.active.clone()} />
                 }
                 <button type="button" class="files-toggle" aria-pressed={files_open.to_string()} disabled={nodes.active.is_empty()}
-                        onclick={{ let f = files_open.clone(); Callback::from(move |_: MouseEvent| f.set(!*f)) }}>{ s.files }</button>
+                        onclick={{ let f = files_open.clone(); Callback::from(move |_: MouseEvent| {
+                            if !*f || crate::components::files::may_close(lang.lang.editor().discard_changes) { f.set(!*f) }
+                        }) }}>{ s.files }</button>
                 <UploadButton {on_files} disabled={nodes.active.is_empty()} />
                 if !nodes.active.is_empty() {
                     <SshButton session_id={id.clone()} token={token.clone()} node={nodes.active.clone()} />

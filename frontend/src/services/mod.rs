@@ -1,8 +1,10 @@
-//! Talking to the backend and the browser: REST, the terminal socket, storage, xterm.js.
+//! Talking to the backend and the browser: REST, the terminal socket, storage, xterm.js, the
+//! lazily loaded CodeMirror editor.
 
 pub mod admin_api;
 pub mod api;
 pub mod class_api;
+pub mod code_editor;
 pub mod key_order;
 pub mod lesson_api;
 pub mod lesson_logic;
