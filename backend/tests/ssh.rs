@@ -136,3 +136,80 @@ async fn an_ssh_shell_ends_with_exit_and_hangs_up_when_the_client_leaves() {
     }
     let _ = token;
 }
+
+/// `ssh` through `sshpass -e` (the password in `SSHPASS`, never in argv), password only.
+fn ssh_password(port: u16, user: &str, password: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new("sshpass");
+    cmd.env("SSHPASS", password)
+        .args(["-e", SSH])
+        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"])
+        .args(["-p", &port.to_string()])
+        .args(extra)
+        .arg(format!("{user}@127.0.0.1"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_logs_in_with_the_session_token_as_password() {
+    let app = TestApp::new();
+    let (id, token) = app.create(2).await;
+    let (other_id, other_token) = app.create(1).await;
+    let _ssh = backend::ssh::start("127.0.0.1:0".parse().unwrap(), app.state.clone()).await.unwrap();
+    let port = app.state.ssh.port().unwrap();
+
+    // Wrong passwords: another session's token, a changed token, empty; and a right token for
+    // an unknown session, or under a derived-key-shaped name. All refused, with no shell.
+    let mut changed = token.clone();
+    changed.replace_range(..1, if token.starts_with('0') { "1" } else { "0" });
+    let unknown = format!("node1.{}", "z".repeat(id.len()));
+    let cases = [
+        (format!("node1.{id}"), other_token.as_str()),
+        (format!("node1.{id}"), changed.as_str()),
+        (format!("node1.{id}"), ""),
+        (unknown, token.as_str()),
+        (format!("node1.{id}.x"), token.as_str()),
+        (format!("node1.{other_id}"), token.as_str()),
+    ];
+    for (user, password) in &cases {
+        let out = ssh_password(port, user, password, &["-tt"]).stdin(Stdio::null()).output().await.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{user}: {err}");
+        assert!(err.contains("Permission denied"), "{user} / {password:?}: {err}");
+    }
+    assert!(app.state.terminals.list(&id, "node1").is_empty());
+
+    // The right token: a shell on node1, and on node2 with the same password.
+    for node in ["node1", "node2"] {
+        let mut child = ssh_password(port, &format!("{node}.{id}"), &token, &["-tt"]).spawn().unwrap();
+        child.stdin.as_mut().unwrap().write_all(b"echo PW-$((6*7))\n").await.unwrap();
+        let mut out = String::new();
+        read_until(&mut child, &mut out, "PW-42", Duration::from_secs(20)).await;
+        assert_eq!(app.state.terminals.list(&id, node), [2], "{node}");
+        child.stdin.as_mut().unwrap().write_all(b"exit 4\n").await.unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("ssh exits").unwrap();
+        assert_eq!(status.code(), Some(4));
+    }
+
+    // A node the session does not have: logged in, then told so.
+    let out = ssh_password(port, &format!("node3.{id}"), &token, &["-tt"]).stdin(Stdio::null()).output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("this session has no node node3"), "{err}");
+
+    // The derived-key name still works with any password; the session's deletion ends both.
+    let user = app.state.sessions.ssh_user(&id, "node1").unwrap();
+    let mut child = ssh_password(port, &user, "anything", &["-tt"]).spawn().unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"echo KEY-$((1+2))\n").await.unwrap();
+    let mut out = String::new();
+    read_until(&mut child, &mut out, "KEY-3", Duration::from_secs(20)).await;
+    let (status, _) = app.call(Method::DELETE, &protocol::routes::session(&id), Some(&token), "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    read_until(&mut child, &mut out, "session ended", Duration::from_secs(15)).await;
+    let out = ssh_password(port, &format!("node1.{id}"), &token, &["-tt"]).stdin(Stdio::null()).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"), "an ended session's token logs in no more");
+}

@@ -2,9 +2,10 @@
 //! shell on that node from the student's own terminal.
 //!
 //! No accounts: the user name carries the node, the session and a key derived from the session's
-//! stored token digest ([`user`]); it is accepted with the `none` method (or any password).
-//! Anything else gets the same generic refusal, and an address with too many refusals is refused
-//! for a while. A `shell` request starts a new shell through the terminal machinery
+//! stored token digest ([`user`]); it is accepted with the `none` method (or any password). The
+//! short name `node1.<session id>` logs in with the session token as its password (its digest
+//! checked against the stored one in constant time). Anything else gets the same generic
+//! refusal, and an address with too many refusals is refused for a while. A `shell` request starts a new shell through the terminal machinery
 //! ([`crate::terminal`]) under a free term number from 2 (the browser lists it like its own
 //! shells), with the client's pty size and window changes. Output goes out through russh's
 //! channel window: [`russh::server::Handle::data`] waits while the client's window is full, and
@@ -175,17 +176,30 @@ impl Drop for Shell {
 }
 
 impl Conn {
-    /// Accepts `name` if it is a visible session's node with the right key.
-    fn check(&mut self, name: &str) -> Auth {
+    /// Accepts `name` if it is a visible session's node with the right key (`node1.<id>.<key>`,
+    /// any password), or the short name `node1.<id>` with the session's token as `password`.
+    fn check(&mut self, name: &str, password: Option<&str>) -> Auth {
         let addr = self.peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         if !self.shared.failures.has_token(addr) {
             tracing::debug!(%addr, "SSH login refused: too many failures from this address");
             return Auth::reject();
         }
         let sessions = &self.shared.state.sessions;
-        match user::parse(name).filter(|u| sessions.ssh_key_matches(&u.session, &u.key)) {
+        let accepted = if let Some(u) = user::parse(name) {
+            sessions.ssh_key_matches(&u.session, &u.key).then_some(u)
+        } else if let Some(u) = user::parse_short(name) {
+            match password {
+                // The client's first try (`none`): not a failure, it asks for the password next.
+                None => return Auth::Reject { proceed_with_methods: Some(MethodSet::from(&[MethodKind::Password][..])), partial_success: false },
+                Some(p) => sessions.ssh_password_matches(&u.session, p).then_some(u),
+            }
+        } else {
+            None
+        };
+        match accepted {
             Some(u) => {
-                tracing::info!(session_id = %u.session, node = %u.node, %addr, "SSH login");
+                let how = if u.key.is_empty() { "token" } else { "key" };
+                tracing::info!(session_id = %u.session, node = %u.node, %addr, how, "SSH login");
                 self.user = Some(u);
                 Auth::Accept
             }
@@ -276,11 +290,11 @@ impl russh::server::Handler for Conn {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        Ok(self.check(user))
+        Ok(self.check(user, None))
     }
 
-    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
-        Ok(self.check(user))
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        Ok(self.check(user, Some(password)))
     }
 
     async fn auth_publickey_offered(&mut self, _user: &str, _offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
