@@ -13,6 +13,12 @@
 //! the PTY as it does for a WebSocket. The channel closes when the shell exits, the node goes or
 //! the session ends; a closed channel hangs its shell up. `exec` and subsystems (`scp`, `sftp`)
 //! are refused with a message.
+//!
+//! Local forwarding (`ssh -L 9000:localhost:80 …`) reaches the node's own ports: a `direct-tcpip`
+//! target `localhost`, `127.0.0.1`, `::1` or the node's address connects to the node's address on
+//! the session network (so a service bound to the node's loopback only is not reachable); any
+//! other target is refused, so the tunnel reaches neither the host nor another node. Remote
+//! forwarding (`-R`) is refused.
 
 
 use std::collections::HashMap;
@@ -42,6 +48,10 @@ const FIRST_TERM: u8 = 2;
 const FAILURES_PER_MINUTE: u32 = 20;
 /// Session channels one connection may open.
 const MAX_CHANNELS: usize = 4;
+/// Forwarded connections (`ssh -L`) one SSH connection may have open at once.
+const MAX_FORWARDS: usize = 16;
+/// How long connecting a forwarded connection to the node may take.
+const FORWARD_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The `ssh` command line for `user` at `host` (the name the browser used) and `port`.
 pub fn command(user: &str, host: &str, port: u16) -> String {
@@ -138,7 +148,8 @@ impl russh::server::Server for Server {
     type Handler = Conn;
 
     fn new_client(&mut self, peer: Option<SocketAddr>) -> Conn {
-        Conn { shared: self.shared.clone(), peer: peer.map(|p| p.ip()), user: None, chans: HashMap::new() }
+        let forwards = Arc::new(tokio::sync::Semaphore::new(MAX_FORWARDS));
+        Conn { shared: self.shared.clone(), peer: peer.map(|p| p.ip()), user: None, chans: HashMap::new(), forwards }
     }
 }
 
@@ -149,6 +160,8 @@ struct Conn {
     /// Set once authenticated.
     user: Option<user::User>,
     chans: HashMap<ChannelId, Chan>,
+    /// One permit per open forwarded connection.
+    forwards: Arc<tokio::sync::Semaphore>,
 }
 
 /// One session channel: what the client asked for before its shell, then the shell.
@@ -238,6 +251,14 @@ impl Conn {
     }
 }
 
+/// Whether `host` (a `direct-tcpip` target) names the node itself: `localhost`, a loopback
+/// address written as the client would (`127.0.0.1`, `::1`), or the node's own address `node_ip`.
+/// Anything else (another node, the host, another loopback address) is refused.
+pub fn is_own_target(host: &str, node_ip: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host == "127.0.0.1" || host == "::1" || host == node_ip
+}
+
 /// Says `message` on the channel's stderr, exits 1 and closes it (the request itself succeeds,
 /// so that OpenSSH shows the message rather than only "request failed").
 fn refuse(channel: ChannelId, message: &str, session: &mut Session) -> Result<(), russh::Error> {
@@ -309,6 +330,57 @@ impl russh::server::Handler for Conn {
         // Requests and data come to this handler; the channel object itself is not read.
         self.chans.insert(channel.id(), Chan::default());
         reply.accept().await;
+        Ok(())
+    }
+
+    /// `ssh -L`: a connection to the node's own port (`localhost:80` means the node's port 80),
+    /// made to the node's address on the session network; any other target is refused.
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        channel: Channel<Msg>,
+        host_to_connect: &str,
+        port_to_connect: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(u) = self.user.clone() else {
+            reply.reject(russh::ChannelOpenFailure::AdministrativelyProhibited).await;
+            return Ok(());
+        };
+        let Ok(permit) = self.forwards.clone().try_acquire_owned() else {
+            reply.reject(russh::ChannelOpenFailure::ResourceShortage).await;
+            return Ok(());
+        };
+        let target = match self.shared.state.sessions.running_node(&u.session, &u.node) {
+            Ok(node) => {
+                let port = u16::try_from(port_to_connect).ok().filter(|p| *p != 0);
+                let ip = node.ip.parse::<IpAddr>().ok();
+                match (port, ip) {
+                    (Some(port), Some(ip)) if is_own_target(host_to_connect, &node.ip) => Some(SocketAddr::new(ip, port)),
+                    _ => None,
+                }
+            }
+            Err(_) => None,
+        };
+        let Some(addr) = target else {
+            tracing::info!(session_id = %u.session, node = %u.node, host = host_to_connect, port = port_to_connect, "SSH forward refused");
+            reply.reject(russh::ChannelOpenFailure::AdministrativelyProhibited).await;
+            return Ok(());
+        };
+        tokio::spawn(async move {
+            let _permit = permit;
+            let stream = match tokio::time::timeout(FORWARD_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => stream,
+                _ => return reply.reject(russh::ChannelOpenFailure::ConnectFailed).await,
+            };
+            let _ = stream.set_nodelay(true);
+            reply.accept().await;
+            tracing::debug!(session_id = %u.session, node = %u.node, %addr, "SSH forward");
+            let (mut a, mut b) = (channel.into_stream(), stream);
+            let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+        });
         Ok(())
     }
 
@@ -422,5 +494,15 @@ mod tests {
         assert_eq!(command("node1.a.b", "muelle.lan", 22), "ssh node1.a.b@muelle.lan");
         assert_eq!(size(0, 0), (80, 24));
         assert_eq!(size(200, 70_000), (200, u16::MAX));
+    }
+
+    #[test]
+    fn ssh_forwards_reach_only_the_node_itself() {
+        for ok in ["localhost", "LocalHost", "127.0.0.1", "::1", "[::1]", "10.100.3.11"] {
+            assert!(is_own_target(ok, "10.100.3.11"), "{ok}");
+        }
+        for bad in ["127.0.0.2", "127.1", "0.0.0.0", "10.100.3.12", "10.100.3.1", "node2", "example.com", "", "::ffff:127.0.0.1", "localhost.", "2130706433"] {
+            assert!(!is_own_target(bad, "10.100.3.11"), "{bad}");
+        }
     }
 }
