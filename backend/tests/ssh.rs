@@ -53,6 +53,8 @@ async fn ssh_opens_a_shell_refuses_wrong_keys_and_ends_with_the_session() {
     let (status, body) = app.call(Method::GET, &protocol::routes::ssh(&id), Some(&token), "").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["enabled"], false, "{body}");
+    let (_, body) = app.call(Method::GET, &protocol::routes::session(&id), Some(&token), "").await;
+    assert!(body.get("ssh").is_none(), "no ssh field when SSH is off: {body}");
 
     let _ssh = backend::ssh::start("127.0.0.1:0".parse().unwrap(), app.state.clone()).await.unwrap();
     let port = app.state.ssh.port().expect("listening");
@@ -68,6 +70,14 @@ async fn ssh_opens_a_shell_refuses_wrong_keys_and_ends_with_the_session() {
     let user = info.user.clone().unwrap();
     assert!(user.starts_with(&format!("node1.{id}.")), "{user}");
     assert_eq!(info.command.as_deref(), Some(format!("ssh -p {port} {user}@localhost").as_str()));
+    assert_eq!(info.password_user.as_deref(), Some(format!("node1.{id}").as_str()));
+    assert_eq!(info.password_command.as_deref(), Some(format!("ssh -p {port} node1.{id}@localhost").as_str()));
+    // The session JSON (GET and create) carries the password command for node1.
+    let (_, body) = app.call(Method::GET, &protocol::routes::session(&id), Some(&token), "").await;
+    assert_eq!(body["ssh"], format!("ssh -p {port} node1.{id}@localhost"), "{body}");
+    let (status, body) = app.call(Method::POST, "/api/sessions", None, "{}").await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["ssh"], format!("ssh -p {port} node1.{}@localhost", body["id"].as_str().unwrap()), "{body}");
     let (status, _) = app.call(Method::GET, &protocol::routes::ssh(&id), Some(&"0".repeat(64)), "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = app.call(Method::GET, &format!("{}?node=node9", protocol::routes::ssh(&id)), Some(&token), "").await;
@@ -135,4 +145,127 @@ async fn an_ssh_shell_ends_with_exit_and_hangs_up_when_the_client_leaves() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let _ = token;
+}
+
+/// `ssh` through `sshpass -e` (the password in `SSHPASS`, never in argv), password only.
+fn ssh_password(port: u16, user: &str, password: &str, extra: &[&str]) -> Command {
+    let mut cmd = Command::new("sshpass");
+    cmd.env("SSHPASS", password)
+        .args(["-e", SSH])
+        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"])
+        .args(["-p", &port.to_string()])
+        .args(extra)
+        .arg(format!("{user}@127.0.0.1"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_logs_in_with_the_session_token_as_password() {
+    let app = TestApp::new();
+    let (id, token) = app.create(2).await;
+    let (other_id, other_token) = app.create(1).await;
+    let _ssh = backend::ssh::start("127.0.0.1:0".parse().unwrap(), app.state.clone()).await.unwrap();
+    let port = app.state.ssh.port().unwrap();
+
+    // Wrong passwords: another session's token, a changed token, empty; and a right token for
+    // an unknown session, or under a derived-key-shaped name. All refused, with no shell.
+    let mut changed = token.clone();
+    changed.replace_range(..1, if token.starts_with('0') { "1" } else { "0" });
+    let unknown = format!("node1.{}", "z".repeat(id.len()));
+    let cases = [
+        (format!("node1.{id}"), other_token.as_str()),
+        (format!("node1.{id}"), changed.as_str()),
+        (format!("node1.{id}"), ""),
+        (unknown, token.as_str()),
+        (format!("node1.{id}.x"), token.as_str()),
+        (format!("node1.{other_id}"), token.as_str()),
+    ];
+    for (user, password) in &cases {
+        let out = ssh_password(port, user, password, &["-tt"]).stdin(Stdio::null()).output().await.unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{user}: {err}");
+        assert!(err.contains("Permission denied"), "{user} / {password:?}: {err}");
+    }
+    assert!(app.state.terminals.list(&id, "node1").is_empty());
+
+    // The right token: a shell on node1, and on node2 with the same password.
+    for node in ["node1", "node2"] {
+        let mut child = ssh_password(port, &format!("{node}.{id}"), &token, &["-tt"]).spawn().unwrap();
+        child.stdin.as_mut().unwrap().write_all(b"echo PW-$((6*7))\n").await.unwrap();
+        let mut out = String::new();
+        read_until(&mut child, &mut out, "PW-42", Duration::from_secs(20)).await;
+        assert_eq!(app.state.terminals.list(&id, node), [2], "{node}");
+        child.stdin.as_mut().unwrap().write_all(b"exit 4\n").await.unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("ssh exits").unwrap();
+        assert_eq!(status.code(), Some(4));
+    }
+
+    // A node the session does not have: logged in, then told so.
+    let out = ssh_password(port, &format!("node3.{id}"), &token, &["-tt"]).stdin(Stdio::null()).output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("this session has no node node3"), "{err}");
+
+    // The derived-key name still works with any password; the session's deletion ends both.
+    let user = app.state.sessions.ssh_user(&id, "node1").unwrap();
+    let mut child = ssh_password(port, &user, "anything", &["-tt"]).spawn().unwrap();
+    child.stdin.as_mut().unwrap().write_all(b"echo KEY-$((1+2))\n").await.unwrap();
+    let mut out = String::new();
+    read_until(&mut child, &mut out, "KEY-3", Duration::from_secs(20)).await;
+    let (status, _) = app.call(Method::DELETE, &protocol::routes::session(&id), Some(&token), "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    read_until(&mut child, &mut out, "session ended", Duration::from_secs(15)).await;
+    let out = ssh_password(port, &format!("node1.{id}"), &token, &["-tt"]).stdin(Stdio::null()).output().await.unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"), "an ended session's token logs in no more");
+}
+
+/// A free local port (bound then released).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Connects to 127.0.0.1:`port` (retrying while `ssh -L` starts listening).
+async fn connect_local(port: u16) -> tokio::net::TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+            Ok(s) => return s,
+            Err(e) => assert!(Instant::now() < deadline, "ssh -L never listened on {port}: {e}"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ssh_forwards_to_the_host_or_back_are_refused() {
+    let app = TestApp::new();
+    let (id, _token) = app.create(1).await;
+    let _ssh = backend::ssh::start("127.0.0.1:0".parse().unwrap(), app.state.clone()).await.unwrap();
+    let port = app.state.ssh.port().unwrap();
+    let user = app.state.sessions.ssh_user(&id, "node1").unwrap();
+
+    // A listener on another loopback address of the host: a tunnel to it is refused, never made.
+    let host_listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let target = host_listener.local_addr().unwrap();
+    let local = free_port();
+    let forward = format!("{local}:{}:{}", target.ip(), target.port());
+    let mut child = ssh(port, &user, &["-N", "-o", "ExitOnForwardFailure=yes", "-L", &forward]).spawn().unwrap();
+    let mut conn = connect_local(local).await;
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "the tunnel closes at once with nothing: {read:?} {buf:?}");
+    let accepted = tokio::time::timeout(Duration::from_secs(1), host_listener.accept()).await;
+    assert!(accepted.is_err(), "ESCAPE: the forward reached the host's {target}");
+    child.kill().await.unwrap();
+
+    // Remote forwarding: refused.
+    let out = ssh(port, &user, &["-N", "-o", "ExitOnForwardFailure=yes", "-R", "0:localhost:80"]).stdin(Stdio::null()).output().await.unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(255), "{err}");
+    assert!(err.contains("remote port forwarding failed"), "{err}");
 }

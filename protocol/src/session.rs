@@ -81,6 +81,11 @@ pub struct SessionInfo {
     /// the error) by the time `POST /api/sessions` returns. Absent from older servers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub setup: Option<SetupStatus>,
+    /// The `ssh` command line for the first node (`ssh -p 2222 node1.<id>@<host>`, the password
+    /// being the session token), with the host the browser used; absent when the server has
+    /// SSH off (`MUELLE_SSH_LISTEN`) or an older server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssh: Option<String>,
 }
 
 /// How a lesson session's setup scripts went.
@@ -181,6 +186,7 @@ mod tests {
                 }],
                 lesson: None,
                 setup: None,
+                ssh: None,
             },
             token: "tok".into(),
         };

@@ -20,4 +20,10 @@ pub struct SshInfo {
     /// The SSH port.
     #[serde(default)]
     pub port: Option<u16>,
+    /// The short user name (`node1.<id>`), whose password is the session token.
+    #[serde(default)]
+    pub password_user: Option<String>,
+    /// `ssh -p 2222 node1.<id>@<host>`: the command with [`Self::password_user`].
+    #[serde(default)]
+    pub password_command: Option<String>,
 }

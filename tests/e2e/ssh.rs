@@ -10,7 +10,7 @@ use serial_test::serial;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::{Child, Command};
 
-use crate::support::{create, delete, guard};
+use crate::support::{create, delete, guard, ok};
 
 fn ssh(port: u16, user: &str) -> Command {
     let mut cmd = Command::new("/usr/bin/ssh");
@@ -87,4 +87,67 @@ async fn ssh_reaches_a_real_node_and_ends_with_its_session() {
     let status = tokio::time::timeout(Duration::from_secs(20), child.wait()).await.expect("ssh exits").unwrap();
     eprintln!("ssh disconnected {:?} after the delete ({status:?})", t.elapsed());
     assert!(!status.success());
+}
+
+/// Issue 11: `ssh -N -L` into a real node reaches the node's own port (a listener started in
+/// it); a tunnel to a loopback address of the host is refused, never connected. Logged in with
+/// the password form (`node1.<id>`, the session token, through sshpass).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[serial]
+async fn ssh_forwards_a_local_port_to_the_node_only() {
+    let stack = Stack::start(|c| c.ssh_listen = Some("127.0.0.1:0".parse().unwrap())).await.expect("stack");
+    let s = create(&stack, "{}").await;
+    let _guard = guard(&stack, &s);
+    let info: protocol::ssh::SshInfo = reqwest::Client::new()
+        .get(stack.url(&protocol::routes::ssh(&s.session.id)))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let port = info.port.expect("ssh on");
+    assert_eq!(s.session.ssh.as_deref(), Some(format!("ssh -p {port} node1.{}@127.0.0.1", s.session.id).as_str()), "the create answer");
+    // A one-shot server in the node, restarted for each connection (`-N`: close after the file).
+    ok(&stack, &s, "echo FWD-$((6*7))-$(hostname) > /tmp/fwd; setsid sh -c 'while :; do nc -N -l 8088 < /tmp/fwd; done' </dev/null >/dev/null 2>&1 &").await;
+    let host_listener = tokio::net::TcpListener::bind("127.0.0.2:0").await.unwrap();
+    let target = host_listener.local_addr().unwrap();
+    let (good, bad) = (free_port(), free_port());
+    let mut child = Command::new("sshpass")
+        .env("SSHPASS", &s.token)
+        .args(["-e", "/usr/bin/ssh", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "ExitOnForwardFailure=yes", "-N"])
+        .args(["-p", &port.to_string(), "-L", &format!("{good}:localhost:8088"), "-L", &format!("{bad}:{}:{}", target.ip(), target.port())])
+        .arg(format!("node1.{}@127.0.0.1", s.session.id))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+
+    let t = Instant::now();
+    let mut got = String::new();
+    while !got.contains("FWD-42-node1") {
+        assert!(t.elapsed() < Duration::from_secs(30), "nothing came through the tunnel: {got:?}");
+        got.clear();
+        if let Ok(mut conn) = tokio::net::TcpStream::connect(("127.0.0.1", good)).await {
+            let _ = tokio::time::timeout(Duration::from_secs(5), conn.read_to_string(&mut got)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    eprintln!("the node's port answered through ssh -L after {:?}", t.elapsed());
+
+    // The host's 127.0.0.2: the tunnel closes with nothing, the host listener sees nobody.
+    let mut conn = tokio::net::TcpStream::connect(("127.0.0.1", bad)).await.unwrap();
+    let mut buf = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), conn.read_to_end(&mut buf)).await;
+    assert!(matches!(read, Ok(Ok(0)) | Ok(Err(_))), "{read:?} {buf:?}");
+    assert!(tokio::time::timeout(Duration::from_secs(1), host_listener.accept()).await.is_err(), "ESCAPE: the tunnel reached the host's {target}");
+    child.kill().await.unwrap();
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -55,6 +55,7 @@ pub async fn create_session(
     } else if let Some(t) = &req.template {
         session.setup = crate::templates::form(&state, &session.id, crate::templates::find(t)?).await;
     }
+    session.ssh = super::ssh::session_command(&state, &session, &headers);
     state.ops.started(&session.id, addr, || state.sessions.session_ids());
     let m = &crate::metrics::METRICS;
     m.session_starts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -97,9 +98,11 @@ fn validate_lesson_id(id: &str) -> Result<(), AppError> {
 pub async fn get_session(
     State(state): State<AppState>,
     session: AuthorizedSession,
+    headers: HeaderMap,
 ) -> Result<Json<SessionInfo>, AppError> {
     let mut info = state.sessions.info(&session.id)?;
     info.setup = state.lessons.setup_of(&session.id);
+    info.ssh = super::ssh::session_command(&state, &info, &headers);
     Ok(Json(info))
 }
 

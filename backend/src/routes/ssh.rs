@@ -36,13 +36,25 @@ pub async fn get_ssh(
     };
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).and_then(host_name).unwrap_or_else(|| "localhost".into());
     let user = state.sessions.ssh_user(&session.id, &node)?;
+    let short = crate::sessions::ssh_user::short_name(&node, &session.id);
     Ok(Json(SshInfo {
         enabled: true,
         command: Some(crate::ssh::command(&user, &host, port)),
         node: Some(node),
         user: Some(user),
         port: Some(port),
+        password_command: Some(crate::ssh::command(&short, &host, port)),
+        password_user: Some(short),
     }))
+}
+
+/// The `ssh` field of the session JSON: the password command for the session's first node with
+/// the host of `headers`, or `None` when SSH is off.
+pub fn session_command(state: &AppState, info: &protocol::SessionInfo, headers: &HeaderMap) -> Option<String> {
+    let port = state.ssh.port()?;
+    let node = info.nodes.first()?;
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).and_then(host_name).unwrap_or_else(|| "localhost".into());
+    Some(crate::ssh::command(&crate::sessions::ssh_user::short_name(&node.name, &info.id), &host, port))
 }
 
 /// The name in a `Host` header without its port: `muelle.lan:8080` → `muelle.lan`,

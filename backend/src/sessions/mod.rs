@@ -61,6 +61,7 @@ impl Session {
             nodes: self.nodes.iter().map(node_info).collect(),
             lesson: self.row.lesson.clone(),
             setup: None,
+            ssh: None,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! What the SSH endpoint ([`crate::ssh`]) asks of the registry: a session's SSH user names, and
-//! whether a user name's key is the session's.
+//! whether a user name's key (or a password) is the session's.
 
-use super::{now_unix, SessionRegistry};
+use super::{alloc, now_unix, SessionRegistry};
 use crate::error::AppError;
 use super::ssh_user as user;
 
@@ -24,5 +24,16 @@ impl SessionRegistry {
         let known = expected.is_some();
         let expected = expected.unwrap_or_else(|| user::derive_key(id, &[0; 32]));
         user::key_matches(key, &expected) && known
+    }
+
+    /// Whether `password` is the token of visible session `id` (its digest compared in constant
+    /// time against the stored one; an unknown session compares against a dummy digest).
+    pub fn ssh_password_matches(&self, id: &str, password: &str) -> bool {
+        let stored = {
+            let state = self.lock();
+            state.get(id).filter(|s| s.is_visible(now_unix())).map(|s| s.token_sha256)
+        };
+        let known = stored.is_some();
+        alloc::digests_match(&stored.unwrap_or([0xa5; 32]), &alloc::token_digest(password)) && known
     }
 }

@@ -1,7 +1,8 @@
 //! SSH user names: `<node>.<session id>.<key>`, where the key is derived on the server from what
 //! the session already stores (the SHA-256 of its bearer token), so SSH needs no account, no
 //! password and no new column: whoever can read the session (its token) can ask for the command
-//! (`GET /api/sessions/{id}/ssh`), and nobody else can make the key.
+//! (`GET /api/sessions/{id}/ssh`), and nobody else can make the key. The short form
+//! `<node>.<session id>` ([`parse_short`]) logs in with the session token as the password.
 
 use sha2::{Digest, Sha256};
 
@@ -17,8 +18,28 @@ pub struct User {
     pub node: String,
     /// The session id.
     pub session: String,
-    /// The key, as given (checked by [`key_matches`]).
+    /// The key, as given (checked by [`key_matches`]); empty for a password login.
     pub key: String,
+}
+
+fn node_ok(node: &str) -> bool {
+    (1..=32).contains(&node.len()) && node.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+fn session_ok(session: &str) -> bool {
+    (1..=64).contains(&session.len()) && session.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+/// Splits the short name `node1.<session>` (the password is the session token); `None` for
+/// anything else.
+pub fn parse_short(user: &str) -> Option<User> {
+    let (node, session) = user.split_once('.')?;
+    (node_ok(node) && session_ok(session)).then(|| User { node: node.into(), session: session.into(), key: String::new() })
+}
+
+/// The short user name of `node` in session `id` (its password is the session token).
+pub fn short_name(node: &str, id: &str) -> String {
+    format!("{node}.{id}")
 }
 
 /// Splits `node1.<session>.<key>`; `None` for anything else (the caller says no more than "denied").
@@ -28,10 +49,8 @@ pub fn parse(user: &str) -> Option<User> {
     if parts.next().is_some() {
         return None;
     }
-    let node_ok = (1..=32).contains(&node.len()) && node.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    let session_ok = (1..=64).contains(&session.len()) && session.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
     let key_ok = key.len() == KEY_LEN && key.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-    (node_ok && session_ok && key_ok).then(|| User { node: node.into(), session: session.into(), key: key.into() })
+    (node_ok(node) && session_ok(session) && key_ok).then(|| User { node: node.into(), session: session.into(), key: key.into() })
 }
 
 /// The key of session `id` whose token's SHA-256 is `token_sha256`: the first [`KEY_LEN`] hex
@@ -86,6 +105,16 @@ mod tests {
             "node 1.k3f9ab77abcd0123.0123456789abcdef0123",
         ] {
             assert_eq!(parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn short_ssh_user_names_are_parsed() {
+        let u = parse_short("node3.k3f9ab77abcd0123").unwrap();
+        assert_eq!(u, User { node: "node3".into(), session: "k3f9ab77abcd0123".into(), key: String::new() });
+        assert_eq!(short_name("node3", "k3f9ab77abcd0123"), "node3.k3f9ab77abcd0123");
+        for bad in ["", "node1", "node1.", ".k3f9", "node1.k3f9.0123456789abcdef0123", "node1.K3F9", "Node1.k3f9", "node1.k3f9/..", "node 1.k3f9"] {
+            assert_eq!(parse_short(bad), None, "{bad:?}");
         }
     }
 

@@ -2,9 +2,10 @@
 //! shell on that node from the student's own terminal.
 //!
 //! No accounts: the user name carries the node, the session and a key derived from the session's
-//! stored token digest ([`user`]); it is accepted with the `none` method (or any password).
-//! Anything else gets the same generic refusal, and an address with too many refusals is refused
-//! for a while. A `shell` request starts a new shell through the terminal machinery
+//! stored token digest ([`user`]); it is accepted with the `none` method (or any password). The
+//! short name `node1.<session id>` logs in with the session token as its password (its digest
+//! checked against the stored one in constant time). Anything else gets the same generic
+//! refusal, and an address with too many refusals is refused for a while. A `shell` request starts a new shell through the terminal machinery
 //! ([`crate::terminal`]) under a free term number from 2 (the browser lists it like its own
 //! shells), with the client's pty size and window changes. Output goes out through russh's
 //! channel window: [`russh::server::Handle::data`] waits while the client's window is full, and
@@ -12,6 +13,12 @@
 //! the PTY as it does for a WebSocket. The channel closes when the shell exits, the node goes or
 //! the session ends; a closed channel hangs its shell up. `exec` and subsystems (`scp`, `sftp`)
 //! are refused with a message.
+//!
+//! Local forwarding (`ssh -L 9000:localhost:80 …`) reaches the node's own ports: a `direct-tcpip`
+//! target `localhost`, `127.0.0.1`, `::1` or the node's address connects to the node's address on
+//! the session network (so a service bound to the node's loopback only is not reachable); any
+//! other target is refused, so the tunnel reaches neither the host nor another node. Remote
+//! forwarding (`-R`) is refused.
 
 
 use std::collections::HashMap;
@@ -41,6 +48,10 @@ const FIRST_TERM: u8 = 2;
 const FAILURES_PER_MINUTE: u32 = 20;
 /// Session channels one connection may open.
 const MAX_CHANNELS: usize = 4;
+/// Forwarded connections (`ssh -L`) one SSH connection may have open at once.
+const MAX_FORWARDS: usize = 16;
+/// How long connecting a forwarded connection to the node may take.
+const FORWARD_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The `ssh` command line for `user` at `host` (the name the browser used) and `port`.
 pub fn command(user: &str, host: &str, port: u16) -> String {
@@ -137,7 +148,8 @@ impl russh::server::Server for Server {
     type Handler = Conn;
 
     fn new_client(&mut self, peer: Option<SocketAddr>) -> Conn {
-        Conn { shared: self.shared.clone(), peer: peer.map(|p| p.ip()), user: None, chans: HashMap::new() }
+        let forwards = Arc::new(tokio::sync::Semaphore::new(MAX_FORWARDS));
+        Conn { shared: self.shared.clone(), peer: peer.map(|p| p.ip()), user: None, chans: HashMap::new(), forwards }
     }
 }
 
@@ -148,6 +160,8 @@ struct Conn {
     /// Set once authenticated.
     user: Option<user::User>,
     chans: HashMap<ChannelId, Chan>,
+    /// One permit per open forwarded connection.
+    forwards: Arc<tokio::sync::Semaphore>,
 }
 
 /// One session channel: what the client asked for before its shell, then the shell.
@@ -175,17 +189,30 @@ impl Drop for Shell {
 }
 
 impl Conn {
-    /// Accepts `name` if it is a visible session's node with the right key.
-    fn check(&mut self, name: &str) -> Auth {
+    /// Accepts `name` if it is a visible session's node with the right key (`node1.<id>.<key>`,
+    /// any password), or the short name `node1.<id>` with the session's token as `password`.
+    fn check(&mut self, name: &str, password: Option<&str>) -> Auth {
         let addr = self.peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         if !self.shared.failures.has_token(addr) {
             tracing::debug!(%addr, "SSH login refused: too many failures from this address");
             return Auth::reject();
         }
         let sessions = &self.shared.state.sessions;
-        match user::parse(name).filter(|u| sessions.ssh_key_matches(&u.session, &u.key)) {
+        let accepted = if let Some(u) = user::parse(name) {
+            sessions.ssh_key_matches(&u.session, &u.key).then_some(u)
+        } else if let Some(u) = user::parse_short(name) {
+            match password {
+                // The client's first try (`none`): not a failure, it asks for the password next.
+                None => return Auth::Reject { proceed_with_methods: Some(MethodSet::from(&[MethodKind::Password][..])), partial_success: false },
+                Some(p) => sessions.ssh_password_matches(&u.session, p).then_some(u),
+            }
+        } else {
+            None
+        };
+        match accepted {
             Some(u) => {
-                tracing::info!(session_id = %u.session, node = %u.node, %addr, "SSH login");
+                let how = if u.key.is_empty() { "token" } else { "key" };
+                tracing::info!(session_id = %u.session, node = %u.node, %addr, how, "SSH login");
                 self.user = Some(u);
                 Auth::Accept
             }
@@ -222,6 +249,14 @@ impl Conn {
         chan.shell = Some(Shell { term, sub, pump, _slots: slots });
         Ok(())
     }
+}
+
+/// Whether `host` (a `direct-tcpip` target) names the node itself: `localhost`, a loopback
+/// address written as the client would (`127.0.0.1`, `::1`), or the node's own address `node_ip`.
+/// Anything else (another node, the host, another loopback address) is refused.
+pub fn is_own_target(host: &str, node_ip: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host == "127.0.0.1" || host == "::1" || host == node_ip
 }
 
 /// Says `message` on the channel's stderr, exits 1 and closes it (the request itself succeeds,
@@ -278,11 +313,11 @@ impl russh::server::Handler for Conn {
     type Error = russh::Error;
 
     async fn auth_none(&mut self, user: &str) -> Result<Auth, Self::Error> {
-        Ok(self.check(user))
+        Ok(self.check(user, None))
     }
 
-    async fn auth_password(&mut self, user: &str, _password: &str) -> Result<Auth, Self::Error> {
-        Ok(self.check(user))
+    async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
+        Ok(self.check(user, Some(password)))
     }
 
     async fn auth_publickey_offered(&mut self, _user: &str, _offer: PublicKeyOffer<'_>) -> Result<Auth, Self::Error> {
@@ -297,6 +332,57 @@ impl russh::server::Handler for Conn {
         // Requests and data come to this handler; the channel object itself is not read.
         self.chans.insert(channel.id(), Chan::default());
         reply.accept().await;
+        Ok(())
+    }
+
+    /// `ssh -L`: a connection to the node's own port (`localhost:80` means the node's port 80),
+    /// made to the node's address on the session network; any other target is refused.
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        channel: Channel<Msg>,
+        host_to_connect: &str,
+        port_to_connect: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(u) = self.user.clone() else {
+            reply.reject(russh::ChannelOpenFailure::AdministrativelyProhibited).await;
+            return Ok(());
+        };
+        let Ok(permit) = self.forwards.clone().try_acquire_owned() else {
+            reply.reject(russh::ChannelOpenFailure::ResourceShortage).await;
+            return Ok(());
+        };
+        let target = match self.shared.state.sessions.running_node(&u.session, &u.node) {
+            Ok(node) => {
+                let port = u16::try_from(port_to_connect).ok().filter(|p| *p != 0);
+                let ip = node.ip.parse::<IpAddr>().ok();
+                match (port, ip) {
+                    (Some(port), Some(ip)) if is_own_target(host_to_connect, &node.ip) => Some(SocketAddr::new(ip, port)),
+                    _ => None,
+                }
+            }
+            Err(_) => None,
+        };
+        let Some(addr) = target else {
+            tracing::info!(session_id = %u.session, node = %u.node, host = host_to_connect, port = port_to_connect, "SSH forward refused");
+            reply.reject(russh::ChannelOpenFailure::AdministrativelyProhibited).await;
+            return Ok(());
+        };
+        tokio::spawn(async move {
+            let _permit = permit;
+            let stream = match tokio::time::timeout(FORWARD_CONNECT_TIMEOUT, tokio::net::TcpStream::connect(addr)).await {
+                Ok(Ok(stream)) => stream,
+                _ => return reply.reject(russh::ChannelOpenFailure::ConnectFailed).await,
+            };
+            let _ = stream.set_nodelay(true);
+            reply.accept().await;
+            tracing::debug!(session_id = %u.session, node = %u.node, %addr, "SSH forward");
+            let (mut a, mut b) = (channel.into_stream(), stream);
+            let _ = tokio::io::copy_bidirectional(&mut a, &mut b).await;
+        });
         Ok(())
     }
 
@@ -410,5 +496,15 @@ mod tests {
         assert_eq!(command("node1.a.b", "muelle.lan", 22), "ssh node1.a.b@muelle.lan");
         assert_eq!(size(0, 0), (80, 24));
         assert_eq!(size(200, 70_000), (200, u16::MAX));
+    }
+
+    #[test]
+    fn ssh_forwards_reach_only_the_node_itself() {
+        for ok in ["localhost", "LocalHost", "127.0.0.1", "::1", "[::1]", "10.100.3.11"] {
+            assert!(is_own_target(ok, "10.100.3.11"), "{ok}");
+        }
+        for bad in ["127.0.0.2", "127.1", "0.0.0.0", "10.100.3.12", "10.100.3.1", "node2", "example.com", "", "::ffff:127.0.0.1", "localhost.", "2130706433"] {
+            assert!(!is_own_target(bad, "10.100.3.11"), "{bad}");
+        }
     }
 }

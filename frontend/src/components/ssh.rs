@@ -1,6 +1,7 @@
 //! The node bar's **SSH** button: shows the `ssh` command that opens a shell on the shown node
-//! from the student's own terminal (`GET …/ssh?node=`), with Copy, or says that the server has
-//! no SSH endpoint.
+//! from the student's own terminal (`GET …/ssh?node=`): the password form (`node1.<id>`, the
+//! password being the session token, with a button that copies the token) and the form that
+//! needs no password, each with Copy; or says that the server has no SSH endpoint.
 
 use protocol::ssh::SshInfo;
 use yew::platform::spawn_local;
@@ -71,22 +72,39 @@ pub fn SshButton(props: &SshButtonProps) -> Html {
         State::Failed(err) => html! { <p class="error">{ err.clone() }</p> },
         State::Shown(info) => match &info.command {
             Some(command) if info.enabled => {
-                let copy = {
-                    let (command, copied) = (command.clone(), copied.clone());
+                // One Copy button per text: the note under the panel says which was copied.
+                let copy = |text: String| {
+                    let copied = copied.clone();
                     let (done, blocked) = (ux.copied_short, ux.clipboard_blocked);
                     Callback::from(move |_: MouseEvent| {
-                        let (command, copied) = (command.clone(), copied.clone());
+                        let (text, copied) = (text.clone(), copied.clone());
                         spawn_local(async move {
-                            copied.set(Some(if copy_text(&command).await.is_ok() { done } else { blocked }));
+                            copied.set(Some(if copy_text(&text).await.is_ok() { done } else { blocked }));
                         });
                     })
                 };
+                let node = info.node.as_deref().unwrap_or(&props.node);
                 html! {
                     <>
-                        <p>{ t.intro.replace("{node}", info.node.as_deref().unwrap_or(&props.node)) }</p>
+                        if let (Some(pw_command), Some(pw_user)) = (&info.password_command, &info.password_user) {
+                            <p>{ t.intro.replace("{node}", node) }</p>
+                            <div class="ssh-command">
+                                <code class="ssh-cmd ssh-pw-cmd">{ pw_command.clone() }</code>
+                                <button type="button" class="ssh-copy ssh-copy-pw-cmd" onclick={copy(pw_command.clone())}>{ s.copy }</button>
+                            </div>
+                            <p class="ssh-password">
+                                { t.user_label }{ " " }<code class="ssh-user">{ pw_user.clone() }</code>{ " · " }{ t.password_is_token }{ " " }
+                                if !props.token.is_empty() {
+                                    <button type="button" class="ssh-copy ssh-copy-token" onclick={copy(props.token.to_string())}>{ t.copy_token }</button>
+                                }
+                            </p>
+                            <p class="muted ssh-alt">{ t.no_password }</p>
+                        } else {
+                            <p>{ t.intro.replace("{node}", node) }</p>
+                        }
                         <div class="ssh-command">
-                            <code class="ssh-cmd">{ command.clone() }</code>
-                            <button type="button" class="ssh-copy" onclick={copy}>{ s.copy }</button>
+                            <code class="ssh-cmd ssh-key-cmd">{ command.clone() }</code>
+                            <button type="button" class="ssh-copy ssh-copy-key-cmd" onclick={copy(command.clone())}>{ s.copy }</button>
                         </div>
                         if let Some(note) = *copied {
                             <p class="ssh-copied" role="status">{ note }</p>

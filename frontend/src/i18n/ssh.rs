@@ -18,6 +18,14 @@ pub struct Ssh {
     pub loading: &'static str,
     /// Closes the panel.
     pub close: &'static str,
+    /// Before the password form's user name.
+    pub user_label: &'static str,
+    /// What the password is.
+    pub password_is_token: &'static str,
+    /// Copies the session token.
+    pub copy_token: &'static str,
+    /// Above the command that needs no password.
+    pub no_password: &'static str,
 }
 
 /// Spanish.
@@ -29,6 +37,10 @@ pub const ES: Ssh = Ssh {
     note: "Cada conexión abre una shell nueva que aparece también en las pestañas del nodo. Este comando da acceso a tu sesión: no lo compartas.",
     loading: "Cargando…",
     close: "Cerrar",
+    user_label: "Usuario:",
+    password_is_token: "la contraseña es el token de tu sesión.",
+    copy_token: "Copiar token",
+    no_password: "O sin contraseña (la clave va en el nombre de usuario):",
 };
 
 /// English.
@@ -40,13 +52,29 @@ pub const EN: Ssh = Ssh {
     note: "Each connection opens a new shell, also listed in the node's shell tabs. This command gives access to your session: do not share it.",
     loading: "Loading…",
     close: "Close",
+    user_label: "User:",
+    password_is_token: "the password is your session token.",
+    copy_token: "Copy token",
+    no_password: "Or without a password (the key is in the user name):",
 };
 
 impl Ssh {
     /// Every field, for the translation test.
     #[cfg(test)]
-    pub fn all(&self) -> [&'static str; 7] {
-        [self.button, self.title, self.intro, self.disabled, self.note, self.loading, self.close]
+    pub fn all(&self) -> [&'static str; 11] {
+        [
+            self.button,
+            self.title,
+            self.intro,
+            self.disabled,
+            self.note,
+            self.loading,
+            self.close,
+            self.user_label,
+            self.password_is_token,
+            self.copy_token,
+            self.no_password,
+        ]
     }
 }
 

@@ -288,6 +288,7 @@ mod tests {
                 .collect(),
             lesson: None,
             setup: None,
+            ssh: None,
         }
     }
 
