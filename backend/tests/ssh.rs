@@ -17,8 +17,14 @@ const SSH: &str = "/usr/bin/ssh";
 
 fn ssh(port: u16, user: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new(SSH);
-    cmd.args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"])
-        .args(["-p", &port.to_string()])
+    cmd.args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR"]);
+    to(cmd, port, user, extra)
+}
+
+/// The rest of an `ssh` command line, the same with or without sshpass: port, `extra`, the
+/// destination, piped stdio.
+fn to(mut cmd: Command, port: u16, user: &str, extra: &[&str]) -> Command {
+    cmd.args(["-p", &port.to_string()])
         .args(extra)
         .arg(format!("{user}@127.0.0.1"))
         .stdin(Stdio::piped())
@@ -153,15 +159,8 @@ fn ssh_password(port: u16, user: &str, password: &str, extra: &[&str]) -> Comman
     cmd.env("SSHPASS", password)
         .args(["-e", SSH])
         .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
-        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"])
-        .args(["-p", &port.to_string()])
-        .args(extra)
-        .arg(format!("{user}@127.0.0.1"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    cmd
+        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"]);
+    to(cmd, port, user, extra)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

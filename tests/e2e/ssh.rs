@@ -24,6 +24,19 @@ fn ssh(port: u16, user: &str) -> Command {
     cmd
 }
 
+/// What `GET /api/sessions/{id}/ssh` answers for session `s`.
+async fn ssh_info(stack: &Stack, s: &protocol::CreateSessionResponse) -> protocol::ssh::SshInfo {
+    reqwest::Client::new()
+        .get(stack.url(&protocol::routes::ssh(&s.session.id)))
+        .bearer_auth(&s.token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn read_until(child: &mut Child, out: &mut String, needle: &str, limit: Duration) {
     let stdout = child.stdout.as_mut().unwrap();
     let deadline = Instant::now() + limit;
@@ -45,15 +58,7 @@ async fn ssh_reaches_a_real_node_and_ends_with_its_session() {
     let stack = Stack::start(|c| c.ssh_listen = Some("127.0.0.1:0".parse().unwrap())).await.expect("stack");
     let s = create(&stack, "{}").await;
     let _guard = guard(&stack, &s);
-    let info: protocol::ssh::SshInfo = reqwest::Client::new()
-        .get(stack.url(&protocol::routes::ssh(&s.session.id)))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = ssh_info(&stack, &s).await;
     eprintln!("ssh command: {:?}", info.command);
     assert!(info.enabled);
     let (user, port) = (info.user.clone().unwrap(), info.port.unwrap());
@@ -98,15 +103,7 @@ async fn ssh_forwards_a_local_port_to_the_node_only() {
     let stack = Stack::start(|c| c.ssh_listen = Some("127.0.0.1:0".parse().unwrap())).await.expect("stack");
     let s = create(&stack, "{}").await;
     let _guard = guard(&stack, &s);
-    let info: protocol::ssh::SshInfo = reqwest::Client::new()
-        .get(stack.url(&protocol::routes::ssh(&s.session.id)))
-        .bearer_auth(&s.token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info = ssh_info(&stack, &s).await;
     let port = info.port.expect("ssh on");
     assert_eq!(s.session.ssh.as_deref(), Some(format!("ssh -p {port} node1.{}@127.0.0.1", s.session.id).as_str()), "the create answer");
     // A one-shot server in the node, restarted for each connection (`-N`: close after the file).
