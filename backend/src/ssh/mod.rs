@@ -245,7 +245,7 @@ impl Conn {
         let (sub, outs) = term.attach(chan.size).ok_or("the shell has just ended; connect again")?;
         tracing::info!(session_id = %u.session, node = %u.node, term = term_no, "SSH shell");
         let _ = session.channel_success(channel);
-        let pump = tokio::spawn(pump(session.handle(), channel, term.clone(), sub, outs, self.shared.clone(), u));
+        let pump = tokio::spawn(pump(session.handle(), channel, term.clone(), sub, outs));
         chan.shell = Some(Shell { term, sub, pump, _slots: slots });
         Ok(())
     }
@@ -271,8 +271,8 @@ fn refuse(channel: ChannelId, message: &str, session: &mut Session) -> Result<()
 
 /// Relays the shell's output to the channel until the shell ends or the client goes, then says
 /// why (the session or the node ended) and closes the channel.
-async fn pump(handle: Handle, channel: ChannelId, term: Arc<Term>, sub: u64, mut outs: mpsc::UnboundedReceiver<Out>, shared: Arc<Shared>, u: user::User) {
-    let code = loop {
+async fn pump(handle: Handle, channel: ChannelId, term: Arc<Term>, sub: u64, mut outs: mpsc::UnboundedReceiver<Out>) {
+    let (code, why) = loop {
         match outs.recv().await {
             Some(Out::Ready) => {}
             Some(Out::Bytes(bytes)) => {
@@ -284,23 +284,17 @@ async fn pump(handle: Handle, channel: ChannelId, term: Arc<Term>, sub: u64, mut
                 }
                 term.written(sub, n);
             }
-            Some(Out::Exited(code)) => break code,
-            // The reason ("session ended", …) is said below.
-            Some(Out::Gone { .. }) => break 255,
+            Some(Out::Exited(code)) => break (code, None),
+            // The session or the node went: the terminal says which ("session ended", …).
+            Some(Out::Gone { message, .. }) => break (255, Some(message)),
             Some(Out::Failed(message)) => {
                 let _ = handle.extended_data(channel, 1, Bytes::from(format!("muelle: {message}\r\n"))).await;
-                break 1;
+                break (1, None);
             }
-            None => break 255,
+            None => break (255, None),
         }
     };
     term.detach(sub);
-    let why = match shared.state.sessions.running_node(&u.session, &u.node) {
-        Err(AppError::SessionNotFound) => Some("session ended".to_string()),
-        Err(AppError::NodeNotFound) => Some(format!("{} was removed", u.node)),
-        Err(AppError::NodeStopped(_)) => Some(format!("{} stopped", u.node)),
-        _ => None,
-    };
     if let Some(why) = why {
         let _ = handle.data(channel, Bytes::from(format!("\r\nmuelle: {why}\r\n"))).await;
     }

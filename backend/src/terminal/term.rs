@@ -318,7 +318,9 @@ async fn run(term: &Term, place: Place, cols: u16, rows: u16, mut cmds: mpsc::Un
     term.started();
     let code = pump(term, &place, &mut shell, &mut cmds).await;
     let killed = shell.terminate().await;
-    let gone = if code.is_none() { place.gone_reason() } else { None };
+    // Asked however the pump ended: a node destroyed with its session often kills the shell
+    // (exit 137) before the pump's own check notices the node is gone.
+    let gone = place.gone_reason();
     let code = code.unwrap_or(killed);
     match gone {
         Some((reason, message)) => {
