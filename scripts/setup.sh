@@ -10,7 +10,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 export DEBIAN_FRONTEND=noninteractive
 
-APT_PKGS="docker.io containerd runc iptables iproute2 mmdebstrap busybox-static docker-registry uidmap curl sshpass
+APT_PKGS="docker.io containerd runc iptables iproute2 mmdebstrap busybox-static docker-registry uidmap curl sshpass openssh-sftp-server
   e2fsprogs gcc libc6-dev ca-certificates lxcfs ${MUELLE_EXTRA_APT:-}"
 step "apt packages"
 missing=$(for p in $APT_PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)

@@ -1,6 +1,7 @@
 //! SSH into nodes over the fake provider, with Debian's OpenSSH client: the command the API
 //! gives logs in and opens a shell (listed among the node's shells), a wrong key and an exec are
-//! refused, and the connection ends when the session is deleted. The real-node version is in
+//! refused, and the connection ends when the session is deleted; scp and sftp copy files both ways
+//! and a client that floods its SFTP server is disconnected. The real-node version is in
 //! tests/e2e/ssh.rs.
 
 mod common;
@@ -267,4 +268,179 @@ async fn ssh_forwards_to_the_host_or_back_are_refused() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(255), "{err}");
     assert!(err.contains("remote port forwarding failed"), "{err}");
+}
+
+/// `scp` or `sftp` (`program`) through `sshpass -e`, password only, batch options.
+fn sftp_password(program: &str, password: &str) -> Command {
+    let mut cmd = Command::new("sshpass");
+    cmd.env("SSHPASS", password)
+        .args(["-e", program])
+        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
+        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    cmd
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scp_and_sftp_copy_files_to_and_from_the_node() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let _ssh = backend::ssh::start("127.0.0.1:0".parse().unwrap(), app.state.clone()).await.unwrap();
+    let port = app.state.ssh.port().unwrap().to_string();
+    let dest = format!("node1.{id}@127.0.0.1");
+    let local = tempfile::tempdir().unwrap();
+    // Every byte value, 300 KiB: more than one SFTP read or write.
+    let data: Vec<u8> = (0..300 * 1024).map(|i| (i * 7 % 256) as u8).collect();
+    std::fs::write(local.path().join("up.bin"), &data).unwrap();
+
+    // scp (SFTP underneath) up, into the node's home.
+    let out = sftp_password("scp", &token)
+        .args(["-P", &port])
+        .arg(local.path().join("up.bin"))
+        .arg(format!("{dest}:up.bin"))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "scp: {}", String::from_utf8_lossy(&out.stderr));
+
+    // sftp: where it starts, the file there, then moved and fetched back.
+    let batch = local.path().join("batch");
+    std::fs::write(&batch, "pwd\nls -l up.bin\nmkdir d\nrename up.bin d/moved.bin\nget d/moved.bin down.bin\n").unwrap();
+    // `sftp -b` implies BatchMode, so no password: the derived-key name, which needs none.
+    let key_dest = format!("{}@127.0.0.1", app.state.sessions.ssh_user(&id, "node1").unwrap());
+    let out = sftp_password("sftp", &token)
+        .current_dir(local.path())
+        .args(["-P", &port, "-b"])
+        .arg(&batch)
+        .arg(&key_dest)
+        .output()
+        .await
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "sftp: {said} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains(&format!(" {} ", data.len())), "ls -l shows the size: {said}");
+    assert_eq!(std::fs::read(local.path().join("down.bin")).unwrap(), data, "the file comes back byte for byte");
+    let home = said
+        .lines()
+        .find_map(|l| l.strip_prefix("Remote working directory: "))
+        .unwrap_or_else(|| panic!("pwd: {said}"))
+        .trim()
+        .to_string();
+
+    // The browser's files API sees the file where sftp put it: it is the node's file system.
+    let uri = format!("/api/sessions/{id}/nodes/node1/files?path={home}/d/moved.bin");
+    let (status, body) = app.call_raw(Method::GET, &uri, Some(&token), "").await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(body, data);
+
+    // scp down from the node.
+    let out = sftp_password("scp", &token)
+        .args(["-P", &port])
+        .arg(format!("{dest}:d/moved.bin"))
+        .arg(local.path().join("again.bin"))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "scp down: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(local.path().join("again.bin")).unwrap(), data);
+
+    // Another subsystem: refused.
+    let out = ssh_password(port.parse().unwrap(), &format!("node1.{id}"), &token, &["-s"]).arg("netconf").stdin(Stdio::null()).output().await.unwrap();
+    assert_ne!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The session ended: sftp no longer logs in.
+    let (status, _) = app.call(Method::DELETE, &protocol::routes::session(&id), Some(&token), "").await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let out = sftp_password("sftp", &token).args(["-P", &port, "-b"]).arg(&batch).arg(&key_dest).output().await.unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Permission denied"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// An SFTP string: its length, then its bytes.
+fn sftp_string(bytes: &[u8]) -> Vec<u8> {
+    let mut s = (bytes.len() as u32).to_be_bytes().to_vec();
+    s.extend_from_slice(bytes);
+    s
+}
+
+/// One SFTP request packet: length, type, request id, then `body`.
+fn sftp_packet(kind: u8, id: u32, body: &[u8]) -> Vec<u8> {
+    let mut p = Vec::with_capacity(9 + body.len());
+    p.extend_from_slice(&(5 + body.len() as u32).to_be_bytes());
+    p.push(kind);
+    p.extend_from_slice(&id.to_be_bytes());
+    p.extend_from_slice(body);
+    p
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_sftp_client_that_never_reads_its_replies_is_cut_off() {
+    let app = TestApp::new();
+    let (id, token) = app.create(1).await;
+    let _ssh = backend::ssh::start("127.0.0.1:0".parse().unwrap(), app.state.clone()).await.unwrap();
+    let port = app.state.ssh.port().unwrap();
+
+    // `ssh -s sftp` with its stdout never read: the replies back up (ssh's pipe, the channel
+    // window, the server's pipe) and the SFTP server stops reading, while requests keep coming.
+    let mut child = ssh_password(port, &format!("node1.{id}"), &token, &["-s"]).arg("sftp").spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // SSH_FXP_INIT version 3; OPEN /bin/bash for reading (OpenSSH's sftp-server calls its first
+    // handle 0, four bytes); then READ 256 KiB of it again and again. The server's own output
+    // queue takes 128 MiB of replies (about 512 of them) before it stops reading its input.
+    let mut init = vec![0, 0, 0, 5, 1];
+    init.extend_from_slice(&3u32.to_be_bytes());
+    let mut open = sftp_string(b"/bin/bash");
+    open.extend_from_slice(&1u32.to_be_bytes()); // SSH_FXF_READ
+    open.extend_from_slice(&0u32.to_be_bytes()); // no attributes
+    init.extend(sftp_packet(3, 1, &open));
+    let mut read = sftp_string(&0u32.to_be_bytes());
+    read.extend_from_slice(&0u64.to_be_bytes());
+    read.extend_from_slice(&(256u32 << 10).to_be_bytes());
+    let reads: Vec<u8> = (2..4098).flat_map(|i| sftp_packet(5, i, &read)).collect();
+    let sent = tokio::spawn(async move {
+        let mut sent = 0usize;
+        if stdin.write_all(&init).await.is_err() {
+            return sent;
+        }
+        // 64 MiB at most; the server disconnects long before.
+        while sent < 64 << 20 {
+            if stdin.write_all(&reads).await.is_err() {
+                break;
+            }
+            sent += reads.len();
+        }
+        sent
+    });
+    let waited = tokio::time::timeout(Duration::from_secs(60), child.wait()).await;
+    // (sshpass exits with ssh; its stderr is ssh's)
+    if waited.is_err() {
+        child.kill().await.unwrap();
+    }
+    let sent = sent.await.unwrap();
+    let mut err = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut err).await.unwrap();
+    let status = waited.unwrap_or_else(|_| panic!("the channel is still open after {sent} bytes: {err}")).unwrap();
+    assert!(!status.success());
+    assert!(sent < 64 << 20, "the server kept taking requests: {sent} bytes");
+    assert!(err.contains("faster than the SFTP server reads"), "the client is told why: {err}");
+    // Its SFTP server went with it (the fake node's server is a child of this process); the
+    // session lives on.
+    let me = std::process::id().to_string();
+    let servers = || {
+        std::fs::read_dir("/proc").unwrap().flatten().filter(|p| {
+            let stat = std::fs::read_to_string(p.path().join("stat")).unwrap_or_default();
+            let cmd = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+            cmd.starts_with(backend::ssh::SFTP_SERVER.as_bytes()) && stat.rsplit(')').next().unwrap_or("").split_whitespace().nth(1) == Some(me.as_str())
+        }).count()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while servers() > 0 {
+        assert!(Instant::now() < deadline, "the SFTP server outlived its connection");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (status, _) = app.call(Method::GET, &protocol::routes::session(&id), Some(&token), "").await;
+    assert_eq!(status, StatusCode::OK);
 }

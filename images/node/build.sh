@@ -29,7 +29,7 @@ if [ -f "$OUTDIR/$STAMP" ]; then log "$OUTDIR is already complete"; exit 0; fi
 [ ! -e "$OUTDIR" ] || die "$OUTDIR exists but is not a complete node rootfs: remove it first"
 
 WANTED="docker.io containerd runc tini iptables iproute2 iputils-ping procps psmisc ca-certificates curl
-less vim-tiny git bash-completion netcat-openbsd dnsutils nano tree jq"
+less vim-tiny git bash-completion netcat-openbsd dnsutils nano tree jq openssh-sftp-server"
 # From trixie on, the engine comes with the compose v2 and buildx CLI plugins (bookworm's docker-compose
 # is the old Python v1, and it has no docker-buildx).
 [ "$SUITE" = bookworm ] || WANTED="$WANTED docker-cli docker-compose docker-buildx"
@@ -83,6 +83,8 @@ for bin in $bins; do
     -maxdepth 1 -name "$bin" 2>/dev/null)" ] \
     || die "the node rootfs has no $bin"
 done
+# `scp` and `sftp` through muelle's SSH endpoint run the node's own SFTP server.
+[ -x "$TMP/usr/lib/openssh/sftp-server" ] || die "the node rootfs has no /usr/lib/openssh/sftp-server"
 date -u +%FT%TZ > "$TMP/$STAMP"
 mv "$TMP" "$OUTDIR"
 log "node rootfs ready at $OUTDIR ($(du -sh "$OUTDIR" | cut -f1), $(( $(date +%s) - start )) s)"

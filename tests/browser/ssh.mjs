@@ -18,7 +18,7 @@ export async function sshChecks(browser) {
   page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (e) => pageErrors.push(e.message));
   try {
-    await check(LISTEN ? "the SSH button shows the password form (user, Copy token) and the key command, each copied"
+    await check(LISTEN ? "the SSH button shows the password form (user, Copy token), the scp line and the key command, each copied"
                        : "the SSH button says SSH is not enabled on this server", async () => {
       await page.goto(BASE_URL + "/");
       await page.click("button.template[data-template=three-nodes]");
@@ -50,6 +50,8 @@ export async function sshChecks(browser) {
       // The password form: command, user, and the token's Copy button.
       const pwCmd = (await page.textContent(".ssh-pw-cmd")).trim();
       expect(pwCmd === `ssh -p ${port} node1.${id}@${host}`, `password command: ${pwCmd}`);
+      const scp = (await page.textContent(".ssh-scp")).trim();
+      expect(scp === `scp -P ${port} file.txt node1.${id}@${host}:`, `scp command: ${scp}`);
       const user = (await page.textContent(".ssh-user")).trim();
       expect(user === `node1.${id}`, `user: ${user}`);
       const pwText = await page.textContent(".ssh-password");

@@ -145,6 +145,58 @@ async fn ssh_forwards_a_local_port_to_the_node_only() {
     child.kill().await.unwrap();
 }
 
+/// Issue 11: `scp` (SFTP underneath, password login) and `sftp` (the derived-key name) copy a
+/// binary file to a real node and back through the node's own `sftp-server`; the file is the
+/// node's (a command in the node sees it), and the host's files are not there to reach.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[serial]
+async fn scp_and_sftp_copy_files_to_and_from_a_real_node() {
+    let stack = Stack::start(|c| c.ssh_listen = Some("127.0.0.1:0".parse().unwrap())).await.expect("stack");
+    let s = create(&stack, "{}").await;
+    let _guard = guard(&stack, &s);
+    let info = ssh_info(&stack, &s).await;
+    let port = info.port.expect("ssh on").to_string();
+    let local = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    std::fs::write(local.path().join("up.bin"), &data).unwrap();
+    let batch_opts = ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"];
+
+    let t = Instant::now();
+    let out = Command::new("sshpass")
+        .env("SSHPASS", &s.token)
+        .args(["-e", "scp"])
+        .args(batch_opts)
+        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-P", &port])
+        .arg(local.path().join("up.bin"))
+        .arg(format!("node1.{}@127.0.0.1:up.bin", s.session.id))
+        .output()
+        .await
+        .unwrap();
+    assert!(out.status.success(), "scp: {}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("scp of 1 MB to the node: {:?}", t.elapsed());
+    let sum = ok(&stack, &s, "sha256sum /root/up.bin | cut -c1-64").await;
+    let local_sum = std::process::Command::new("sha256sum").arg(local.path().join("up.bin")).output().unwrap();
+    assert_eq!(sum.trim(), String::from_utf8_lossy(&local_sum.stdout)[..64].to_string(), "the node has the same bytes");
+
+    // sftp in batch: fetch it back, list a node-only path, and the host's data dir is not there.
+    let batch = local.path().join("batch");
+    std::fs::write(&batch, "pwd\nget up.bin down.bin\nls /etc/hostname\n-ls /var/lib/muelle\n").unwrap();
+    let out = Command::new("sftp")
+        .current_dir(local.path())
+        .args(batch_opts)
+        .args(["-o", "BatchMode=yes", "-P", &port, "-b"])
+        .arg(&batch)
+        .arg(format!("{}@127.0.0.1", info.user.clone().unwrap()))
+        .output()
+        .await
+        .unwrap();
+    let (said, err) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "sftp: {said} {err}");
+    assert!(said.contains("Remote working directory: /root"), "{said}");
+    assert_eq!(std::fs::read(local.path().join("down.bin")).unwrap(), data, "the file comes back byte for byte");
+    assert!(err.contains("/var/lib/muelle") && err.contains("not found"), "the host's data dir is not in the node: {said} {err}");
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

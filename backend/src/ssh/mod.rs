@@ -11,8 +11,13 @@
 //! channel window: [`russh::server::Handle::data`] waits while the client's window is full, and
 //! only then is the chunk counted as written ([`Term::written`]), so the terminal stops reading
 //! the PTY as it does for a WebSocket. The channel closes when the shell exits, the node goes or
-//! the session ends; a closed channel hangs its shell up. `exec` and subsystems (`scp`, `sftp`)
-//! are refused with a message.
+//! the session ends; a closed channel hangs its shell up. `exec` is refused with a message.
+//!
+//! The `sftp` subsystem (`sftp`, and `scp`, which speaks SFTP from OpenSSH 9) runs the node's own
+//! `sftp-server` inside the node, as root in /root, its stdin and stdout relayed over the channel
+//! ([`relay_sftp`]): what it can reach is what a shell on that node can. Its output waits for the
+//! client's window like a shell's; input it has not read yet is bounded ([`MAX_PENDING_SFTP`]) and a
+//! client that keeps sending past that is disconnected.
 //!
 //! Local forwarding (`ssh -L 9000:localhost:80 …`) reaches the node's own ports: a `direct-tcpip`
 //! target `localhost`, `127.0.0.1`, `::1` or the node's address connects to the node's address on
@@ -52,6 +57,14 @@ const MAX_CHANNELS: usize = 4;
 const MAX_FORWARDS: usize = 16;
 /// How long connecting a forwarded connection to the node may take.
 const FORWARD_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// The SFTP server inside the node (Debian's `openssh-sftp-server`, in the node image).
+pub const SFTP_SERVER: &str = "/usr/lib/openssh/sftp-server";
+/// Bytes sent to an SFTP channel that its server has not read yet. OpenSSH's client keeps at most
+/// 64 requests of 32 KiB in flight (2 MiB), and the server reads its input eagerly; more than
+/// this is a client that does not wait for replies, and it is disconnected.
+pub const MAX_PENDING_SFTP: usize = 8 << 20;
+/// Most bytes of the SFTP server's own error output passed on to the client.
+const SFTP_STDERR_CAP: usize = 4096;
 
 /// The `ssh` command line for `user` at `host` (the name the browser used) and `port`.
 pub fn command(user: &str, host: &str, port: u16) -> String {
@@ -170,6 +183,22 @@ struct Chan {
     size: Option<(u16, u16)>,
     lang: Option<&'static str>,
     shell: Option<Shell>,
+    sftp: Option<Sftp>,
+}
+
+/// A channel's SFTP server: fed through `input` (dropped at the client's EOF, which closes the
+/// server's stdin); its relay task (and with it the process) ends when the channel goes.
+struct Sftp {
+    input: Option<mpsc::UnboundedSender<Bytes>>,
+    /// Bytes in `input` not yet written to the server's stdin.
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+    relay: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Sftp {
+    fn drop(&mut self) {
+        self.relay.abort();
+    }
 }
 
 /// A channel's shell: detached and hung up when the channel goes.
@@ -249,6 +278,37 @@ impl Conn {
         chan.shell = Some(Shell { term, sub, pump, _slots: slots });
         Ok(())
     }
+
+    /// Starts the node's SFTP server for `channel`, relayed by a task of its own.
+    fn start_sftp(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), String> {
+        let u = self.user.clone().ok_or("not logged in")?;
+        let chan = self.chans.get_mut(&channel).ok_or("no such channel")?;
+        if chan.shell.is_some() || chan.sftp.is_some() {
+            return Err("this channel is in use already".into());
+        }
+        let state = &self.shared.state;
+        let node = state.sessions.running_node(&u.session, &u.node).map_err(|e| match e {
+            AppError::SessionNotFound => "session ended".to_string(),
+            AppError::NodeNotFound => format!("this session has no node {}", u.node),
+            other => other.to_api_error().message,
+        })?;
+        let mut cmd = tokio::process::Command::from(state.provider.command(&node, &[SFTP_SERVER.to_string()]));
+        cmd.stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true);
+        let child = cmd.spawn().map_err(|e| {
+            tracing::warn!(error = %e, "SSH: cannot start the SFTP server");
+            "cannot start the SFTP server".to_string()
+        })?;
+        tracing::info!(session_id = %u.session, node = %u.node, "SSH sftp");
+        let _ = session.channel_success(channel);
+        let (input, inputs) = mpsc::unbounded_channel();
+        let pending = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let relay = tokio::spawn(relay_sftp(session.handle(), channel, child, inputs, pending.clone()));
+        chan.sftp = Some(Sftp { input: Some(input), pending, relay });
+        Ok(())
+    }
 }
 
 /// Whether `host` (a `direct-tcpip` target) names the node itself: `localhost`, a loopback
@@ -263,6 +323,11 @@ pub fn is_own_target(host: &str, node_ip: &str) -> bool {
 /// so that OpenSSH shows the message rather than only "request failed").
 fn refuse(channel: ChannelId, message: &str, session: &mut Session) -> Result<(), russh::Error> {
     session.channel_success(channel)?;
+    end_with(channel, message, session)
+}
+
+/// Says `message` on the channel's stderr, exits 1 and closes it.
+fn end_with(channel: ChannelId, message: &str, session: &mut Session) -> Result<(), russh::Error> {
     session.extended_data(channel, 1, Bytes::from(format!("muelle: {message}\r\n")))?;
     session.exit_status_request(channel, 1)?;
     session.eof(channel)?;
@@ -297,6 +362,71 @@ async fn pump(handle: Handle, channel: ChannelId, term: Arc<Term>, sub: u64, mut
     term.detach(sub);
     if let Some(why) = why {
         let _ = handle.data(channel, Bytes::from(format!("\r\nmuelle: {why}\r\n"))).await;
+    }
+    let _ = handle.exit_status_request(channel, u32::try_from(code).unwrap_or(255)).await;
+    let _ = handle.eof(channel).await;
+    let _ = handle.close(channel).await;
+}
+
+/// Relays an SFTP server: the channel's data to its stdin (closed at the client's EOF), its stdout
+/// to the channel (waiting for the client's window), then its exit status and the end of the
+/// channel. A few KiB of its stderr (a node without `sftp-server` says so there) go to the
+/// client's stderr.
+async fn relay_sftp(
+    handle: Handle,
+    channel: ChannelId,
+    mut child: tokio::process::Child,
+    mut inputs: mpsc::UnboundedReceiver<Bytes>,
+    pending: Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (Some(mut stdin), Some(mut stdout), Some(stderr)) = (child.stdin.take(), child.stdout.take(), child.stderr.take()) else {
+        return;
+    };
+    let write = async move {
+        while let Some(bytes) = inputs.recv().await {
+            let n = bytes.len();
+            let ok = stdin.write_all(&bytes).await.is_ok();
+            pending.fetch_sub(n, Ordering::Relaxed);
+            if !ok {
+                break;
+            }
+        }
+        // Dropping stdin: the server reads EOF and exits.
+    };
+    let read = async {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            match stdout.read(&mut buf).await {
+                Ok(0) | Err(_) => return true,
+                Ok(n) => {
+                    if handle.data(channel, Bytes::copy_from_slice(&buf[..n])).await.is_err() {
+                        return false;
+                    }
+                }
+            }
+        }
+    };
+    let errors = async {
+        let mut kept = Vec::new();
+        let _ = stderr.take(SFTP_STDERR_CAP as u64).read_to_end(&mut kept).await;
+        kept
+    };
+    // The output decides the end: the input side stops when the server stopped reading.
+    let (client_there, errors) = tokio::select! {
+        r = async { tokio::join!(read, errors) } => r,
+        () = async { write.await; std::future::pending::<()>().await } => unreachable!(),
+    };
+    if !client_there {
+        return;
+    }
+    let code = match tokio::time::timeout(Duration::from_secs(5), child.wait()).await {
+        Ok(Ok(status)) => crate::exec::exit_code(status),
+        _ => 255,
+    };
+    if !errors.is_empty() {
+        let _ = handle.extended_data(channel, 1, Bytes::from(errors)).await;
     }
     let _ = handle.exit_status_request(channel, u32::try_from(code).unwrap_or(255)).await;
     let _ = handle.eof(channel).await;
@@ -427,15 +557,45 @@ impl russh::server::Handler for Conn {
     }
 
     async fn subsystem_request(&mut self, channel: ChannelId, name: &str, session: &mut Session) -> Result<(), Self::Error> {
-        tracing::debug!(subsystem = name, "SSH subsystem refused");
-        session.channel_failure(channel)
+        if name != "sftp" {
+            tracing::debug!(subsystem = name, "SSH subsystem refused");
+            return session.channel_failure(channel);
+        }
+        match self.start_sftp(channel, session) {
+            Ok(()) => Ok(()),
+            Err(message) => refuse(channel, &message, session),
+        }
+    }
+
+    async fn channel_eof(&mut self, channel: ChannelId, _session: &mut Session) -> Result<(), Self::Error> {
+        if let Some(sftp) = self.chans.get_mut(&channel).and_then(|c| c.sftp.as_mut()) {
+            sftp.input = None;
+        }
+        Ok(())
     }
 
     async fn data(&mut self, channel: ChannelId, data: &[u8], session: &mut Session) -> Result<(), Self::Error> {
-        let Some(shell) = self.chans.get(&channel).and_then(|c| c.shell.as_ref()) else { return Ok(()) };
+        let Some(chan) = self.chans.get(&channel) else { return Ok(()) };
+        if let Some(sftp) = &chan.sftp {
+            use std::sync::atomic::Ordering;
+            let over = sftp.pending.fetch_add(data.len(), Ordering::Relaxed) + data.len() > MAX_PENDING_SFTP;
+            let sent = !over && sftp.input.as_ref().is_some_and(|i| i.send(Bytes::copy_from_slice(data)).is_ok());
+            if !sent {
+                sftp.pending.fetch_sub(data.len(), Ordering::Relaxed);
+            }
+            if over {
+                // Its replies are stuck behind its own full window, so closing the channel would
+                // never reach it: the connection is ended instead.
+                self.chans.remove(&channel);
+                tracing::info!("SSH sftp: the client sends faster than the server reads; disconnected");
+                session.disconnect(russh::Disconnect::ByApplication, "the client sends faster than the SFTP server reads", "")?;
+            }
+            return Ok(());
+        }
+        let Some(shell) = chan.shell.as_ref() else { return Ok(()) };
         if shell.term.input(Bytes::copy_from_slice(data)).is_err() {
             self.chans.remove(&channel);
-            refuse(channel, "input arrives faster than the terminal reads it", session)?;
+            end_with(channel, "input arrives faster than the terminal reads it", session)?;
         }
         Ok(())
     }

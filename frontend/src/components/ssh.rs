@@ -98,6 +98,7 @@ pub fn SshButton(props: &SshButtonProps) -> Html {
                                     <button type="button" class="ssh-copy ssh-copy-token" onclick={copy(props.token.to_string())}>{ t.copy_token }</button>
                                 }
                             </p>
+                            <p class="ssh-files">{ t.files }{ " " }<code class="ssh-scp">{ scp_command(pw_command, info.port, t.file_example) }</code></p>
                             <p class="muted ssh-alt">{ t.no_password }</p>
                         } else {
                             <p>{ t.intro.replace("{node}", node) }</p>
@@ -131,5 +132,14 @@ pub fn SshButton(props: &SshButtonProps) -> Html {
                 </div>
             }
         </span>
+    }
+}
+
+/// The `scp` line beside an `ssh -p PORT user@host` command: `scp -P PORT file user@host:`.
+fn scp_command(ssh_command: &str, port: Option<u16>, file: &str) -> String {
+    let dest = ssh_command.rsplit(' ').next().unwrap_or_default();
+    match port {
+        Some(p) if p != 22 => format!("scp -P {p} {file} {dest}:"),
+        _ => format!("scp {file} {dest}:"),
     }
 }

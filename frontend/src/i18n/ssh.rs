@@ -26,6 +26,10 @@ pub struct Ssh {
     pub copy_token: &'static str,
     /// Above the command that needs no password.
     pub no_password: &'static str,
+    /// Before the `scp` command.
+    pub files: &'static str,
+    /// The local file in the `scp` command.
+    pub file_example: &'static str,
 }
 
 /// Spanish.
@@ -41,6 +45,8 @@ pub const ES: Ssh = Ssh {
     password_is_token: "la contraseña es el token de tu sesión.",
     copy_token: "Copiar token",
     no_password: "O sin contraseña (la clave va en el nombre de usuario):",
+    files: "Copiar archivos (scp o sftp, misma contraseña):",
+    file_example: "archivo.txt",
 };
 
 /// English.
@@ -56,12 +62,14 @@ pub const EN: Ssh = Ssh {
     password_is_token: "the password is your session token.",
     copy_token: "Copy token",
     no_password: "Or without a password (the key is in the user name):",
+    files: "Copy files (scp or sftp, same password):",
+    file_example: "file.txt",
 };
 
 impl Ssh {
     /// Every field, for the translation test.
     #[cfg(test)]
-    pub fn all(&self) -> [&'static str; 11] {
+    pub fn all(&self) -> [&'static str; 13] {
         [
             self.button,
             self.title,
@@ -74,6 +82,8 @@ impl Ssh {
             self.password_is_token,
             self.copy_token,
             self.no_password,
+            self.files,
+            self.file_example,
         ]
     }
 }
