@@ -74,7 +74,7 @@ pub struct Config {
     /// Where nodes reach the registry's read-only front.
     pub registry_front: SocketAddr,
     /// The range every session's /28 is carved from (`MUELLE_SESSION_NET`).
-    pub session_net: crate::provider::addr::SessionRange,
+    pub session_net: crate::addr::SessionRange,
     /// Parent domain of port-link origins (`localhost` when unset).
     pub ports_domain: Option<String>,
     /// The registry nodes may pull non-catalog images from, through a local pull-through cache
@@ -220,7 +220,7 @@ impl Default for Config {
             node_limits: NodeLimits::default(),
             registry_listen: crate::images::DEFAULT_LISTEN.into(),
             registry_front: SocketAddr::from(([10, 99, 0, 1], 5000)),
-            session_net: crate::provider::addr::SessionRange::default(),
+            session_net: crate::addr::SessionRange::default(),
             ports_domain: None,
             upstream_registry: None,
             egress: sandbox::net::Egress::Internet,

@@ -3,7 +3,6 @@
 //! `/bin/sh` on the host for unit tests; `top_down` wraps a provider for `muelle lessons test`; `pool`
 //! keeps warm nodes.
 
-pub mod addr;
 pub mod fake;
 pub mod pool;
 pub mod real;
@@ -12,59 +11,11 @@ pub mod welcome;
 
 use std::process::Command;
 
+/// The address plan lives at the crate's top level (config reads it too); provider code names it
+/// here as before.
+pub use crate::addr::{self, SessionNet};
+
 use serde::{Deserialize, Serialize};
-
-/// A session's private network: one bridge, one /28 of the session range ([`addr::SessionRange`]),
-/// or the /24 of a session stored before the /28 plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionNet {
-    /// Host bridge name (at most 15 bytes): `mb-` and the network address in hex
-    /// (`mb-0a640010` for 10.100.0.16/28), `mb-<n>` for a legacy /24.
-    pub bridge: String,
-    /// Network address.
-    pub base: std::net::Ipv4Addr,
-    /// Prefix length: [`addr::SLOT_PREFIX`], or 24 for a legacy network.
-    pub prefix: u8,
-}
-
-impl SessionNet {
-    /// The /28 at `base`.
-    pub fn slot(base: std::net::Ipv4Addr) -> Self {
-        Self { bridge: format!("mb-{:08x}", u32::from(base)), base, prefix: addr::SLOT_PREFIX }
-    }
-    /// The network of a session stored before the /28 plan: 10.100.`subnet`.0/24 on `mb-<subnet>`.
-    pub fn legacy(subnet: u8) -> Self {
-        Self { bridge: format!("mb-{subnet}"), base: std::net::Ipv4Addr::new(10, 100, subnet, 0), prefix: 24 }
-    }
-    /// The network a stored session row names: its `net` column (`a.b.c.d/28`), or, when that is
-    /// empty (stored before the /28 plan), the legacy /24 of its `subnet`.
-    pub fn from_stored(subnet: u32, net: Option<&str>) -> anyhow::Result<Self> {
-        let Some(net) = net else {
-            let subnet = u8::try_from(subnet).map_err(|_| anyhow::anyhow!("legacy subnet {subnet} is not 0..=255"))?;
-            return Ok(Self::legacy(subnet));
-        };
-        let (ip, len) = net.split_once('/').ok_or_else(|| anyhow::anyhow!("stored session network {net:?} is not a.b.c.d/28"))?;
-        let base: std::net::Ipv4Addr = ip.parse().map_err(|_| anyhow::anyhow!("stored session network {net:?}: bad address"))?;
-        anyhow::ensure!(len == addr::SLOT_PREFIX.to_string() && u32::from(base) % 16 == 0, "stored session network {net:?} is not a /28");
-        Ok(Self::slot(base))
-    }
-    /// `a.b.c.d/len`.
-    pub fn cidr(&self) -> String {
-        format!("{}/{}", self.base, self.prefix)
-    }
-    fn host(&self, n: u32) -> String {
-        std::net::Ipv4Addr::from(u32::from(self.base) + n).to_string()
-    }
-    /// The bridge's own address (the nodes' gateway): `.1` of the network.
-    pub fn gateway(&self) -> String {
-        self.host(1)
-    }
-    /// Address of node `index` (1-based): in a /28 node1 → .2 … node5 → .6 (of the network);
-    /// in a legacy /24 node1 → .11.
-    pub fn node_ip(&self, index: u8) -> String {
-        self.host(addr::node_offset(self.prefix) + u32::from(index))
-    }
-}
 
 /// What the provider needs to start one node.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::str::FromStr;
 
-use super::SessionNet;
+use serde::{Deserialize, Serialize};
 
 /// Prefix length of one session network.
 pub const SLOT_PREFIX: u8 = 28;
@@ -122,6 +122,58 @@ impl SessionRange {
 /// legacy /24 `.10 + i`.
 pub(super) fn node_offset(prefix: u8) -> u32 {
     if prefix <= 24 { 10 } else { 1 }
+}
+
+/// A session's private network: one bridge, one /28 of the session range ([`SessionRange`]),
+/// or the /24 of a session stored before the /28 plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionNet {
+    /// Host bridge name (at most 15 bytes): `mb-` and the network address in hex
+    /// (`mb-0a640010` for 10.100.0.16/28), `mb-<n>` for a legacy /24.
+    pub bridge: String,
+    /// Network address.
+    pub base: std::net::Ipv4Addr,
+    /// Prefix length: [`SLOT_PREFIX`], or 24 for a legacy network.
+    pub prefix: u8,
+}
+
+impl SessionNet {
+    /// The /28 at `base`.
+    pub fn slot(base: std::net::Ipv4Addr) -> Self {
+        Self { bridge: format!("mb-{:08x}", u32::from(base)), base, prefix: SLOT_PREFIX }
+    }
+    /// The network of a session stored before the /28 plan: 10.100.`subnet`.0/24 on `mb-<subnet>`.
+    pub fn legacy(subnet: u8) -> Self {
+        Self { bridge: format!("mb-{subnet}"), base: std::net::Ipv4Addr::new(10, 100, subnet, 0), prefix: 24 }
+    }
+    /// The network a stored session row names: its `net` column (`a.b.c.d/28`), or, when that is
+    /// empty (stored before the /28 plan), the legacy /24 of its `subnet`.
+    pub fn from_stored(subnet: u32, net: Option<&str>) -> anyhow::Result<Self> {
+        let Some(net) = net else {
+            let subnet = u8::try_from(subnet).map_err(|_| anyhow::anyhow!("legacy subnet {subnet} is not 0..=255"))?;
+            return Ok(Self::legacy(subnet));
+        };
+        let (ip, len) = net.split_once('/').ok_or_else(|| anyhow::anyhow!("stored session network {net:?} is not a.b.c.d/28"))?;
+        let base: std::net::Ipv4Addr = ip.parse().map_err(|_| anyhow::anyhow!("stored session network {net:?}: bad address"))?;
+        anyhow::ensure!(len == SLOT_PREFIX.to_string() && u32::from(base) % 16 == 0, "stored session network {net:?} is not a /28");
+        Ok(Self::slot(base))
+    }
+    /// `a.b.c.d/len`.
+    pub fn cidr(&self) -> String {
+        format!("{}/{}", self.base, self.prefix)
+    }
+    fn host(&self, n: u32) -> String {
+        std::net::Ipv4Addr::from(u32::from(self.base) + n).to_string()
+    }
+    /// The bridge's own address (the nodes' gateway): `.1` of the network.
+    pub fn gateway(&self) -> String {
+        self.host(1)
+    }
+    /// Address of node `index` (1-based): in a /28 node1 → .2 … node5 → .6 (of the network);
+    /// in a legacy /24 node1 → .11.
+    pub fn node_ip(&self, index: u8) -> String {
+        self.host(node_offset(self.prefix) + u32::from(index))
+    }
 }
 
 #[cfg(test)]
