@@ -194,6 +194,9 @@ pub struct ServeArgs {
     /// The read-only registry front nodes pull through (an address added to the host's lo)
     #[arg(long, env = "MUELLE_REGISTRY_FRONT", value_name = "ADDR", default_value = "10.99.0.1:5000", help_heading = "Nodes")]
     pub registry_front: Option<String>,
+    /// The range session networks are carved from, a /28 (gateway and up to 5 nodes) per session: a /16 holds 4096 sessions; not inside 10.99.0.0/16 (warm pool, registry front)
+    #[arg(long, env = "MUELLE_SESSION_NET", value_name = "CIDR", default_value = "10.100.0.0/16", help_heading = "Nodes")]
+    pub session_net: Option<String>,
     /// Online classrooms: nodes may also pull images the catalog does not have, through a cache of this registry (e.g. https://registry-1.docker.io for Docker Hub); catalog images still come from the local registry [default: offline, catalog only]
     #[arg(long, env = "MUELLE_UPSTREAM_REGISTRY", value_name = "URL", help_heading = "Nodes")]
     pub upstream_registry: Option<String>,

@@ -73,6 +73,8 @@ pub struct Config {
     pub egress: sandbox::net::Egress,
     /// Where nodes reach the registry's read-only front.
     pub registry_front: SocketAddr,
+    /// The range every session's /28 is carved from (`MUELLE_SESSION_NET`).
+    pub session_net: crate::addr::SessionRange,
     /// Parent domain of port-link origins (`localhost` when unset).
     pub ports_domain: Option<String>,
     /// The registry nodes may pull non-catalog images from, through a local pull-through cache
@@ -218,6 +220,7 @@ impl Default for Config {
             node_limits: NodeLimits::default(),
             registry_listen: crate::images::DEFAULT_LISTEN.into(),
             registry_front: SocketAddr::from(([10, 99, 0, 1], 5000)),
+            session_net: crate::addr::SessionRange::default(),
             ports_domain: None,
             upstream_registry: None,
             egress: sandbox::net::Egress::Internet,
@@ -271,6 +274,7 @@ impl Config {
             registry_listen: get("MUELLE_REGISTRY_LISTEN").unwrap_or(d.registry_listen),
             egress: parse(&get, "MUELLE_EGRESS")?.unwrap_or(d.egress),
             registry_front: parse(&get, "MUELLE_REGISTRY_FRONT")?.unwrap_or(d.registry_front),
+            session_net: parse(&get, "MUELLE_SESSION_NET")?.unwrap_or(d.session_net),
             upstream_registry: get("MUELLE_UPSTREAM_REGISTRY").map(|u| u.trim().trim_end_matches('/').to_string()).filter(|u| !u.is_empty()),
             ports_domain: get("MUELLE_PORTS_DOMAIN").map(|d| d.trim().trim_matches('.').to_ascii_lowercase()).filter(|d| !d.is_empty()),
             pool_size: parse(&get, "MUELLE_POOL_SIZE")?.unwrap_or(d.pool_size),
@@ -313,6 +317,11 @@ impl Config {
         let front = self.registry_front.ip();
         if front.is_unspecified() || front.is_loopback() {
             bail!("MUELLE_REGISTRY_FRONT must be one address nodes reach (e.g. 10.99.0.1:5000), not {}", self.registry_front);
+        }
+        if let std::net::IpAddr::V4(front) = front {
+            if self.session_net.overlaps(front, 32) {
+                bail!("MUELLE_SESSION_NET {} holds the registry front's address {front} (MUELLE_REGISTRY_FRONT): choose a range without it", self.session_net);
+            }
         }
         if let Some(url) = &self.upstream_registry {
             anyhow::ensure!(
@@ -443,6 +452,19 @@ mod tests {
             let err = from(&[(k, v)]).unwrap_err();
             assert!(format!("{err:#}").contains(k), "{k}={v}: {err:#}");
         }
+    }
+
+    #[test]
+    fn the_session_range_is_checked_at_start() {
+        assert_eq!((from(&[]).unwrap().session_net.to_string(), from(&[]).unwrap().session_net.slots()), ("10.100.0.0/16".to_string(), 4096));
+        assert_eq!(from(&[("MUELLE_SESSION_NET", "172.20.0.0/20")]).unwrap().session_net.slots(), 256);
+        for (v, why) in [("10.100.0.0/29", "too small"), ("10.99.0.0/17", "overlaps 10.99.0.0/16"), ("10.100.0.0", "not an IPv4 range"), ("10.100.1.0/16", "host bits")] {
+            let err = format!("{:#}", from(&[("MUELLE_SESSION_NET", v)]).unwrap_err());
+            assert!(err.contains("MUELLE_SESSION_NET") && err.contains(why), "{v}: {err}");
+        }
+        // The registry front moved into the range.
+        let err = format!("{:#}", from(&[("MUELLE_SESSION_NET", "10.98.0.0/16"), ("MUELLE_REGISTRY_FRONT", "10.98.3.1:5000")]).unwrap_err());
+        assert!(err.contains("MUELLE_SESSION_NET") && err.contains("10.98.3.1"), "{err}");
     }
 
     #[test]

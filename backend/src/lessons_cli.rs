@@ -22,7 +22,7 @@ use crate::lessons::model::{ParsedLesson, Problem};
 use crate::lessons::store::SharedCatalog;
 use crate::player::runner::{LessonOutcome, PlayOptions, Runner};
 use crate::provider::top_down::flip;
-use crate::provider::SessionNet;
+use crate::provider::addr::SessionRange;
 use crate::server::{Backend, Role};
 
 /// `muelle lessons ...`; returns the exit code.
@@ -148,9 +148,10 @@ pub fn run(args: &TestArgs) -> anyhow::Result<i32> {
 async fn play_all(dir: &Path, lessons: &[(String, ParsedLesson)], options: PlayOptions, jobs: usize) -> anyhow::Result<Vec<LessonOutcome>> {
     use futures_util::StreamExt;
     let config = Config { sandbox: SandboxKind::Real, lessons_dir: dir.to_path_buf(), ..Config::from_env()? };
+    let range = config.session_net;
     let backend = Backend::start(config, Role::LessonTest).await?;
     let runner = Runner { sessions: backend.state.sessions.clone(), provider: backend.state.provider.clone(), options };
-    wait_for_network(BRIDGE_WAIT).await?;
+    wait_for_network(&range, BRIDGE_WAIT).await?;
     // Each lesson in its own session; `jobs` of them at a time. Lines carry the lesson's label.
     let mut out: Vec<(usize, LessonOutcome)> = futures_util::stream::iter(lessons.iter().enumerate())
         .map(|(i, (label, lesson))| {
@@ -184,8 +185,8 @@ const BRIDGE_WAIT: Duration = Duration::from_secs(600);
 
 /// The first bridge of the tests' registry may still be held by a previous `lessons test` (or a
 /// very busy server): wait for it to go, or fail with an explanation.
-async fn wait_for_network(limit: Duration) -> anyhow::Result<()> {
-    let bridge = flip(&SessionNet::new(0)).bridge;
+async fn wait_for_network(range: &SessionRange, limit: Duration) -> anyhow::Result<()> {
+    let bridge = flip(range, &range.net(0)).bridge;
     let busy = || std::path::Path::new("/sys/class/net").join(&bridge).exists();
     let deadline = Instant::now() + limit;
     if busy() {

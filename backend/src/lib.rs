@@ -4,6 +4,7 @@
 //! circle): `lessons_cli` (`muelle lessons`) → `server` (the start path, the router) → `routes`
 //! → `state` → `classes` (the classroom) → `player` (lessons played on nodes) → `sessions` → `provider` → `config`;
 //! `lessons` (the format) and `images` are leaves.
+pub mod addr;
 pub mod backup;
 pub mod classes;
 pub mod cli;

@@ -100,7 +100,7 @@ impl Backend {
         }
         let mut provider = make_provider(&config)?;
         if role == Role::LessonTest {
-            provider = Arc::new(TopDownNets(provider));
+            provider = Arc::new(TopDownNets(provider, config.session_net));
         }
         if config.sandbox == SandboxKind::Real {
             // Nodes pull through this read-only front; its address exists once the provider
@@ -275,9 +275,8 @@ fn front_of(config: &Config) -> anyhow::Result<(std::net::SocketAddr, crate::ima
         .registry_listen
         .parse()
         .with_context(|| format!("MUELLE_REGISTRY_LISTEN {:?} is not IP:PORT", config.registry_listen))?;
-    let host = sandbox::HostConfig::new(&config.data_dir, Default::default());
-    let nodes = crate::images::front::parse_cidr(&host.sessions_cidr)
-        .with_context(|| format!("session range {:?}", host.sessions_cidr))?;
+    let nodes = crate::images::front::parse_cidr(&config.session_net.to_string())
+        .with_context(|| format!("session range {}", config.session_net))?;
     let cache = config.upstream_registry.as_ref().map(|_| {
         crate::images::registry_service::CACHE_LISTEN.parse().expect("CACHE_LISTEN is IP:PORT")
     });

@@ -91,6 +91,10 @@ fn migrations() -> Migrations<'static> {
                 sent_at       INTEGER NOT NULL
             );",
         ),
+        // Session networks are /28s of `MUELLE_SESSION_NET` (`crate::provider::addr`): `net` holds
+        // the session's `a.b.c.d/28`, `subnet` its slot. Rows stored before have no `net`: their
+        // `subnet` still names 10.100.<subnet>.0/24 (`SessionNet::legacy`).
+        M::up("ALTER TABLE sessions ADD COLUMN net TEXT;"),
     ])
 }
 
@@ -107,8 +111,11 @@ pub struct SessionRow {
     pub expires_at: i64,
     /// Lesson id, if any.
     pub lesson: Option<String>,
-    /// Subnet slot of the session's network.
-    pub subnet: u8,
+    /// Slot of the session's network in the session range (for a row without `net`, the
+    /// legacy /24 10.100.<subnet>.0/24).
+    pub subnet: u32,
+    /// The session's network, `a.b.c.d/28` (`None` in rows stored before the /28 plan).
+    pub net: Option<String>,
 }
 
 /// One persisted node.
@@ -158,9 +165,9 @@ impl Store {
         self.with(|conn| {
             let tx = conn.transaction()?;
             tx.execute(
-                "INSERT INTO sessions (id, token_sha256, created_at, expires_at, lesson, subnet)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![s.id, s.token_sha256, s.created_at, s.expires_at, s.lesson, s.subnet],
+                "INSERT INTO sessions (id, token_sha256, created_at, expires_at, lesson, subnet, net)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![s.id, s.token_sha256, s.created_at, s.expires_at, s.lesson, s.subnet, s.net],
             )?;
             for n in nodes {
                 upsert_node(&tx, &s.id, n)?;
@@ -207,7 +214,7 @@ impl Store {
     pub fn load_all(&self) -> anyhow::Result<Vec<(SessionRow, Vec<NodeRow>)>> {
         self.with(|conn| {
             let mut stmt = conn.prepare(
-                "SELECT id, token_sha256, created_at, expires_at, lesson, subnet FROM sessions",
+                "SELECT id, token_sha256, created_at, expires_at, lesson, subnet, net FROM sessions",
             )?;
             let sessions = stmt
                 .query_map([], |r| {
@@ -218,6 +225,7 @@ impl Store {
                         expires_at: r.get(3)?,
                         lesson: r.get(4)?,
                         subnet: r.get(5)?,
+                        net: r.get(6)?,
                     })
                 })?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -317,7 +325,8 @@ mod tests {
             created_at: 10,
             expires_at: 20,
             lesson: Some("01-hello".into()),
-            subnet: 3,
+            subnet: 48,
+            net: Some("10.100.3.0/28".into()),
         }
     }
 
@@ -432,7 +441,7 @@ mod migration_tests {
         let path = dir.path().join("old.db");
         legacy_db(&path, false);
         let store = Store::open(&path).unwrap();
-        assert_eq!(user_version(&path), 3);
+        assert_eq!(user_version(&path), 4);
         let all = store.load_all().unwrap();
         assert_eq!(all.len(), 2);
         assert_eq!((all[0].1[0].handle.pid, all[0].1[0].handle.start_time), (42, 0));
@@ -449,7 +458,7 @@ mod migration_tests {
         let path = dir.path().join("muelle.db");
         legacy_db(&path, true);
         let store = Store::open(&path).unwrap();
-        assert_eq!(user_version(&path), 3);
+        assert_eq!(user_version(&path), 4);
         let all = store.load_all().unwrap();
         let s2 = all.iter().find(|(s, _)| s.id == "s2").unwrap();
         assert_eq!(s2.0.lesson.as_deref(), Some("01-hello"));
@@ -459,7 +468,7 @@ mod migration_tests {
         // Opening again changes nothing.
         drop(store);
         assert_eq!(Store::open(&path).unwrap().load_all().unwrap(), all);
-        assert_eq!(user_version(&path), 3);
+        assert_eq!(user_version(&path), 4);
     }
 }
 

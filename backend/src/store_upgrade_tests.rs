@@ -39,6 +39,9 @@ fn every_earlier_schema_is_migrated_with_its_rows() {
         assert_eq!(all.len(), 1, "schema {n}");
         let (s, nodes) = &all[0];
         assert_eq!((s.id.as_str(), s.lesson.as_deref(), s.subnet, s.expires_at), ("s1", Some("01-hello"), 7, 20));
+        // Stored before the /28 plan: the session keeps its 10.100.7.0/24 and its nodes' addresses.
+        let net = crate::provider::SessionNet::from_stored(s.subnet, s.net.as_deref()).unwrap();
+        assert_eq!((s.net.as_deref(), net.cidr().as_str(), net.node_ip(1).as_str()), (None, "10.100.7.0/24", "10.100.7.11"), "schema {n}");
         assert_eq!((nodes[0].handle.key.as_str(), nodes[0].handle.pid, nodes[0].status), ("s1-1", 42, NodeStatus::Running));
     }
 }

@@ -142,8 +142,8 @@ mod tests {
     #[test]
     fn joins_name_the_leader_on_the_swarm_port() {
         assert_eq!(
-            join_argv("SWMTKN-1-x", "10.100.0.11"),
-            ["docker", "swarm", "join", "--token", "SWMTKN-1-x", "10.100.0.11:2377"]
+            join_argv("SWMTKN-1-x", "10.100.0.2"),
+            ["docker", "swarm", "join", "--token", "SWMTKN-1-x", "10.100.0.2:2377"]
         );
     }
 }

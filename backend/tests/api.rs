@@ -20,7 +20,7 @@ async fn create_returns_201_with_the_documented_shape() {
     assert_eq!(status, StatusCode::CREATED);
     let keys: Vec<_> = body.as_object().unwrap().keys().cloned().collect();
     assert_eq!(keys, ["expires_at", "expires_in_secs", "id", "lesson", "nodes", "token"]);
-    assert_eq!(body["nodes"], json!([{"name": "node1", "ip": "10.100.0.11", "status": "running"}]));
+    assert_eq!(body["nodes"], json!([{"name": "node1", "ip": "10.100.0.2", "status": "running"}]));
     assert_eq!(body["lesson"], json!(null));
     assert!(body["expires_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(body["token"].as_str().unwrap().len(), 64);
@@ -94,7 +94,7 @@ async fn nodes_are_added_and_removed() {
     let nodes = format!("/api/sessions/{id}/nodes");
     let (status, body) = app.call(Method::POST, &nodes, Some(&token), "").await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(body, json!({"name": "node2", "ip": "10.100.0.12", "status": "running"}));
+    assert_eq!(body, json!({"name": "node2", "ip": "10.100.0.3", "status": "running"}));
     let (status, _) = app.call(Method::POST, &nodes, Some("bad"), "").await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     let (status, _) = app.call(Method::DELETE, &format!("{nodes}/node1"), Some(&token), "").await;

@@ -134,6 +134,7 @@ fn backup_and_restore_keep_the_sessions() {
         expires_at: i64::MAX / 2,
         lesson: Some("01-hello".into()),
         subnet: 9,
+        net: Some("10.100.0.144/28".into()),
     };
     store.insert_session(&row, &[]).unwrap();
     // Backed up while the store is open (the server runs).

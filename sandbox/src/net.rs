@@ -198,41 +198,62 @@ pub fn prepare_host(sessions_cidr: &str, registry_ip: &str, registry_port: u16, 
     Ok(())
 }
 
-/// One `ebtables -t nat` call. Nodes start in parallel (one `sandbox-init` process each), and
-/// ebtables-nft fails rather than waits when another transaction is under way: the calls are
-/// serialized by a lock file, and retried a few times all the same.
-fn eb(args: &[&str]) -> Result<String, NetError> {
-    let mut all = vec!["--concurrent", "-t", "nat"];
-    all.extend_from_slice(args);
-    let _lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open("/run/muelle-ebtables.lock")
-        .ok()
-        .and_then(|f| nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive).ok());
-    let mut result = run("ebtables", &all);
-    for _ in 0..4 {
-        match &result {
-            Err(NetError::Command { stderr, .. }) if stderr.contains("emporarily") || stderr.contains("busy") => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-                result = run("ebtables", &all);
+/// The machine-wide lock around muelle's ebtables changes. Nodes start in parallel (one
+/// `sandbox-init` process each), and ebtables-nft fails rather than waits when another
+/// transaction is under way; worse, a pin and an unpin of the same veth interleaved call by call
+/// (one flushes or appends to the chain the other has just deleted: `RULE_DELETE failed`, `No
+/// chain/target/match by that name`) leave a node unplugged. So a whole pin or unpin holds this
+/// lock ([`EbLock::take`]), and calls inside it go through [`EbLock::eb`].
+struct EbLock {
+    /// Released when dropped.
+    _held: Option<nix::fcntl::Flock<std::fs::File>>,
+}
+
+const EB_LOCK: &str = "/run/muelle-ebtables.lock";
+
+impl EbLock {
+    fn take() -> Self {
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(EB_LOCK);
+        // flock(2) waits; a signal may interrupt the wait: take it again.
+        let lock = file.ok().and_then(|mut f| loop {
+            match nix::fcntl::Flock::lock(f, nix::fcntl::FlockArg::LockExclusive) {
+                Ok(l) => break Some(l),
+                Err((back, nix::errno::Errno::EINTR)) => f = back,
+                Err(_) => break None,
             }
-            _ => break,
-        }
+        });
+        Self { _held: lock }
     }
-    result
+
+    /// One `ebtables -t nat` call under this lock, retried a few times when ebtables-nft says
+    /// another transaction (not muelle's) is under way.
+    fn eb(&self, args: &[&str]) -> Result<String, NetError> {
+        let mut all = vec!["--concurrent", "-t", "nat"];
+        all.extend_from_slice(args);
+        let mut result = run("ebtables", &all);
+        for _ in 0..4 {
+            match &result {
+                Err(NetError::Command { stderr, .. }) if stderr.contains("emporarily") || stderr.contains("busy") => {
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                    result = run("ebtables", &all);
+                }
+                _ => break,
+            }
+        }
+        result
+    }
 }
 
 /// `MUELLE-SPOOF`, entered from the bridge nat PREROUTING by every frame from a node's veth.
 fn ensure_spoof_chain() -> Result<(), NetError> {
-    if eb(&["-L", SPOOF]).is_err() {
-        eb(&["-N", SPOOF])?;
+    let lock = EbLock::take();
+    if lock.eb(&["-L", SPOOF]).is_err() {
+        lock.eb(&["-N", SPOOF])?;
     }
-    eb(&["-P", SPOOF, "RETURN"])?;
+    lock.eb(&["-P", SPOOF, "RETURN"])?;
     let jump = format!("-i {}+ -j {SPOOF}", VETH_PREFIX);
-    if !eb(&["-L", "PREROUTING"])?.lines().any(|l| l.trim() == jump) {
-        eb(&["-I", "PREROUTING", "1", "-i", &format!("{VETH_PREFIX}+"), "-j", SPOOF])?;
+    if !lock.eb(&["-L", "PREROUTING"])?.lines().any(|l| l.trim() == jump) {
+        lock.eb(&["-I", "PREROUTING", "1", "-i", &format!("{VETH_PREFIX}+"), "-j", SPOOF])?;
     }
     Ok(())
 }
@@ -244,34 +265,63 @@ fn spoof_chain(host_if: &str) -> String {
     format!("S-{host_if}")
 }
 
-/// Lets only frames sent from `ip` (IPv4 and ARP) in through the host veth `host_if`
-/// (idempotent; a node that moves to another address is pinned again).
-pub fn pin_source(host_if: &str, ip: &str) -> Result<(), NetError> {
-    let chain = spoof_chain(host_if);
-    if eb(&["-L", &chain]).is_ok() {
-        eb(&["-F", &chain])?;
-    } else {
-        eb(&["-N", &chain])?;
-    }
-    eb(&["-A", &chain, "-p", "IPv4", "--ip-src", ip, "-j", "RETURN"])?;
-    eb(&["-A", &chain, "-p", "ARP", "--arp-ip-src", ip, "-j", "RETURN"])?;
+/// The rules of a veth's chain that let only `ip` in, as `ebtables -L` lists them.
+fn pin_rules(ip: &str) -> [String; 3] {
     // Anything else is dropped: other senders, IPv6, VLAN tags. (A rule, not the chain's
     // policy: ebtables-nft ignores policies of user chains.)
-    eb(&["-A", &chain, "-j", "DROP"])?;
+    [format!("-p IPv4 --ip-src {ip} -j RETURN"), format!("-p ARP --arp-ip-src {ip} -j RETURN"), "-j DROP".into()]
+}
+
+/// The rules `ebtables -L <chain>` lists (its lines after the `Bridge chain:` header).
+fn listed_rules(listing: &str) -> Vec<&str> {
+    listing
+        .lines()
+        .map(str::trim)
+        .skip_while(|l| !l.starts_with("Bridge chain:"))
+        .skip(1)
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// Lets only frames sent from `ip` (IPv4 and ARP) in through the host veth `host_if`
+/// (idempotent: a veth already pinned to `ip` is left as it is, one pinned to another address
+/// is pinned again). The whole change holds the ebtables lock, so that a concurrent
+/// [`unpin_source`] of the same veth comes wholly before or after it.
+pub fn pin_source(host_if: &str, ip: &str) -> Result<(), NetError> {
+    let chain = spoof_chain(host_if);
+    let want = pin_rules(ip);
+    let lock = EbLock::take();
+    match lock.eb(&["-L", &chain]) {
+        Ok(listing) if listed_rules(&listing) == want => {}
+        found => {
+            if found.is_ok() {
+                lock.eb(&["-F", &chain])?;
+            } else {
+                lock.eb(&["-N", &chain])?;
+            }
+            for rule in &want {
+                let mut args = vec!["-A", chain.as_str()];
+                args.extend(rule.split(' '));
+                lock.eb(&args)?;
+            }
+        }
+    }
     let jump = format!("-i {host_if} -j {chain}");
-    if !eb(&["-L", SPOOF])?.lines().any(|l| l.trim() == jump) {
-        eb(&["-A", SPOOF, "-i", host_if, "-j", &chain])?;
+    if !lock.eb(&["-L", SPOOF])?.lines().any(|l| l.trim() == jump) {
+        lock.eb(&["-A", SPOOF, "-i", host_if, "-j", &chain])?;
     }
     Ok(())
 }
 
-/// Removes what [`pin_source`] added for `host_if` (idempotent).
+/// Removes what [`pin_source`] added for `host_if` (idempotent; under the ebtables lock, as a
+/// pin is).
 pub fn unpin_source(host_if: &str) {
     let chain = spoof_chain(host_if);
-    while eb(&["-D", SPOOF, "-i", host_if, "-j", &chain]).is_ok() {}
-    if eb(&["-L", &chain]).is_ok() {
-        let _ = eb(&["-F", &chain]);
-        let _ = eb(&["-X", &chain]);
+    let lock = EbLock::take();
+    while lock.eb(&["-D", SPOOF, "-i", host_if, "-j", &chain]).is_ok() {}
+    if lock.eb(&["-L", &chain]).is_ok() {
+        let _ = lock.eb(&["-F", &chain]);
+        let _ = lock.eb(&["-X", &chain]);
     }
 }
 
@@ -371,6 +421,16 @@ mod tests {
         assert_eq!("none".parse::<Egress>(), Ok(Egress::None));
         assert_eq!("internet".parse::<Egress>(), Ok(Egress::Internet));
         assert!("all".parse::<Egress>().is_err());
+    }
+
+    #[test]
+    fn a_pinned_chain_is_recognised_from_its_listing() {
+        let listing = "Bridge table: nat\n\nBridge chain: S-vh-ab12cd-1, entries: 3, policy: RETURN\n\
+                       -p IPv4 --ip-src 10.100.0.2 -j RETURN \n-p ARP --arp-ip-src 10.100.0.2 -j RETURN \n-j DROP \n\n";
+        assert_eq!(listed_rules(listing), pin_rules("10.100.0.2"));
+        assert_ne!(listed_rules(listing), pin_rules("10.100.0.3"));
+        let flushed = "Bridge table: nat\n\nBridge chain: S-vh-ab12cd-1, entries: 0, policy: RETURN\n\n";
+        assert!(listed_rules(flushed).is_empty());
     }
 
     #[test]

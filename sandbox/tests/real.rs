@@ -329,3 +329,52 @@ fn an_unused_engine_is_stopped_and_a_client_or_a_container_keeps_it() {
     sb.destroy().expect("destroy");
     net::delete_bridge("mbt-249").unwrap();
 }
+
+/// `ebtables -t nat -L <chain>`'s rule lines, or `None` when the chain does not exist.
+fn eb_rules(chain: &str) -> Option<Vec<String>> {
+    let o = Command::new("ebtables").args(["--concurrent", "-t", "nat", "-L", chain]).output().unwrap();
+    o.status.success().then(|| {
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        out.lines().skip_while(|l| !l.starts_with("Bridge chain:")).skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.trim().to_string()).collect()
+    })
+}
+
+/// A veth's anti-spoofing pin and unpin race (a node re-pinned while a destroy of the same veth
+/// unpins it; ebtables-nft refuses a flush of or an append to a chain deleted in between):
+/// every pin succeeds whatever runs beside it, no jump is doubled, and a repeated pin changes
+/// nothing.
+#[test]
+#[serial]
+fn concurrent_pins_and_unpins_of_a_veth_never_fail_and_leave_one_pin() {
+    let _host = host();
+    let veth = "vh-t-race";
+    let chain = format!("S-{veth}");
+    net::unpin_source(veth);
+    let errors = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for t in 0..4u8 {
+            let errors = &errors;
+            s.spawn(move || {
+                for i in 0..12u8 {
+                    if t == 3 {
+                        net::unpin_source(veth);
+                    } else if let Err(e) = net::pin_source(veth, &format!("10.100.250.{}", 10 + t * 12 + i)) {
+                        errors.lock().unwrap().push(e.to_string());
+                    }
+                }
+            });
+        }
+    });
+    let errors = errors.into_inner().unwrap();
+    assert!(errors.is_empty(), "{} of 36 pins failed, first: {}", errors.len(), errors[0]);
+    let pin = ["-p IPv4 --ip-src 10.100.250.99 -j RETURN", "-p ARP --arp-ip-src 10.100.250.99 -j RETURN", "-j DROP"];
+    for _ in 0..2 {
+        net::pin_source(veth, "10.100.250.99").expect("pin");
+        assert_eq!(eb_rules(&chain).expect("the veth's chain"), pin);
+        let jumps = eb_rules("MUELLE-SPOOF").unwrap().iter().filter(|l| **l == format!("-i {veth} -j {chain}")).count();
+        assert_eq!(jumps, 1, "jumps to {chain}");
+    }
+    net::unpin_source(veth);
+    assert_eq!(eb_rules(&chain), None, "the chain is gone");
+    assert!(!eb_rules("MUELLE-SPOOF").unwrap().iter().any(|l| l.contains(&chain)), "a jump to {chain} is left");
+}

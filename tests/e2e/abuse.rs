@@ -102,7 +102,7 @@ async fn fork_bomb_is_held_by_the_pids_limit() {
     let during = timed_docker_run(&stack, &v).await;
     eprintln!("bystander's docker run beside a saturated node: {during:?}");
     dog.finish(20, HEALTHZ_LIMIT).await;
-    let bridge = format!("mb-{}", a.session.nodes[0].ip.split('.').nth(2).unwrap());
+    let bridge = crate::support::bridge_of(&a.session.nodes[0].ip);
     let t = Instant::now();
     delete(&stack, &a).await;
     eprintln!("deleting the saturated session took {:?}", t.elapsed());

@@ -37,7 +37,7 @@ async fn add_and_remove_nodes_then_capacity_is_a_clear_503() {
     let r = http.delete(stack.url(&format!("{}/node2", protocol::routes::nodes(&s.session.id)))).bearer_auth(&s.token).send().await.unwrap();
     assert_eq!(r.status(), 204);
     let key2 = format!("{}-2", &s.session.id[..6]);
-    let bridge = format!("mb-{}", n2.ip.split('.').nth(2).unwrap());
+    let bridge = crate::support::bridge_of(&n2.ip);
     let left: Vec<String> = leftovers(&stack.data_dir, &key2, &bridge).into_iter().filter(|l| !l.contains(&bridge)).collect();
     assert!(left.is_empty(), "node2 left: {left:?}");
     assert_eq!(exec(&stack, &s, "node1", "docker info --format '{{.ServerVersion}}' >/dev/null && echo up").await.stdout, "up\n");

@@ -218,7 +218,7 @@ async fn nodes_reach_neither_other_sessions_nor_host_services() {
     for (_, ip) in &addrs {
         cannot_reach(&stack, &a, &format!("http://{ip}:{port}/healthz")).await;
     }
-    let bridge = format!("mb-{}", gw.split('.').nth(2).unwrap());
+    let bridge = crate::support::bridge_of(&gw);
     // IPv6: once the node's link-local address is usable, no host address on its link (the
     // bridge's, its veth's, whatever answers all-nodes multicast) may lead to the backend.
     ok(&stack, &a, "for i in $(seq 50); do ip -6 -o addr show dev eth0 scope link | grep -v -q tentative && exit 0; sleep 0.2; done; exit 1").await;

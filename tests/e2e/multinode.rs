@@ -94,3 +94,45 @@ async fn node_names_resolve_and_follow_adds_and_removals() {
     ok(&stack, &s, "node1", "ping -c1 -W2 node3 >/dev/null").await;
     ok(&stack, &s, "node3", "ping -c1 -W2 node2 >/dev/null").await;
 }
+
+/// Issue #14: every session owns a /28 of the session range; two sessions side by side hold
+/// adjacent /28s, each node's address (and its interface's prefix) is its session's, and neither
+/// session reaches the other, even when a node routes the other /28 onto its own link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[serial]
+async fn adjacent_28s_stay_apart() {
+    use crate::support::{gateway_of, session_net_of};
+    let stack = Stack::start(|_| {}).await.expect("stack");
+    let a = create(&stack, r#"{"nodes":2}"#).await;
+    let _ga = crate::support::guard(&stack, &a);
+    let b = create(&stack, "{}").await;
+    let _gb = crate::support::guard(&stack, &b);
+    let (net_a, net_b) = (session_net_of(&a.session.nodes[0].ip), session_net_of(&b.session.nodes[0].ip));
+    assert_eq!(u32::from(net_b), u32::from(net_a) + 16, "the second session's /28 ({net_b}) follows the first's ({net_a})");
+    for (s, net) in [(&a, net_a), (&b, net_b)] {
+        for n in &s.session.nodes {
+            assert_eq!(session_net_of(&n.ip), net, "{} of {} is outside its /28", n.ip, s.session.id);
+            let host = u32::from(n.ip.parse::<std::net::Ipv4Addr>().unwrap()) - u32::from(net);
+            assert!((2..=14).contains(&host), "{} is the network, gateway or broadcast address", n.ip);
+            let got = ok(&stack, s, &n.name, "ip -4 -o addr show eth0 | awk '{print $4}'; ip route show default | awk '{print $3}'").await;
+            assert_eq!(got, format!("{}/28\n{}\n", n.ip, gateway_of(&n.ip)), "{}", n.name);
+        }
+    }
+    let (a1, a2, b1) = (&a.session.nodes[0].ip, &a.session.nodes[1].ip, &b.session.nodes[0].ip);
+    // Inside a session: by address and by name.
+    ok(&stack, &a, "node2", &format!("ping -c1 -W2 {a1} >/dev/null")).await;
+    assert_eq!(ok(&stack, &a, "node1", "getent hosts node2").await.split_whitespace().next(), Some(a2.as_str()));
+    // Across: nothing, either way, even with the other /28 routed onto the node's own link.
+    ok(&stack, &a, "node1", "setsid nc -lk 7777 </dev/null >/dev/null 2>&1 &").await;
+    ok(&stack, &b, "node1", "setsid nc -lk 7777 </dev/null >/dev/null 2>&1 &").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ok(&stack, &a, "node2", &format!("nc -z -w2 {a1} 7777")).await;
+    for (from, to, other_net) in [(&b, a1, net_a), (&a, b1, net_b)] {
+        let probe = format!("ping -c1 -W2 {to} >/dev/null 2>&1 && echo ping-answered; nc -z -w2 {to} 7777 && echo port-open; true");
+        let out = ok(&stack, from, "node1", &probe).await;
+        assert_eq!(out, "", "session {} reached {to}", from.session.id);
+        let routed = format!("ip route add {other_net}/28 dev eth0 && {{ {probe}; }}; ip route del {other_net}/28 dev eth0; true");
+        let out = ok(&stack, from, "node1", &routed).await;
+        assert_eq!(out, "", "session {} reached {to} over its own link", from.session.id);
+    }
+}

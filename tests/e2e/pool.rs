@@ -48,7 +48,7 @@ async fn a_warm_node_becomes_the_sessions_node1() {
     // The node took the session's identity.
     let ip = &s.session.nodes[0].ip;
     let out = exec(&stack, &s, "node1", "hostname; hostname -i; ip -4 -o addr show eth0 | awk '{print $4}'").await;
-    assert_eq!(out.stdout, format!("node1\n{ip}\n{ip}/24\n"), "{}", out.stderr);
+    assert_eq!(out.stdout, format!("node1\n{ip}\n{ip}/28\n"), "{}", out.stderr);
     let out = exec(&stack, &s, "node1", "docker run --rm hello-world | grep -c 'Hello from Docker'").await;
     assert_eq!(out.stdout.trim(), "1", "{}", out.stderr);
     // It sits on the session's bridge: a cold node2 reaches it.
@@ -59,7 +59,7 @@ async fn a_warm_node_becomes_the_sessions_node1() {
 
     drop(term);
     delete(&stack, &s).await;
-    let bridge = format!("mb-{}", ip.split('.').nth(2).unwrap());
+    let bridge = crate::support::bridge_of(ip);
     let left = leftovers(&stack.data_dir, &warm[0], &bridge);
     assert!(left.is_empty(), "the pooled node left: {left:?}");
 }

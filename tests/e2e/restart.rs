@@ -88,7 +88,7 @@ impl Drop for Server {
 
 fn key(s: &CreateSessionResponse) -> (String, String) {
     let ip = &s.session.nodes[0].ip;
-    (format!("{}-1", &s.session.id[..6]), format!("mb-{}", ip.split('.').nth(2).unwrap()))
+    (format!("{}-1", &s.session.id[..6]), crate::support::bridge_of(ip))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

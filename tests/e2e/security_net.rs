@@ -136,7 +136,8 @@ async fn security_nodes_reach_the_internet_but_not_the_lan_and_cannot_spoof() {
 
     // Spoofing: node root adds addresses that are not its own and sends from them.
     let ip = &s.session.nodes[0].ip;
-    let spoof_in_subnet = format!("{}.99", ip.rsplit_once('.').unwrap().0);
+    // An address of the session's own /28 that no node has (.14).
+    let spoof_in_subnet = std::net::Ipv4Addr::from(u32::from(crate::support::session_net_of(ip)) + 14).to_string();
     let script = format!(
         "ip addr add {spoof_in_subnet}/32 dev eth0 && ip addr add 198.18.0.77/32 dev eth0 && \
          (ping -c2 -W2 -I {spoof_in_subnet} {NET_HOST} >/dev/null 2>&1 && echo same-subnet-spoof-answered); \

@@ -69,9 +69,9 @@ async fn session_status(stack: &Stack, s: &protocol::CreateSessionResponse) -> u
     crate::support::get_session(stack, s).await.status().as_u16()
 }
 
-/// The session bridge is named after the third octet of the node address (`mb-N`).
+/// The session bridge is named after the node's /28 (`mb-0a640000`).
 fn host_bridge_of(ip: &str) -> String {
-    format!("mb-{}", ip.split('.').nth(2).unwrap())
+    crate::support::bridge_of(ip)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -253,9 +253,18 @@ pub async fn get_session(stack: &Stack, s: &CreateSessionResponse) -> reqwest::R
         .unwrap()
 }
 
-/// The session gateway: `.1` of the node's /24.
+/// The network address of the node's session: its /28.
+pub fn session_net_of(ip: &str) -> std::net::Ipv4Addr {
+    let ip: std::net::Ipv4Addr = ip.parse().expect("a node's IPv4 address");
+    std::net::Ipv4Addr::from(u32::from(ip) & !15)
+}
+
+/// The session gateway: `.1` of the node's /28.
 pub fn gateway_of(ip: &str) -> String {
-    let mut parts: Vec<&str> = ip.split('.').collect();
-    parts[3] = "1";
-    parts.join(".")
+    std::net::Ipv4Addr::from(u32::from(session_net_of(ip)) + 1).to_string()
+}
+
+/// The session's host bridge: `mb-` and its /28's address in hex.
+pub fn bridge_of(ip: &str) -> String {
+    format!("mb-{:08x}", u32::from(session_net_of(ip)))
 }

@@ -139,7 +139,7 @@ mod tests {
     use super::*;
 
     fn spec(key: &str) -> NodeSpec {
-        NodeSpec { key: key.into(), name: "node2".into(), index: 2, net: SessionNet::new(7), uid_base: 1_065_536 }
+        NodeSpec { key: key.into(), name: "node2".into(), index: 2, net: SessionNet::legacy(7), uid_base: 1_065_536 }
     }
 
     #[test]
@@ -170,10 +170,10 @@ mod tests {
     #[test]
     fn networks_are_tracked_idempotently() {
         let p = FakeProvider::new(std::env::temp_dir());
-        let net = SessionNet::new(4);
+        let net = crate::provider::addr::SessionRange::default().net(4);
         p.create_network(&net).unwrap();
         p.create_network(&net).unwrap();
-        assert_eq!(p.networks(), vec!["mb-4".to_string()]);
+        assert_eq!(p.networks(), vec!["mb-0a640040".to_string()]);
         p.destroy_network(&net).unwrap();
         p.destroy_network(&net).unwrap();
         assert!(p.networks().is_empty());

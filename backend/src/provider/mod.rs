@@ -11,31 +11,11 @@ pub mod welcome;
 
 use std::process::Command;
 
+/// The address plan lives at the crate's top level (config reads it too); provider code names it
+/// here as before.
+pub use crate::addr::{self, SessionNet};
+
 use serde::{Deserialize, Serialize};
-
-/// A session's private network: one bridge, one /24.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SessionNet {
-    /// Host bridge name (at most 15 bytes), e.g. `mb-3`.
-    pub bridge: String,
-    /// Which /24 of 10.100.0.0/16 the session owns (0..=255).
-    pub subnet: u8,
-}
-
-impl SessionNet {
-    /// A session network for subnet slot `subnet`.
-    pub fn new(subnet: u8) -> Self {
-        Self { bridge: format!("mb-{subnet}"), subnet }
-    }
-    /// The bridge's own address (the nodes' gateway).
-    pub fn gateway(&self) -> String {
-        format!("10.100.{}.1", self.subnet)
-    }
-    /// Address of node `index` (1-based): node1 → .11, node5 → .15.
-    pub fn node_ip(&self, index: u8) -> String {
-        format!("10.100.{}.{}", self.subnet, 10 + index)
-    }
-}
 
 /// What the provider needs to start one node.
 #[derive(Debug, Clone, PartialEq, Eq)]

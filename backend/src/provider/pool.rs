@@ -13,7 +13,7 @@ use anyhow::Context;
 use rand::Rng;
 use sandbox::{net, CgroupLimits, HostConfig, NetSpec, Sandbox, SandboxSpec};
 
-/// Pool nodes' bridge and addresses (outside the sessions' 10.100.0.0/16).
+/// Pool nodes' bridge and addresses (10.99.1.0/24, which no session range may touch: `addr::RESERVED`).
 const BRIDGE: &str = "mb-pool";
 const GATEWAY: [u8; 4] = [10, 99, 1, 1];
 /// Pool nodes' uid ranges start here, above any range the session registry hands out

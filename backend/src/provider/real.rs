@@ -38,6 +38,7 @@ impl RealProvider {
         host.registry_ip = config.registry_front.ip().to_string();
         host.egress = config.egress;
         host.engine_idle_secs = config.node_limits.engine_idle_secs;
+        host.sessions_cidr = config.session_net.to_string();
         host.prepare().context("preparing the host for sandboxes")?;
         let l = &config.node_limits;
         let limits = CgroupLimits { memory_bytes: l.memory_mb << 20, cpu_millis: l.cpus_milli, pids: l.pids };
@@ -85,14 +86,20 @@ fn find_init_bin(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
         .with_context(|| format!("sandbox-init not found next to {} (build it, or set MUELLE_SANDBOX_INIT)", exe.display()))
 }
 
+/// `mb-<suffix>` names a session bridge: 8 hex digits (a /28's address) or a legacy /24's number
+/// (not `mb-pool`, the warm pool's).
+fn is_session_bridge_suffix(suffix: &str) -> bool {
+    (suffix.len() == 8 && suffix.bytes().all(|b| b.is_ascii_hexdigit())) || suffix.parse::<u8>().is_ok()
+}
+
 fn net_spec(net: &SessionNet, index: u8) -> NetSpec {
     let ip = |s: String| s.parse::<Ipv4Addr>().expect("SessionNet makes valid addresses");
-    NetSpec { bridge: net.bridge.clone(), ip: ip(net.node_ip(index)), prefix: 24, gateway: ip(net.gateway()), mtu: MTU }
+    NetSpec { bridge: net.bridge.clone(), ip: ip(net.node_ip(index)), prefix: net.prefix, gateway: ip(net.gateway()), mtu: MTU }
 }
 
 impl SandboxProvider for RealProvider {
     fn create_network(&self, net: &SessionNet) -> Result<(), ProviderError> {
-        net::create_bridge(&net.bridge, &net.gateway(), 24)
+        net::create_bridge(&net.bridge, &net.gateway(), net.prefix)
             .map_err(|e| ProviderError::Network { bridge: net.bridge.clone(), source: e.into() })
     }
 
@@ -184,7 +191,7 @@ impl SandboxProvider for RealProvider {
         }
         for e in std::fs::read_dir("/sys/class/net").into_iter().flatten().flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let session_bridge = name.strip_prefix("mb-").is_some_and(|n| n.parse::<u8>().is_ok());
+            let session_bridge = name.strip_prefix("mb-").is_some_and(is_session_bridge_suffix);
             if session_bridge && !live_bridges.contains(&name) {
                 tracing::warn!(bridge = %name, "sweeping a bridge no session owns");
                 removed += usize::from(net::delete_bridge(&name).is_ok());

@@ -1,4 +1,5 @@
-//! Allocation of the scarce things a session needs: ids, tokens, subnet slots, node uid ranges.
+//! Allocation of the scarce things a session needs: ids, tokens, node uid ranges (network slots:
+//! `crate::provider::addr`).
 
 use std::collections::BTreeSet;
 
@@ -45,11 +46,6 @@ pub fn node_key(session_id: &str, index: u8) -> String {
     format!("{}-{index}", key_prefix(session_id))
 }
 
-/// The lowest subnet slot (0..=255) not in `used`.
-pub fn free_subnet(used: &BTreeSet<u8>) -> Option<u8> {
-    (0..=u8::MAX).find(|s| !used.contains(s))
-}
-
 /// The `n` lowest node slots not in `used`, as uid bases.
 pub fn free_uid_bases(used_bases: &BTreeSet<u32>, n: usize) -> Option<Vec<u32>> {
     let bases: Vec<u32> = (0..MAX_NODE_SLOTS)
@@ -89,8 +85,6 @@ mod tests {
 
     #[test]
     fn lowest_free_slots_are_chosen() {
-        assert_eq!(free_subnet(&[0, 1, 3].into()), Some(2));
-        assert_eq!(free_subnet(&(0..=255).collect()), None);
         let used: BTreeSet<u32> = [UID_BASE, UID_BASE + 2 * UID_RANGE].into();
         assert_eq!(free_uid_bases(&used, 2), Some(vec![UID_BASE + UID_RANGE, UID_BASE + 3 * UID_RANGE]));
         assert_eq!(free_index(&[1, 2, 4].into(), 5), Some(3));

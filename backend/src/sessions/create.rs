@@ -8,8 +8,8 @@ use anyhow::{anyhow, Context};
 use protocol::{NodeInfo, NodeStatus, SessionInfo};
 use tracing::instrument;
 
-use super::alloc::{self, free_index, free_subnet, free_uid_bases, key_prefix};
-use super::{classroom, live_nodes, node_info, now_unix, used_subnets, used_uid_bases, Session, SessionRegistry};
+use super::alloc::{self, free_index, free_uid_bases, key_prefix};
+use super::{classroom, free_net_slot, live_nodes, node_info, now_unix, used_uid_bases, Session, SessionRegistry};
 use crate::error::AppError;
 use crate::provider::{NodeHandle, NodeSpec, SessionNet};
 use crate::store::{NodeRow, SessionRow};
@@ -107,7 +107,8 @@ impl SessionRegistry {
         if live_nodes(&state).saturating_add(held).saturating_add(u32::from(req.nodes)) > self.config.max_nodes {
             return Err(AppError::OutOfCapacity);
         }
-        let subnet = free_subnet(&used_subnets(&state)).ok_or(AppError::OutOfCapacity)?;
+        let range = self.config.session_net;
+        let subnet = free_net_slot(&range, &state).ok_or(AppError::OutOfCapacity)?;
         let bases = free_uid_bases(&used_uid_bases(&state), usize::from(req.nodes))
             .ok_or(AppError::OutOfCapacity)?;
         let id = loop {
@@ -116,7 +117,7 @@ impl SessionRegistry {
                 break id;
             }
         };
-        let net = SessionNet::new(subnet);
+        let net = range.net(subnet);
         let nodes: Vec<NodeRow> =
             (1..=req.nodes).zip(bases).map(|(i, base)| planned_node(&id, i, &net, base)).collect();
         let token = alloc::new_token();
@@ -130,6 +131,7 @@ impl SessionRegistry {
             expires_at: now.saturating_add(i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX)),
             lesson: req.lesson.clone(),
             subnet,
+            net: Some(net.cidr()),
         };
         let op_lock = Arc::new(tokio::sync::Mutex::new(()));
         let guard = op_lock.clone().try_lock_owned().map_err(|e| anyhow!("fresh lock busy: {e}"))?;

@@ -217,8 +217,9 @@ fn live_nodes(state: &HashMap<String, Session>) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn used_subnets(state: &HashMap<String, Session>) -> BTreeSet<u8> {
-    state.values().map(|s| s.net.subnet).collect()
+/// The lowest slot of `range` no session's network touches (closing and legacy ones included).
+fn free_net_slot(range: &crate::provider::addr::SessionRange, state: &HashMap<String, Session>) -> Option<u32> {
+    range.free_slot(state.values().map(|s| &s.net))
 }
 
 fn used_uid_bases(state: &HashMap<String, Session>) -> BTreeSet<u32> {

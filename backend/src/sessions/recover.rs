@@ -28,7 +28,8 @@ impl SessionRegistry {
         let mut report = RecoverReport::default();
         let now = now_unix();
         for (row, nodes) in self.store.load_all()? {
-            let net = SessionNet::new(row.subnet);
+            let net = SessionNet::from_stored(row.subnet, row.net.as_deref())
+                .with_context(|| format!("session {}", row.id))?;
             let digest = decode_digest(&row.token_sha256);
             if row.expires_at <= now || digest.is_none() || self.lock().contains_key(&row.id) {
                 self.destroy_all(&net, &nodes).await;

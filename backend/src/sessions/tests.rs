@@ -31,10 +31,10 @@ async fn sessions_get_distinct_subnets_uid_ranges_and_keys() {
     let (a, token_a) = reg.create(new(2)).await.unwrap();
     let (b, _) = reg.create(new(1)).await.unwrap();
     assert_eq!(token_a.len(), 64);
-    assert_eq!(a.nodes.iter().map(|n| n.ip.as_str()).collect::<Vec<_>>(), ["10.100.0.11", "10.100.0.12"]);
-    assert_eq!(b.nodes[0].ip, "10.100.1.11");
+    assert_eq!(a.nodes.iter().map(|n| n.ip.as_str()).collect::<Vec<_>>(), ["10.100.0.2", "10.100.0.3"]);
+    assert_eq!(b.nodes[0].ip, "10.100.0.18");
     assert!(a.nodes.iter().all(|n| n.status == NodeStatus::Running));
-    assert_eq!(provider.networks(), ["mb-0", "mb-1"]);
+    assert_eq!(provider.networks(), ["mb-0a640000", "mb-0a640010"]);
     let handles: Vec<_> = ["node1", "node2"].iter().map(|n| reg.running_node(&a.id, n).unwrap()).collect();
     assert_eq!(handles[0].key, format!("{}-1", &a.id[..6]));
     assert_eq!(handles[1].uid_base, alloc::UID_BASE + alloc::UID_RANGE);
@@ -132,7 +132,7 @@ async fn expired_sessions_are_removed_by_the_task() {
     }
     task.abort();
     assert_eq!(reg.session_ids(), [keep.id]);
-    assert_eq!(provider.networks(), ["mb-1"]);
+    assert_eq!(provider.networks(), ["mb-0a640010"]);
 }
 
 #[tokio::test]
@@ -161,7 +161,59 @@ async fn a_new_registry_recovers_live_sessions_and_clears_expired_ones() {
     assert!(!provider.home(&expired_node.key).exists());
     // The live session keeps subnet 0; the expired one freed subnet 1.
     let (next, _) = reg.create(new(1)).await.unwrap();
-    assert_eq!(next.nodes[0].ip, "10.100.1.11");
+    assert_eq!(next.nodes[0].ip, "10.100.0.18");
+}
+
+#[tokio::test]
+async fn session_networks_are_28s_of_the_range_freed_and_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two /28s: the third session finds no addresses, whatever the node limit.
+    let small = || Config { session_net: "172.20.0.0/27".parse().unwrap(), max_nodes: 100, ..config(dir.path()) };
+    let (reg, provider) = registry(small());
+    let (a, _) = reg.create(new(5)).await.unwrap();
+    let (b, _) = reg.create(new(1)).await.unwrap();
+    let ips = |s: &protocol::SessionInfo| s.nodes.iter().map(|n| n.ip.clone()).collect::<Vec<_>>();
+    assert_eq!(ips(&a), ["172.20.0.2", "172.20.0.3", "172.20.0.4", "172.20.0.5", "172.20.0.6"]);
+    assert_eq!(ips(&b), ["172.20.0.18"]);
+    assert_eq!(provider.networks(), ["mb-ac140000", "mb-ac140010"]);
+    assert!(matches!(reg.create(new(1)).await, Err(AppError::OutOfCapacity)));
+    // Released: the freed /28 is handed out again.
+    reg.delete(&a.id).await.unwrap();
+    let (c, _) = reg.create(new(1)).await.unwrap();
+    assert_eq!(ips(&c), ["172.20.0.2"]);
+    // Stored with its /28: a new process keeps both networks taken.
+    drop(reg);
+    let (reg, provider) = registry(small());
+    assert_eq!(reg.recover().await.unwrap().recovered, 2);
+    assert!(matches!(reg.create(new(1)).await, Err(AppError::OutOfCapacity)));
+    assert_eq!(reg.info(&b.id).unwrap().nodes[0].ip, "172.20.0.18");
+    reg.delete(&b.id).await.unwrap();
+    let (d, _) = reg.create(new(2)).await.unwrap();
+    assert_eq!(ips(&d), ["172.20.0.18", "172.20.0.19"]);
+    assert_eq!(provider.networks(), ["mb-ac140010"]);
+}
+
+#[tokio::test]
+async fn a_session_stored_with_a_24_keeps_it_and_its_slots() {
+    let dir = tempfile::tempdir().unwrap();
+    let (reg, _) = registry(config(dir.path()));
+    // As a muelle before the /28 plan stored it: subnet 0 = 10.100.0.0/24, no `net`.
+    let row = crate::store::SessionRow {
+        id: "legacy0000000000".into(),
+        token_sha256: hex::encode(alloc::token_digest("tok")),
+        created_at: now_unix(),
+        expires_at: now_unix() + 3600,
+        lesson: None,
+        subnet: 0,
+        net: None,
+    };
+    reg.store().insert_session(&row, &[]).unwrap();
+    assert_eq!(reg.recover().await.unwrap().recovered, 1);
+    let (s, _) = reg.create(new(1)).await.unwrap();
+    // Slots 0..16 are the legacy /24's: the next /28 is 10.100.1.0/28.
+    assert_eq!(s.nodes[0].ip, "10.100.1.2");
+    let n = reg.add_node(&row.id).await.unwrap();
+    assert_eq!(n.ip, "10.100.0.11");
 }
 
 #[tokio::test]
@@ -182,7 +234,7 @@ async fn a_node_whose_init_died_is_stopped_and_can_be_reset() {
     assert_eq!(reg.check_liveness().await, 0, "already stopped");
 
     let info = reg.reset_node(&s.id, "node2").await.unwrap();
-    assert_eq!((info.name.as_str(), info.ip.as_str(), info.status), ("node2", "10.100.0.12", NodeStatus::Running));
+    assert_eq!((info.name.as_str(), info.ip.as_str(), info.status), ("node2", "10.100.0.3", NodeStatus::Running));
     let new = reg.running_node(&s.id, "node2").unwrap();
     assert!(provider.is_alive(&new));
     assert_ne!(new.uid_base, old.uid_base, "a fresh uid range");
