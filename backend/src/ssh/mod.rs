@@ -410,7 +410,10 @@ async fn relay_sftp(
     };
     let errors = async {
         let mut kept = Vec::new();
-        let _ = stderr.take(SFTP_STDERR_CAP as u64).read_to_end(&mut kept).await;
+        let mut stderr = stderr;
+        let _ = (&mut stderr).take(SFTP_STDERR_CAP as u64).read_to_end(&mut kept).await;
+        // The rest is read and dropped, so that the server never blocks on its stderr.
+        let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
         kept
     };
     // The output decides the end: the input side stops when the server stopped reading.
