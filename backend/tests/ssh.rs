@@ -154,13 +154,18 @@ async fn an_ssh_shell_ends_with_exit_and_hangs_up_when_the_client_leaves() {
     let _ = token;
 }
 
+/// OpenSSH options of the password tests: no host key kept, password only, one try.
+const PASSWORD_ONLY: [&str; 12] = [
+    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+    "-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1",
+];
+
 /// `ssh` through `sshpass -e` (the password in `SSHPASS`, never in argv), password only.
 fn ssh_password(port: u16, user: &str, password: &str, extra: &[&str]) -> Command {
     let mut cmd = Command::new("sshpass");
     cmd.env("SSHPASS", password)
         .args(["-e", SSH])
-        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
-        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"]);
+        .args(PASSWORD_ONLY);
     to(cmd, port, user, extra)
 }
 
@@ -275,8 +280,7 @@ fn sftp_password(program: &str, password: &str) -> Command {
     let mut cmd = Command::new("sshpass");
     cmd.env("SSHPASS", password)
         .args(["-e", program])
-        .args(["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"])
-        .args(["-o", "PreferredAuthentications=password", "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1"])
+        .args(PASSWORD_ONLY)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

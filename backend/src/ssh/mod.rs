@@ -260,11 +260,7 @@ impl Conn {
             return Err("this channel has a shell already".into());
         }
         let state = &self.shared.state;
-        let node = state.sessions.running_node(&u.session, &u.node).map_err(|e| match e {
-            AppError::SessionNotFound => "session ended".to_string(),
-            AppError::NodeNotFound => format!("this session has no node {}", u.node),
-            other => other.to_api_error().message,
-        })?;
+        let node = running_node(state, &u)?;
         let addr = self.peer.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let slots = state.limits.terminal_slots(&u.session, addr).map_err(|e| e.to_api_error().message)?;
         let (term_no, term) = state
@@ -287,11 +283,7 @@ impl Conn {
             return Err("this channel is in use already".into());
         }
         let state = &self.shared.state;
-        let node = state.sessions.running_node(&u.session, &u.node).map_err(|e| match e {
-            AppError::SessionNotFound => "session ended".to_string(),
-            AppError::NodeNotFound => format!("this session has no node {}", u.node),
-            other => other.to_api_error().message,
-        })?;
+        let node = running_node(state, &u)?;
         let mut cmd = tokio::process::Command::from(state.provider.command(&node, &[SFTP_SERVER.to_string()]));
         cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
@@ -309,6 +301,15 @@ impl Conn {
         chan.sftp = Some(Sftp { input: Some(input), pending, relay });
         Ok(())
     }
+}
+
+/// The logged-in user's node, or what to tell the client when it is not running.
+fn running_node(state: &AppState, u: &user::User) -> Result<crate::provider::NodeHandle, String> {
+    state.sessions.running_node(&u.session, &u.node).map_err(|e| match e {
+        AppError::SessionNotFound => "session ended".to_string(),
+        AppError::NodeNotFound => format!("this session has no node {}", u.node),
+        other => other.to_api_error().message,
+    })
 }
 
 /// Whether `host` (a `direct-tcpip` target) names the node itself: `localhost`, a loopback
