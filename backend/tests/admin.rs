@@ -68,7 +68,10 @@ async fn the_admin_token_works_and_anything_else_is_refused() {
         assert_eq!(status, StatusCode::OK, "{list}");
         assert_eq!(list["sessions"][0]["id"], id.as_str());
     }
-    let wrong_instructor = format!("{}0", &instructor[..instructor.len() - 1]);
+    // One hex digit changed (to one that differs from the last digit, whatever it is).
+    let last = if instructor.ends_with('0') { '1' } else { '0' };
+    let wrong_instructor = format!("{}{last}", &instructor[..instructor.len() - 1]);
+    assert_ne!(wrong_instructor, instructor);
     let refused: [Option<&str>; 6] = [None, Some(""), Some("not-a-credential"), Some(&session_token), Some(&ADMIN[1..]), Some(&wrong_instructor)];
     for token in refused {
         for (method, path) in [
