@@ -24,6 +24,7 @@ pub use error::{Error, InitCause, InitError, InitFailure, Stage};
 pub use host::{hub_alias, HostConfig};
 pub use sandbox::Sandbox;
 pub use spec::{NetSpec, SandboxSpec};
+pub use sys::pidfd_open;
 
 /// Entry point of the `sandbox-init` binary (kept in the library so it is unit-testable).
 pub use init::main as init_main;

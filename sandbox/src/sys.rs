@@ -74,3 +74,34 @@ pub fn close_fds_except(keep: &[RawFd]) {
     // SAFETY: as above.
     unsafe { libc::syscall(libc::SYS_close_range, from, libc::c_uint::MAX, 0) };
 }
+
+/// A pidfd for the child `pid` (pidfd_open(2)): it turns readable once that process exits, so
+/// its parent can wait for the exit in an event loop without polling or listening to SIGCHLD.
+/// The caller must not have reaped `pid` yet (until then the pid cannot be reused).
+pub fn pidfd_open(pid: u32) -> io::Result<OwnedFd> {
+    let pid = libc::pid_t::try_from(pid).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: pidfd_open(2) takes a pid and flags and returns a new descriptor, owned below.
+    let fd = check(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0 as libc::c_uint) })?;
+    // SAFETY: fd was just returned by pidfd_open and is owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::fd::AsFd;
+
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+
+    #[test]
+    fn a_pidfd_turns_readable_when_its_child_exits_and_not_before() {
+        let mut child = std::process::Command::new("sleep").arg("0.3").spawn().unwrap();
+        let fd = super::pidfd_open(child.id()).unwrap();
+        let ready = |ms: u16| {
+            let mut fds = [PollFd::new(fd.as_fd(), PollFlags::POLLIN)];
+            poll(&mut fds, PollTimeout::from(ms)).unwrap()
+        };
+        assert_eq!(ready(50), 0, "readable while the child runs");
+        assert_eq!(ready(5000), 1, "not readable after the child exited");
+        assert!(child.try_wait().unwrap().is_some(), "readable, yet the child has not exited");
+    }
+}

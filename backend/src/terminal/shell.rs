@@ -23,7 +23,7 @@ const POLL_EVERY: Duration = Duration::from_millis(250);
 /// idle shells four times a second (10 % of a core for nothing, `bench --sessions 1000`).
 const POLL_WITH_SIGCHLD: Duration = Duration::from_secs(5);
 
-/// Wraps the PTY master for the reactor. `AsyncFd::new` is deprecated because an arbitrary
+/// Wraps the PTY master (or the shell's pidfd) for the reactor. `AsyncFd::new` is deprecated because an arbitrary
 /// `AsRawFd` type may close or swap its fd while registered; an `OwnedFd` cannot (it owns the
 /// fd until dropped, and the `AsyncFd` owns it), which is exactly `AsyncFd::register`'s safety
 /// contract, and `unsafe` is forbidden in this crate.
@@ -41,12 +41,15 @@ pub struct Shell {
     pid: Pid,
 }
 
-/// The shell's exit status. The `Child` is polled (on SIGCHLD, and every few hundred ms in case
-/// a signal was coalesced) rather than waited on a blocking thread: a blocked waiter would keep
-/// the runtime from shutting down while a terminal is open.
+/// The shell's exit status, waited for in the event loop rather than on a blocking thread (a
+/// blocked waiter would keep the runtime from shutting down while a terminal is open): through a
+/// pidfd, which turns readable when the shell exits, so an idle shell costs no wakeup at all.
+/// Without pidfds the `Child` is polled on SIGCHLD (and every few seconds in case a signal was
+/// coalesced), or every few hundred ms when SIGCHLD cannot be listened to either.
 pub struct Exit {
     child: Child,
     code: Option<i32>,
+    pidfd: Option<AsyncFd<OwnedFd>>,
     sigchld: Option<SignalStream>,
 }
 
@@ -56,6 +59,21 @@ impl Exit {
         loop {
             if let Some(code) = self.code() {
                 return code;
+            }
+            if let Some(fd) = &self.pidfd {
+                // Readable means exited. It stays marked ready, so a child that could not be
+                // reaped yet (never seen) is retried at the polling pace below.
+                match fd.readable().await {
+                    Ok(mut ready) => ready.retain_ready(),
+                    Err(_) => {
+                        self.pidfd = None;
+                        continue;
+                    }
+                }
+                if self.code().is_none() {
+                    tokio::time::sleep(POLL_EVERY).await;
+                }
+                continue;
             }
             match self.sigchld.as_mut() {
                 Some(sig) => {
@@ -90,7 +108,10 @@ impl Shell {
         .await
         .map_err(io::Error::other)??;
         let pid = Pid::from_raw(i32::try_from(child.id()).map_err(io::Error::other)?);
-        Ok(Self { pty: register(master)?, exit: Exit { child, code: None, sigchld: signal(SignalKind::child()).ok() }, pid })
+        // The child is not reaped before `Exit` does it, so its pid cannot be reused under the pidfd.
+        let pidfd = sandbox::pidfd_open(child.id()).and_then(register).ok();
+        let sigchld = if pidfd.is_some() { None } else { signal(SignalKind::child()).ok() };
+        Ok(Self { pty: register(master)?, exit: Exit { child, code: None, pidfd, sigchld }, pid })
     }
 
     /// Ends the shell: SIGHUP to its process group (as a closing terminal would), SIGKILL after
