@@ -240,6 +240,7 @@ impl SessionRegistry {
             *node = planned_node(id, node.index, &net, base);
             (old, node.clone(), net)
         };
+        self.node_gone();
         self.store.upsert_node(id, &row)?;
         let provider = self.provider.clone();
         let destroyed = blocking(move || Ok(provider.destroy_node(&old)?)).await;
@@ -290,6 +291,7 @@ impl SessionRegistry {
         if let Some(session) = self.lock().get_mut(id) {
             session.nodes.retain(|n| n.handle.name != name);
         }
+        self.node_gone();
         if let Err(err) = self.store.delete_node(id, name) {
             tracing::warn!(err = ?err, node = %name, "could not delete a node row");
         }

@@ -28,6 +28,7 @@ impl SessionRegistry {
             session.closing = true;
             (session.net.clone(), session.nodes.clone())
         };
+        self.node_gone();
         self.destroy_all(&net, &nodes).await;
         self.lock().remove(id);
         self.store.delete_session(id)?;
@@ -74,6 +75,7 @@ impl SessionRegistry {
             node.status = NodeStatus::Stopped;
             node.handle.clone()
         };
+        self.node_gone();
         let provider = self.provider.clone();
         let h = handle.clone();
         if let Err(err) = blocking(move || Ok(provider.destroy_node(&h)?)).await {
@@ -94,6 +96,9 @@ impl SessionRegistry {
             Some(node.clone())
         });
         if let Some(row) = row {
+            if status != NodeStatus::Running {
+                self.node_gone();
+            }
             if let Err(err) = self.store.upsert_node(id, &row) {
                 tracing::warn!(err = ?err, node = %name, "could not store a node's status");
             }

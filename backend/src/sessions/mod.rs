@@ -36,6 +36,9 @@ pub struct SessionRegistry {
     state: Mutex<HashMap<String, Session>>,
     /// Capacity held for classes (locked after `state` when both are).
     holds: Mutex<HashMap<String, classroom::Hold>>,
+    /// Bumped whenever a node stops being its session's running node (stopped, removed,
+    /// replaced by a reset, its session ended): open terminals wait on it instead of polling.
+    nodes_gone: tokio::sync::watch::Sender<u64>,
 }
 
 /// One session as the registry holds it.
@@ -92,7 +95,8 @@ pub fn rfc3339(ts: i64) -> String {
 impl SessionRegistry {
     /// A registry over `store`; call [`SessionRegistry::recover`] before serving.
     pub fn new(config: Arc<Config>, provider: Arc<dyn SandboxProvider>, store: Store) -> Self {
-        Self { config, provider, store, state: Mutex::new(HashMap::new()), holds: Mutex::new(HashMap::new()) }
+        let nodes_gone = tokio::sync::watch::Sender::new(0);
+        Self { config, provider, store, state: Mutex::new(HashMap::new()), holds: Mutex::new(HashMap::new()), nodes_gone }
     }
 
     /// A registry over `<data_dir>/muelle.db`.
@@ -175,6 +179,18 @@ impl SessionRegistry {
         futures_util::future::join_all(writes).await;
     }
 
+    /// Wakes whoever waits on [`SessionRegistry::watch_nodes_gone`]: some node is no longer its
+    /// session's running node.
+    pub(super) fn node_gone(&self) {
+        self.nodes_gone.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Changes (to be awaited with `changed()`) each time some node stops being its session's
+    /// running node; then [`SessionRegistry::running_node`] tells whether it is one's own.
+    pub fn watch_nodes_gone(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.nodes_gone.subscribe()
+    }
+
     /// Marks a node stopped if it is still the running node `handle` names; returns whether it did.
     pub(super) fn mark_stopped(&self, id: &str, handle: &NodeHandle) -> bool {
         let row = self.lock().get_mut(id).and_then(|s| {
@@ -183,6 +199,7 @@ impl SessionRegistry {
             Some(node.clone())
         });
         let Some(row) = row else { return false };
+        self.node_gone();
         tracing::warn!(session_id = %id, node = %handle.name, key = %handle.key, "node's init is gone; marked stopped");
         if let Err(err) = self.store.upsert_node(id, &row) {
             tracing::warn!(err = ?err, node = %handle.name, "could not store a node's status");

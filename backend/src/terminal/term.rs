@@ -32,8 +32,10 @@ pub const MAX_PENDING_INPUT: usize = 16 << 20;
 const EXIT_DRAIN: Duration = Duration::from_millis(300);
 /// How long a socket with a full window may hold the shell while other sockets are attached.
 const LAG_GRACE: Duration = Duration::from_secs(3);
-/// How often the terminal checks that its node is still the session's running node.
-const CHECK_EVERY: Duration = Duration::from_secs(2);
+/// How often the terminal checks that its node is still the session's running node, besides
+/// each time the registry says some node went ([`SessionRegistry::watch_nodes_gone`]): only a
+/// safety net. Polling every 2 s woke a thousand idle terminals 500 times a second.
+const CHECK_EVERY: Duration = Duration::from_secs(60);
 /// Largest binary frame of a rendered screen.
 const FRAME: usize = 64 * 1024;
 
@@ -343,6 +345,7 @@ async fn pump(term: &Term, place: &Place, shell: &mut Shell, cmds: &mut mpsc::Un
     let mut exit: Option<(i32, Instant)> = None;
     let mut check = tokio::time::interval(CHECK_EVERY);
     check.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut gone = place.sessions.watch_nodes_gone();
     loop {
         if let (false, Some((code, _))) = (pty_open, exit) {
             return Some(code);
@@ -387,6 +390,9 @@ async fn pump(term: &Term, place: &Place, shell: &mut Shell, cmds: &mut mpsc::Un
                 None => {}
             },
             () = term.wake.notified() => {}
+            // Some node went: check now. (The sender lives in the registry, which `place`
+            // holds, so this never ends in an error.)
+            _ = gone.changed(), if exit.is_none() => check.reset_immediately(),
             _ = check.tick(), if exit.is_none() => {
                 if !place.node_is_current() {
                     tracing::info!(node = %place.node.key, "node or session gone; ending its terminal");
