@@ -142,6 +142,7 @@ impl SessionRegistry {
             nodes: nodes.clone(),
             op_lock,
             closing: false,
+            removing: Vec::new(),
         };
         if let Some(class) = class {
             self.join_hold(class, &id);
@@ -290,6 +291,7 @@ impl SessionRegistry {
     pub(super) fn forget_node(&self, id: &str, name: &str) {
         if let Some(session) = self.lock().get_mut(id) {
             session.nodes.retain(|n| n.handle.name != name);
+            session.removing.retain(|n| n != name);
         }
         self.node_gone();
         if let Err(err) = self.store.delete_node(id, name) {

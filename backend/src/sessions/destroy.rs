@@ -73,12 +73,17 @@ impl SessionRegistry {
                 .find(|n| n.handle.name == name)
                 .ok_or(AppError::NodeNotFound)?;
             node.status = NodeStatus::Stopped;
-            node.handle.clone()
+            let handle = node.handle.clone();
+            session.removing.push(name.to_owned());
+            handle
         };
         self.node_gone();
         let provider = self.provider.clone();
         let h = handle.clone();
         if let Err(err) = blocking(move || Ok(provider.destroy_node(&h)?)).await {
+            if let Some(session) = self.lock().get_mut(id) {
+                session.removing.retain(|n| n != name);
+            }
             self.set_status(id, name, NodeStatus::Failed);
             return Err(err.into());
         }

@@ -49,6 +49,8 @@ struct Session {
     nodes: Vec<NodeRow>,
     op_lock: Arc<tokio::sync::Mutex<()>>,
     closing: bool,
+    /// Nodes being removed: already gone as far as terminals and exec are concerned.
+    removing: Vec<String>,
 }
 
 impl Session {
@@ -140,7 +142,11 @@ impl SessionRegistry {
         let handle = {
             let state = self.lock();
             let session = state.get(id).filter(|s| s.is_visible(now_unix())).ok_or(AppError::SessionNotFound)?;
-            let node = session.nodes.iter().find(|n| n.handle.name == name).ok_or(AppError::NodeNotFound)?;
+            let node = session
+                .nodes
+                .iter()
+                .find(|n| n.handle.name == name && !session.removing.iter().any(|r| r == name))
+                .ok_or(AppError::NodeNotFound)?;
             match node.status {
                 NodeStatus::Running => node.handle.clone(),
                 NodeStatus::Stopped => return Err(AppError::NodeStopped(name.into())),

@@ -44,6 +44,7 @@ impl SessionRegistry {
                 nodes,
                 op_lock: Arc::new(tokio::sync::Mutex::new(())),
                 closing: false,
+                removing: Vec::new(),
                 row: row.clone(),
             };
             self.lock().insert(row.id.clone(), session);
