@@ -21,6 +21,14 @@ async function countdownSecs(page) {
   return m * 60 + s;
 }
 
+/** The panel a page shows once its session ended: the plain sentence, a way to a new session,
+ * and no terminal left. */
+async function expectEndedPanel(page) {
+  expect((await page.textContent(".ended h2")).trim() === "The session has ended.", "ended text");
+  expect((await page.$(".ended button.start")) !== null, "no new-session button");
+  expect((await page.$(".terminal")) === null, "a terminal is still shown");
+}
+
 /** A tar archive's regular files: name → text (ustar headers, 512-byte blocks). */
 function tarMembers(buf) {
   const out = new Map();
@@ -172,9 +180,7 @@ export async function playChecks(browser) {
       const ended = Date.now();
       await page.waitForSelector(".ended h2", { timeout: ENDED_MS });
       console.log(`       other tab saw the end after ${((Date.now() - ended) / 1000).toFixed(1)} s`);
-      expect((await page.textContent(".ended h2")).trim() === "The session has ended.", "ended text");
-      expect((await page.$(".ended button.start")) !== null, "no new-session button");
-      expect((await page.$(".terminal")) === null, "a terminal is still shown");
+      await expectEndedPanel(page);
       await page.screenshot({ path: join(SHOTS, "play-ended.png") });
       await page.goto(BASE_URL + "/");
       await page.waitForSelector("button.template");
@@ -223,9 +229,7 @@ export async function playChecks(browser) {
       expect((await page.$(".countdown.urgent")) !== null, "the last minute is not marked urgent");
       await ctx.clock.setFixedTime(deadline + 2_000);
       await page.waitForSelector(".ended h2");
-      expect((await page.textContent(".ended h2")).trim() === "The session has ended.", "ended text");
-      expect((await page.$(".ended button.start")) !== null, "no new-session button");
-      expect((await page.$(".terminal")) === null, "a terminal is still shown");
+      await expectEndedPanel(page);
       await page.screenshot({ path: join(SHOTS, "play-expired.png") });
     });
   } finally {
